@@ -1,0 +1,25 @@
+//! # ringkernel
+//!
+//! Persistent GPU actors written in plain Rust. A handler written once runs natively on the
+//! CPU and, compiled at build time to PTX, as a persistent kernel on an NVIDIA GPU. Handlers
+//! are versioned [rules](rules) that a running actor can swap to (or roll back from)
+//! without a restart, without losing a message and keeping its state.
+//!
+//! This crate holds the core traits ([`RingMessage`], [`GpuKernel`], [`RingKernelHandler`]),
+//! the handler contexts ([`RingContext`], [`SecureRingContext`]), the hybrid logical clock
+//! ([`Hlc`]) and the rule registry ([`rules`]).
+
+#![deny(unsafe_op_in_unsafe_fn)]
+#![warn(missing_docs)]
+
+pub mod context;
+pub mod hlc;
+pub mod kernel;
+pub mod message;
+pub mod rules;
+
+pub use async_trait::async_trait;
+pub use context::{AuthContext, AuthError, RingContext, SecureRingContext, TenantId};
+pub use hlc::{Hlc, HlcError, HlcTimestamp};
+pub use kernel::{GpuKernel, HandlerError, LaunchConfig, RingKernelHandler};
+pub use message::{FieldLayout, MessageError, RingMessage, TypeLayout};
