@@ -41,12 +41,7 @@ impl TypeLayout {
     /// Layout of a scalar whose alignment equals its size (every DSL scalar).
     pub const fn scalar(name: &'static str, size: u32) -> Self {
         let align = if size == 0 { 1 } else { size };
-        Self {
-            name,
-            size,
-            align,
-            fields: &[],
-        }
+        Self { name, size, align, fields: &[] }
     }
 }
 
@@ -56,14 +51,8 @@ mod tests {
 
     #[test]
     fn scalar_layouts_match_rustc() {
-        assert_eq!(
-            TypeLayout::scalar("u64", 8).align as usize,
-            core::mem::align_of::<u64>()
-        );
-        assert_eq!(
-            TypeLayout::scalar("u16", 2).size as usize,
-            core::mem::size_of::<u16>()
-        );
+        assert_eq!(TypeLayout::scalar("u64", 8).align as usize, core::mem::align_of::<u64>());
+        assert_eq!(TypeLayout::scalar("u16", 2).size as usize, core::mem::size_of::<u16>());
         assert_eq!(TypeLayout::scalar("()", 0).align, 1);
     }
 }

@@ -31,13 +31,7 @@ pub struct RingContext {
 impl RingContext {
     /// A context for the actor `kernel_id` in slot `kernel_slot`, ticking `clock`.
     pub fn new(kernel_id: impl Into<Arc<str>>, kernel_slot: u32, clock: Arc<Hlc>) -> Self {
-        Self {
-            kernel_id: kernel_id.into(),
-            kernel_slot,
-            clock,
-            message_seq: 0,
-            correlation_id: 0,
-        }
+        Self { kernel_id: kernel_id.into(), kernel_slot, clock, message_seq: 0, correlation_id: 0 }
     }
 
     /// Id of the kernel this actor runs.
@@ -138,11 +132,7 @@ pub struct AuthContext {
 impl AuthContext {
     /// A principal of `tenant` with no permissions.
     pub fn new(principal: impl Into<String>, tenant: TenantId) -> Self {
-        Self {
-            principal: principal.into(),
-            tenant,
-            permissions: BTreeSet::new(),
-        }
+        Self { principal: principal.into(), tenant, permissions: BTreeSet::new() }
     }
 
     /// Adds a permission.
@@ -249,9 +239,6 @@ mod tests {
         ctx.begin_message(1, 1, None).unwrap();
         let far = HlcTimestamp::new(2_000, 0, 9);
         assert!(ctx.begin_message(2, 2, Some(far)).is_err());
-        assert_eq!(
-            (ctx.message_seq(), ctx.correlation_id(), ctx.kernel_slot()),
-            (1, 1, 3)
-        );
+        assert_eq!((ctx.message_seq(), ctx.correlation_id(), ctx.kernel_slot()), (1, 1, 3));
     }
 }

@@ -30,10 +30,7 @@ pub struct HlcTimestamp {
 impl HlcTimestamp {
     /// Builds a timestamp from its parts. `logical` above `u16::MAX` carries into `physical_ms`.
     pub fn new(physical_ms: u64, logical: u32, node: u16) -> Self {
-        Self {
-            packed: (physical_ms << LOGICAL_BITS) + u64::from(logical),
-            node,
-        }
+        Self { packed: (physical_ms << LOGICAL_BITS) + u64::from(logical), node }
     }
 
     /// Wall-clock part, milliseconds since the Unix epoch.
@@ -108,12 +105,7 @@ impl Hlc {
         wall_ms: impl Fn() -> u64 + Send + Sync + 'static,
     ) -> Self {
         let max_skew_ms = u64::try_from(max_skew.as_millis()).unwrap_or(u64::MAX);
-        Self {
-            node,
-            max_skew_ms,
-            last: AtomicU64::new(0),
-            wall_ms: Box::new(wall_ms),
-        }
+        Self { node, max_skew_ms, last: AtomicU64::new(0), wall_ms: Box::new(wall_ms) }
     }
 
     /// Id of this node.
@@ -163,10 +155,7 @@ impl Hlc {
                 Ordering::Acquire,
             ) {
                 Ok(_) => {
-                    return HlcTimestamp {
-                        packed: candidate,
-                        node: self.node,
-                    };
+                    return HlcTimestamp { packed: candidate, node: self.node };
                 }
                 Err(seen) => last = seen,
             }
@@ -188,9 +177,7 @@ mod tests {
     use std::sync::atomic::AtomicU64;
 
     fn fixed_clock(ms: Arc<AtomicU64>) -> Hlc {
-        Hlc::with_wall_clock(1, Duration::from_millis(100), move || {
-            ms.load(Ordering::Relaxed)
-        })
+        Hlc::with_wall_clock(1, Duration::from_millis(100), move || ms.load(Ordering::Relaxed))
     }
 
     #[test]
@@ -240,14 +227,7 @@ mod tests {
         let clock = fixed_clock(Arc::new(AtomicU64::new(1_000)));
         let before = clock.peek();
         let err = clock.update(HlcTimestamp::new(1_101, 0, 3)).unwrap_err();
-        assert_eq!(
-            err,
-            HlcError::ClockSkew {
-                node: 3,
-                ahead_ms: 101,
-                max_skew_ms: 100
-            }
-        );
+        assert_eq!(err, HlcError::ClockSkew { node: 3, ahead_ms: 101, max_skew_ms: 100 });
         assert_eq!(clock.peek(), before);
         assert!(clock.update(HlcTimestamp::new(1_100, 0, 3)).is_ok());
     }
@@ -266,10 +246,7 @@ mod tests {
         let mut all = Vec::new();
         for t in threads {
             let stamps = t.join().unwrap();
-            assert!(
-                stamps.windows(2).all(|w| w[0] < w[1]),
-                "per-thread order broken"
-            );
+            assert!(stamps.windows(2).all(|w| w[0] < w[1]), "per-thread order broken");
             all.extend(stamps);
         }
         let total = all.len();

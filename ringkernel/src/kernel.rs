@@ -19,11 +19,7 @@ pub struct LaunchConfig {
 
 impl Default for LaunchConfig {
     fn default() -> Self {
-        Self {
-            grid_size: 1,
-            block_size: 128,
-            shared_memory_bytes: 0,
-        }
+        Self { grid_size: 1, block_size: 128, shared_memory_bytes: 0 }
     }
 }
 
@@ -151,10 +147,7 @@ mod tests {
     }
 
     fn block_on<F: std::future::Future>(future: F) -> F::Output {
-        tokio::runtime::Builder::new_current_thread()
-            .build()
-            .unwrap()
-            .block_on(future)
+        tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(future)
     }
 
     #[test]
@@ -174,10 +167,7 @@ mod tests {
         let mut admin =
             SecureRingContext::new(ring, AuthContext::new("root", 1).with_permission("admin"));
         let err = block_on(AdminOnly.handle_secure(&mut plain, 1)).unwrap_err();
-        assert!(matches!(
-            err,
-            HandlerError::Unauthorized(AuthError::MissingPermission { .. })
-        ));
+        assert!(matches!(err, HandlerError::Unauthorized(AuthError::MissingPermission { .. })));
         assert_eq!(block_on(AdminOnly.handle_secure(&mut admin, 1)), Ok(1));
     }
 }

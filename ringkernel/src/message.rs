@@ -57,8 +57,7 @@ pub trait RingMessage: Sized + Send + 'static {
     /// Encodes into a new vector of `LAYOUT.size` bytes.
     fn to_bytes(&self) -> Vec<u8> {
         let mut out = vec![0u8; Self::LAYOUT.size as usize];
-        self.encode(&mut out)
-            .expect("a buffer of LAYOUT.size bytes is always the right size");
+        self.encode(&mut out).expect("a buffer of LAYOUT.size bytes is always the right size");
         out
     }
 }
@@ -118,10 +117,7 @@ impl RingMessage for bool {
         match bytes[0] {
             0 => Ok(false),
             1 => Ok(true),
-            _ => Err(MessageError::InvalidValue {
-                type_name: "bool",
-                field: "value",
-            }),
+            _ => Err(MessageError::InvalidValue { type_name: "bool", field: "value" }),
         }
     }
 }
@@ -155,11 +151,7 @@ mod tests {
     fn wrong_sizes_and_invalid_bools_are_errors() {
         assert_eq!(
             u64::decode(&[0; 4]),
-            Err(MessageError::WrongSize {
-                type_name: "u64",
-                expected: 8,
-                actual: 4
-            })
+            Err(MessageError::WrongSize { type_name: "u64", expected: 8, actual: 4 })
         );
         assert!(7u16.encode(&mut [0u8; 3]).is_err());
         assert!(bool::decode(&[2]).is_err());

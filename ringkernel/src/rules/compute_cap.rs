@@ -62,9 +62,7 @@ impl FromStr for ComputeCap {
     type Err = String;
 
     fn from_str(text: &str) -> Result<Self, String> {
-        let rest = text
-            .strip_prefix("sm_")
-            .ok_or("expected `sm_XY`, `sm_XYa` or `sm_XYf`")?;
+        let rest = text.strip_prefix("sm_").ok_or("expected `sm_XY`, `sm_XYa` or `sm_XYf`")?;
         let (digits, variant) = match rest.as_bytes().last() {
             Some(b'a') => (&rest[..rest.len() - 1], ArchVariant::ArchSpecific),
             Some(b'f') => (&rest[..rest.len() - 1], ArchVariant::FamilySpecific),
@@ -79,11 +77,7 @@ impl FromStr for ComputeCap {
         if major == 0 {
             return Err("major version must be at least 1".into());
         }
-        Ok(Self {
-            major,
-            minor,
-            variant,
-        })
+        Ok(Self { major, minor, variant })
     }
 }
 
@@ -116,18 +110,9 @@ mod tests {
 
     #[test]
     fn rejects_malformed_strings() {
-        for bad in [
-            "",
-            "90",
-            "sm_",
-            "sm_9",
-            "sm_9x",
-            "sm_90b",
-            "compute_90",
-            "sm_00",
-            "sm_12345",
-            "sm_-1",
-        ] {
+        for bad in
+            ["", "90", "sm_", "sm_9", "sm_9x", "sm_90b", "compute_90", "sm_00", "sm_12345", "sm_-1"]
+        {
             assert!(bad.parse::<ComputeCap>().is_err(), "{bad:?} parsed");
         }
     }
@@ -135,10 +120,7 @@ mod tests {
     #[test]
     fn portable_targets_compare_numerically() {
         assert!(cc("sm_70").runs_on(&cc("sm_90")));
-        assert!(
-            cc("sm_90").runs_on(&cc("sm_100")),
-            "100 must compare above 90, not as text"
-        );
+        assert!(cc("sm_90").runs_on(&cc("sm_100")), "100 must compare above 90, not as text");
         assert!(!cc("sm_90").runs_on(&cc("sm_89")));
         assert!(!cc("sm_86").runs_on(&cc("sm_80")));
     }
@@ -146,10 +128,7 @@ mod tests {
     #[test]
     fn arch_specific_targets_need_the_exact_architecture() {
         assert!(cc("sm_90a").runs_on(&cc("sm_90")));
-        assert!(
-            cc("sm_90a").runs_on(&cc("sm_90a")),
-            "device suffix is ignored"
-        );
+        assert!(cc("sm_90a").runs_on(&cc("sm_90a")), "device suffix is ignored");
         assert!(!cc("sm_90a").runs_on(&cc("sm_100")));
         assert!(!cc("sm_90a").runs_on(&cc("sm_89")));
     }

@@ -36,9 +36,7 @@ pub struct HotReloadManager {
 impl HotReloadManager {
     /// A manager for one device (ordinal 0) of capability `compute_cap`.
     pub fn new(compute_cap: &str, max_history: usize, backend: Arc<dyn RuleSwapBackend>) -> Self {
-        let mut manager = Self {
-            devices: Vec::new(),
-        };
+        let mut manager = Self { devices: Vec::new() };
         manager.add_registry(compute_cap, RuleRegistry::new(max_history, backend));
         manager
     }
@@ -57,13 +55,7 @@ impl HotReloadManager {
     /// ordinal.
     pub fn add_registry(&mut self, compute_cap: &str, registry: RuleRegistry) -> u32 {
         let ordinal = u32::try_from(self.devices.len()).unwrap_or(u32::MAX);
-        self.devices.push((
-            DeviceInfo {
-                ordinal,
-                compute_cap: compute_cap.to_owned(),
-            },
-            registry,
-        ));
+        self.devices.push((DeviceInfo { ordinal, compute_cap: compute_cap.to_owned() }, registry));
         ordinal
     }
 
@@ -74,9 +66,7 @@ impl HotReloadManager {
 
     /// The registry of a device.
     pub fn device_registry(&self, ordinal: u32) -> Option<&RuleRegistry> {
-        self.devices
-            .get(ordinal as usize)
-            .map(|(_, registry)| registry)
+        self.devices.get(ordinal as usize).map(|(_, registry)| registry)
     }
 
     /// The devices, by ordinal.
@@ -136,10 +126,7 @@ async fn join_in_order<T: Send + 'static>(
     let mut results = Vec::with_capacity(tasks.len());
     for task in tasks {
         results.push(task.await.unwrap_or_else(|err| {
-            Err(RuleError::TaskAborted {
-                rule_id: String::new(),
-                reason: err.to_string(),
-            })
+            Err(RuleError::TaskAborted { rule_id: String::new(), reason: err.to_string() })
         }));
     }
     results

@@ -84,7 +84,7 @@ pub use manager::{DeviceInfo, HotReloadManager};
 pub use recording::{BackendCall, RecordingSwapBackend};
 pub use registry::RuleRegistry;
 pub use rule::{
-    ActorConfig, CompiledRule, ReloadReport, RuleDigest, RuleHandle, RuleMetadata, RuleStatus,
-    SwapKind,
+    ActorConfig, CompiledRule, ReloadReport, RuleDigest, RuleHandle, RuleMetadata, RuleSnapshot,
+    RuleStatus, SwapKind,
 };
 pub use signature::{Ed25519Verifier, SignatureVerifier, rule_digest, sign_rule};

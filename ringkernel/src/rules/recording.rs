@@ -83,31 +83,18 @@ impl RecordingSwapBackend {
 
     /// Installed version of a rule.
     pub fn installed(&self, rule_id: &str) -> Option<u64> {
-        self.model
-            .lock()
-            .installed
-            .get(rule_id)
-            .map(|&(version, _)| version)
+        self.model.lock().installed.get(rule_id).map(|&(version, _)| version)
     }
 
     /// Whether the rule's actor is quiesced.
     pub fn is_quiesced(&self, rule_id: &str) -> bool {
-        self.model
-            .lock()
-            .installed
-            .get(rule_id)
-            .is_some_and(|&(_, quiesced)| quiesced)
+        self.model.lock().installed.get(rule_id).is_some_and(|&(_, quiesced)| quiesced)
     }
 
     /// Staged versions of a rule, ascending.
     pub fn staged(&self, rule_id: &str) -> Vec<u64> {
         let model = self.model.lock();
-        model
-            .staged
-            .iter()
-            .filter(|(id, _)| id == rule_id)
-            .map(|&(_, v)| v)
-            .collect()
+        model.staged.iter().filter(|(id, _)| id == rule_id).map(|&(_, v)| v).collect()
     }
 
     /// Protocol violations seen so far.
@@ -146,13 +133,7 @@ impl RecordingSwapBackend {
             },
         };
         let ok = outcome.is_ok();
-        model.calls.push(BackendCall {
-            step,
-            rule_id: rule_id.to_owned(),
-            version,
-            from,
-            ok,
-        });
+        model.calls.push(BackendCall { step, rule_id: rule_id.to_owned(), version, from, ok });
         outcome
     }
 }
@@ -171,11 +152,7 @@ impl RuleSwapBackend for RecordingSwapBackend {
             version,
             None,
             |m| {
-                if is_staged(m, id, version) {
-                    Err("already staged".into())
-                } else {
-                    Ok(())
-                }
+                if is_staged(m, id, version) { Err("already staged".into()) } else { Ok(()) }
             },
             |m| {
                 m.staged.insert((id.to_owned(), version));
@@ -201,9 +178,7 @@ impl RuleSwapBackend for RecordingSwapBackend {
                 m.installed.insert(rule_id.to_owned(), (active, true));
             },
         )?;
-        Ok(QuiesceReport {
-            messages_in_flight: self.model.lock().messages_in_flight,
-        })
+        Ok(QuiesceReport { messages_in_flight: self.model.lock().messages_in_flight })
     }
 
     async fn swap(&self, rule_id: &str, from: Option<u64>, to: u64) -> Result<(), BackendError> {
@@ -219,9 +194,9 @@ impl RuleSwapBackend for RecordingSwapBackend {
                 match (from, m.installed.get(rule_id)) {
                     (None, None) => Ok(()),
                     (Some(from), Some(&(v, true))) if v == from => Ok(()),
-                    (_, found) => Err(format!(
-                        "swap from {from:?} but found {found:?} (version, quiesced)"
-                    )),
+                    (_, found) => {
+                        Err(format!("swap from {from:?} but found {found:?} (version, quiesced)"))
+                    }
                 }
             },
             |m| {

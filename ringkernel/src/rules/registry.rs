@@ -9,7 +9,9 @@ use parking_lot::{Mutex, RwLock};
 
 use super::backend::RuleSwapBackend;
 use super::error::{BackendError, RuleError};
-use super::rule::{CompiledRule, ReloadReport, RuleHandle, RuleStatus, SwapKind};
+use super::rule::{
+    CompiledRule, ReloadReport, RuleDigest, RuleHandle, RuleSnapshot, RuleStatus, SwapKind,
+};
 use super::signature::{SignatureVerifier, rule_digest};
 use super::state::{RuleState, VersionEntry};
 use super::validate::{Candidate, Purpose, validate};
@@ -155,11 +157,7 @@ impl RuleRegistry {
     ) -> Result<ReloadReport, RuleError> {
         let rule_id = rule.rule_id.clone();
         let inner = self.inner.clone();
-        run_to_completion(
-            &rule_id,
-            inner.reload(rule, device_cc.to_owned(), Instant::now()),
-        )
-        .await
+        run_to_completion(&rule_id, inner.reload(rule, device_cc.to_owned(), Instant::now())).await
     }
 
     /// Re-activates an older version still in the history, after re-validating it against
@@ -170,46 +168,43 @@ impl RuleRegistry {
         to_version: u64,
     ) -> Result<ReloadReport, RuleError> {
         let inner = self.inner.clone();
-        run_to_completion(
-            rule_id,
-            inner.rollback(rule_id.to_owned(), to_version, Instant::now()),
-        )
-        .await
+        run_to_completion(rule_id, inner.rollback(rule_id.to_owned(), to_version, Instant::now()))
+            .await
     }
 
     /// The active version of a rule (status `Quiescing` while a swap away from it runs).
     pub fn get_active(&self, rule_id: &str) -> Option<RuleHandle> {
-        self.inner
-            .read_state(rule_id, |s| s.active_entry().map(VersionEntry::handle))
-            .flatten()
+        self.inner.read_state(rule_id, |s| s.active_entry().map(VersionEntry::handle)).flatten()
     }
 
     /// One version of a rule: a staged one, or the last failed attempt.
     pub fn get_rule(&self, rule_id: &str, version: u64) -> Option<RuleHandle> {
-        self.history(rule_id)
-            .into_iter()
-            .find(|h| h.version == version)
+        self.history(rule_id).into_iter().find(|h| h.version == version)
     }
 
     /// The artifact of a staged version.
     pub fn artifact(&self, rule_id: &str, version: u64) -> Option<Arc<CompiledRule>> {
-        self.inner
-            .read_state(rule_id, |s| s.entry(version).map(|e| e.rule.clone()))
-            .flatten()
+        self.inner.read_state(rule_id, |s| s.entry(version).map(|e| e.rule.clone())).flatten()
     }
 
     /// The artifact of the active version.
     pub fn active_artifact(&self, rule_id: &str) -> Option<Arc<CompiledRule>> {
-        self.inner
-            .read_state(rule_id, |s| s.active_entry().map(|e| e.rule.clone()))
-            .flatten()
+        self.inner.read_state(rule_id, |s| s.active_entry().map(|e| e.rule.clone())).flatten()
     }
 
     /// Staged versions of a rule, oldest first, then the last failed attempt if any.
     pub fn history(&self, rule_id: &str) -> Vec<RuleHandle> {
-        self.inner
-            .read_state(rule_id, RuleState::handles)
-            .unwrap_or_default()
+        self.inner.read_state(rule_id, RuleState::handles).unwrap_or_default()
+    }
+
+    /// The active version and the history of a rule, read at one instant (the separate
+    /// queries may straddle a concurrent swap).
+    pub fn snapshot(&self, rule_id: &str) -> Option<RuleSnapshot> {
+        self.inner.read_state(rule_id, |s| RuleSnapshot {
+            rule_id: rule_id.to_owned(),
+            active: s.active_entry().map(VersionEntry::handle),
+            history: s.handles(),
+        })
     }
 
     /// Ids of all registered rules, sorted.
@@ -243,13 +238,10 @@ async fn run_to_completion<T: Send + 'static>(
     operation: impl Future<Output = Result<T, RuleError>> + Send + 'static,
 ) -> Result<T, RuleError> {
     let runtime = tokio::runtime::Handle::try_current().map_err(|_| RuleError::NoRuntime)?;
-    runtime
-        .spawn(operation)
-        .await
-        .map_err(|err| RuleError::TaskAborted {
-            rule_id: rule_id.to_owned(),
-            reason: err.to_string(),
-        })?
+    runtime.spawn(operation).await.map_err(|err| RuleError::TaskAborted {
+        rule_id: rule_id.to_owned(),
+        reason: err.to_string(),
+    })?
 }
 
 impl Inner {
@@ -263,11 +255,7 @@ impl Inner {
         if let Some(slot) = self.rules.read().get(rule_id) {
             return slot.clone();
         }
-        self.rules
-            .write()
-            .entry(rule_id.to_owned())
-            .or_default()
-            .clone()
+        self.rules.write().entry(rule_id.to_owned()).or_default().clone()
     }
 
     fn existing_slot(&self, rule_id: &str) -> Result<Arc<RuleSlot>, RuleError> {
@@ -275,9 +263,7 @@ impl Inner {
             .read()
             .get(rule_id)
             .cloned()
-            .ok_or_else(|| RuleError::UnknownRule {
-                rule_id: rule_id.to_owned(),
-            })
+            .ok_or_else(|| RuleError::UnknownRule { rule_id: rule_id.to_owned() })
     }
 
     fn is_active(&self, rule_id: &str) -> bool {
@@ -293,11 +279,11 @@ impl Inner {
     fn validate(
         &self,
         rule: &CompiledRule,
+        digest: &RuleDigest,
         device_cc: &str,
         slot: &RuleSlot,
         purpose: Purpose,
     ) -> Result<bool, RuleError> {
-        let digest = rule_digest(rule);
         let verifier = self.verifier.read().clone();
         // Looked up before taking this rule's state lock: no two state locks are ever held
         // at once. A self-dependency is reported by `validate`, not looked up here.
@@ -308,7 +294,7 @@ impl Inner {
             .map(String::as_str);
         let candidate = Candidate {
             rule,
-            digest: &digest,
+            digest,
             device_cc,
             verifier: verifier.as_deref(),
             missing_dependency,
@@ -324,8 +310,8 @@ impl Inner {
     ) -> Result<RuleHandle, RuleError> {
         let slot = self.slot_or_create(&rule.rule_id);
         let _serialised = slot.op.lock().await;
-        self.validate(&rule, &device_cc, &slot, Purpose::Register)?;
         let digest = rule_digest(&rule);
+        self.validate(&rule, &digest, &device_cc, &slot, Purpose::Register)?;
         let rule = Arc::new(rule);
         let (id, version) = (rule.rule_id.as_str(), rule.version);
         let entry = VersionEntry::new(rule.clone(), digest, RuleStatus::Registered);
@@ -335,11 +321,7 @@ impl Inner {
             if active.is_some() {
                 slot.state.write().record_failure(entry);
             }
-            return Err(RuleError::PreStageFailed {
-                rule_id: id.to_owned(),
-                version,
-                source,
-            });
+            return Err(RuleError::PreStageFailed { rule_id: id.to_owned(), version, source });
         }
 
         if active.is_some() {
@@ -359,11 +341,7 @@ impl Inner {
 
         if let Err(source) = self.backend.swap(id, None, version).await {
             self.unstage_abandoned(id, version).await;
-            return Err(RuleError::ActivationFailed {
-                rule_id: id.to_owned(),
-                version,
-                source,
-            });
+            return Err(RuleError::ActivationFailed { rule_id: id.to_owned(), version, source });
         }
         let mut handle = entry.handle();
         handle.status = RuleStatus::Active;
@@ -386,29 +364,24 @@ impl Inner {
             .state
             .read()
             .active
-            .ok_or_else(|| RuleError::UnknownRule {
-                rule_id: rule.rule_id.clone(),
-            })?;
-        let was_staged = self.validate(&rule, &device_cc, &slot, Purpose::Reload)?;
+            .ok_or_else(|| RuleError::UnknownRule { rule_id: rule.rule_id.clone() })?;
+        let digest = rule_digest(&rule);
+        let was_staged = self.validate(&rule, &digest, &device_cc, &slot, Purpose::Reload)?;
         let validate = phase.elapsed();
 
-        let digest = rule_digest(&rule);
         let rule = Arc::new(rule);
         let (id, version) = (rule.rule_id.as_str(), rule.version);
         let entry = VersionEntry::new(rule.clone(), digest, RuleStatus::Registered);
 
-        let phase = Instant::now();
+        let mut pre_stage = Duration::ZERO;
         if !was_staged {
+            let phase = Instant::now();
             if let Err(source) = self.backend.pre_stage(&rule).await {
                 slot.state.write().record_failure(entry);
-                return Err(RuleError::PreStageFailed {
-                    rule_id: id.to_owned(),
-                    version,
-                    source,
-                });
+                return Err(RuleError::PreStageFailed { rule_id: id.to_owned(), version, source });
             }
+            pre_stage = phase.elapsed();
         }
-        let pre_stage = phase.elapsed();
 
         let swapped = match self.quiesce_and_swap(&slot, id, from, version).await {
             Ok(swapped) => swapped,
@@ -422,10 +395,7 @@ impl Inner {
             let mut state = slot.state.write();
             state.commit_reload(entry, was_staged);
             state.device_cc = Some(device_cc);
-            (
-                state.evict_over(self.max_history, version),
-                state.rollback_available(),
-            )
+            (state.evict_over(self.max_history, version), state.rollback_available())
         };
         let cleanup_errors = self.clean_up_after_swap(id, from, &evicted).await;
         Ok(ReloadReport {
@@ -455,37 +425,23 @@ impl Inner {
         let slot = self.existing_slot(&rule_id)?;
         let _serialised = slot.op.lock().await;
         let phase = Instant::now();
-        let (from, target_rule, device_cc) = {
+        let (from, target_rule, digest, device_cc) = {
             let state = slot.state.read();
-            let from = state.active.ok_or_else(|| RuleError::UnknownRule {
+            let from =
+                state.active.ok_or_else(|| RuleError::UnknownRule { rule_id: rule_id.clone() })?;
+            let entry = state.entry(target).ok_or_else(|| RuleError::UnknownVersion {
                 rule_id: rule_id.clone(),
+                version: target,
             })?;
-            let entry = state
-                .entry(target)
-                .ok_or_else(|| RuleError::UnknownVersion {
-                    rule_id: rule_id.clone(),
-                    version: target,
-                })?;
             if target == from {
-                return Err(RuleError::AlreadyActive {
-                    rule_id,
-                    version: target,
-                });
+                return Err(RuleError::AlreadyActive { rule_id, version: target });
             }
             if target > from {
-                return Err(RuleError::RollbackToNewer {
-                    rule_id,
-                    target,
-                    active: from,
-                });
+                return Err(RuleError::RollbackToNewer { rule_id, target, active: from });
             }
-            (
-                from,
-                entry.rule.clone(),
-                state.device_cc.clone().unwrap_or_default(),
-            )
+            (from, entry.rule.clone(), entry.digest, state.device_cc.clone().unwrap_or_default())
         };
-        self.validate(&target_rule, &device_cc, &slot, Purpose::Rollback)?;
+        self.validate(&target_rule, &digest, &device_cc, &slot, Purpose::Rollback)?;
         let validate = phase.elapsed();
 
         let swapped = self.quiesce_and_swap(&slot, &rule_id, from, target).await?;
@@ -593,9 +549,7 @@ impl Inner {
         }
         for &version in evicted {
             if let Err(err) = self.backend.unstage(id, version).await {
-                problems.push(format!(
-                    "unstage of evicted `{id}` v{version} failed: {err}"
-                ));
+                problems.push(format!("unstage of evicted `{id}` v{version} failed: {err}"));
             }
         }
         problems

@@ -156,6 +156,17 @@ pub struct RuleHandle {
     pub registered_at: SystemTime,
 }
 
+/// A rule's active version and history, read at one instant.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RuleSnapshot {
+    /// Rule id.
+    pub rule_id: String,
+    /// The active version (status `Quiescing` during a swap).
+    pub active: Option<RuleHandle>,
+    /// Staged versions, oldest first, then the last failed attempt.
+    pub history: Vec<RuleHandle>,
+}
+
 /// Whether a swap moved forward or back.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum SwapKind {
@@ -222,21 +233,13 @@ impl fmt::Display for ReloadReport {
             self.to_version,
             self.validate,
             self.pre_stage,
-            if self.was_staged {
-                " (already staged)"
-            } else {
-                ""
-            },
+            if self.was_staged { " (already staged)" } else { "" },
             self.quiesce,
             self.swap,
             self.blackout(),
             self.total,
             self.messages_in_flight,
-            if self.rollback_available {
-                "available"
-            } else {
-                "unavailable"
-            },
+            if self.rollback_available { "available" } else { "unavailable" },
         )?;
         if !self.evicted.is_empty() {
             write!(f, ", evicted {:?}", self.evicted)?;

@@ -72,14 +72,20 @@ pub fn rule_digest(rule: &CompiledRule) -> RuleDigest {
 /// unsigned rules are rejected before it is consulted.
 pub trait SignatureVerifier: Send + Sync {
     /// `Ok` when `signature` is a valid signature of `rule` under this verifier's policy.
-    fn verify(&self, rule: &CompiledRule, signature: &[u8]) -> Result<(), SignatureError>;
+    /// `digest` is [`rule_digest`] of `rule`, computed once by the caller.
+    fn verify(
+        &self,
+        rule: &CompiledRule,
+        digest: &RuleDigest,
+        signature: &[u8],
+    ) -> Result<(), SignatureError>;
 }
 
 /// Ed25519 signatures over [`rule_digest`], accepted from any of a set of trusted keys
 /// (several keys allow rotation without downtime).
 ///
 /// ```
-/// use ringkernel::rules::{sign_rule, CompiledRule, Ed25519Verifier, SignatureVerifier, SigningKey};
+/// use ringkernel::rules::{rule_digest, sign_rule, CompiledRule, Ed25519Verifier, SignatureVerifier, SigningKey};
 /// let key = SigningKey::from_bytes(&[7; 32]);
 /// let mut rule = CompiledRule {
 ///     rule_id: "r".into(), version: 1, ptx: b"// ptx".to_vec(), compute_cap: "sm_80".into(),
@@ -88,9 +94,10 @@ pub trait SignatureVerifier: Send + Sync {
 /// };
 /// sign_rule(&mut rule, &key);
 /// let verifier = Ed25519Verifier::new(key.verifying_key());
-/// assert!(verifier.verify(&rule, rule.signature.as_deref().unwrap()).is_ok());
+/// let signature = rule.signature.clone().unwrap();
+/// assert!(verifier.verify(&rule, &rule_digest(&rule), &signature).is_ok());
 /// rule.ptx[0] ^= 1;
-/// assert!(verifier.verify(&rule, rule.signature.as_deref().unwrap()).is_err());
+/// assert!(verifier.verify(&rule, &rule_digest(&rule), &signature).is_err());
 /// ```
 #[derive(Debug, Clone)]
 pub struct Ed25519Verifier {
@@ -111,19 +118,19 @@ impl Ed25519Verifier {
 }
 
 impl SignatureVerifier for Ed25519Verifier {
-    fn verify(&self, rule: &CompiledRule, signature: &[u8]) -> Result<(), SignatureError> {
+    fn verify(
+        &self,
+        _rule: &CompiledRule,
+        digest: &RuleDigest,
+        signature: &[u8],
+    ) -> Result<(), SignatureError> {
         let signature = Signature::from_slice(signature).map_err(|_| {
             SignatureError::Malformed(format!(
                 "an ed25519 signature is 64 bytes, got {}",
                 signature.len()
             ))
         })?;
-        let digest = rule_digest(rule);
-        if self
-            .trusted
-            .iter()
-            .any(|key| key.verify(&digest.0, &signature).is_ok())
-        {
+        if self.trusted.iter().any(|key| key.verify(&digest.0, &signature).is_ok()) {
             Ok(())
         } else {
             Err(SignatureError::Mismatch)
@@ -169,11 +176,7 @@ mod tests {
         for (i, edit) in edits.iter().enumerate() {
             let mut changed = rule();
             edit(&mut changed);
-            assert_ne!(
-                rule_digest(&changed),
-                base,
-                "edit {i} did not change the digest"
-            );
+            assert_ne!(rule_digest(&changed), base, "edit {i} did not change the digest");
         }
     }
 
@@ -207,11 +210,12 @@ mod tests {
         for (key, ok) in [(&old, true), (&new, true), (&foreign, false)] {
             let mut signed = rule();
             sign_rule(&mut signed, key);
-            let result = verifier.verify(&signed, signed.signature.as_deref().unwrap());
+            let signature = signed.signature.as_deref().unwrap();
+            let result = verifier.verify(&signed, &rule_digest(&signed), signature);
             assert_eq!(result.is_ok(), ok);
         }
         assert!(matches!(
-            verifier.verify(&rule(), &[0; 10]),
+            verifier.verify(&rule(), &rule_digest(&rule()), &[0; 10]),
             Err(SignatureError::Malformed(_))
         ));
     }

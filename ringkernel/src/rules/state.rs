@@ -21,12 +21,7 @@ pub(crate) struct VersionEntry {
 
 impl VersionEntry {
     pub fn new(rule: Arc<CompiledRule>, digest: RuleDigest, status: RuleStatus) -> Self {
-        Self {
-            rule,
-            digest,
-            status,
-            registered_at: SystemTime::now(),
-        }
+        Self { rule, digest, status, registered_at: SystemTime::now() }
     }
 
     pub fn version(&self) -> u64 {
@@ -86,11 +81,7 @@ impl RuleState {
 
     /// Staged entries, then the last failed attempt.
     pub fn handles(&self) -> Vec<RuleHandle> {
-        self.staged
-            .iter()
-            .chain(self.last_failure.as_ref())
-            .map(VersionEntry::handle)
-            .collect()
+        self.staged.iter().chain(self.last_failure.as_ref()).map(VersionEntry::handle).collect()
     }
 
     /// Whether one more staged version fits once eviction ran (it never evicts the active).
@@ -101,11 +92,7 @@ impl RuleState {
 
     /// Adds a newly staged version.
     pub fn push_staged(&mut self, entry: VersionEntry) {
-        if self
-            .last_failure
-            .as_ref()
-            .is_some_and(|f| f.version() == entry.version())
-        {
+        if self.last_failure.as_ref().is_some_and(|f| f.version() == entry.version()) {
             self.last_failure = None;
         }
         self.staged.push_back(entry);
@@ -154,10 +141,8 @@ impl RuleState {
         let mut evicted = Vec::new();
         while self.staged.len() > max_history {
             let active = self.active;
-            let Some(pos) = self
-                .staged
-                .iter()
-                .position(|e| Some(e.version()) != active && e.version() != keep)
+            let Some(pos) =
+                self.staged.iter().position(|e| Some(e.version()) != active && e.version() != keep)
             else {
                 break;
             };
@@ -170,8 +155,7 @@ impl RuleState {
 
     /// Whether a staged version older than the active one exists.
     pub fn rollback_available(&self) -> bool {
-        self.active
-            .is_some_and(|active| self.staged.iter().any(|e| e.version() < active))
+        self.active.is_some_and(|active| self.staged.iter().any(|e| e.version() < active))
     }
 }
 
@@ -194,11 +178,7 @@ mod tests {
     }
 
     fn statuses(state: &RuleState) -> Vec<(u64, RuleStatus)> {
-        state
-            .handles()
-            .iter()
-            .map(|h| (h.version, h.status))
-            .collect()
+        state.handles().iter().map(|h| (h.version, h.status)).collect()
     }
 
     #[test]
@@ -209,15 +189,8 @@ mod tests {
         state.push_staged(entry(2, RuleStatus::Registered));
         state.push_staged(entry(3, RuleStatus::Registered));
         assert_eq!(state.evict_over(2, 3), vec![2]);
-        assert_eq!(
-            statuses(&state),
-            vec![(1, RuleStatus::Active), (3, RuleStatus::Registered)]
-        );
-        assert_eq!(
-            state.evict_over(1, 3),
-            Vec::<u64>::new(),
-            "active and kept entries stay"
-        );
+        assert_eq!(statuses(&state), vec![(1, RuleStatus::Active), (3, RuleStatus::Registered)]);
+        assert_eq!(state.evict_over(1, 3), Vec::<u64>::new(), "active and kept entries stay");
     }
 
     #[test]
@@ -250,10 +223,7 @@ mod tests {
         state.push_staged(entry(2, RuleStatus::Registered));
         state.record_failure(entry(2, RuleStatus::Registered));
         state.record_failure(entry(3, RuleStatus::Registered));
-        assert_eq!(
-            statuses(&state),
-            vec![(1, RuleStatus::Active), (3, RuleStatus::Failed)]
-        );
+        assert_eq!(statuses(&state), vec![(1, RuleStatus::Active), (3, RuleStatus::Failed)]);
         state.push_staged(entry(3, RuleStatus::Registered));
         assert!(state.last_failure.is_none());
     }

@@ -46,24 +46,16 @@ pub(crate) fn validate(
         let signature = rule
             .signature
             .as_deref()
-            .ok_or_else(|| RuleError::Unsigned {
-                rule_id: rule_id.clone(),
-                version,
-            })?;
-        verifier
-            .verify(rule, signature)
-            .map_err(|source| RuleError::BadSignature {
-                rule_id: rule_id.clone(),
-                version,
-                source,
-            })?;
+            .ok_or_else(|| RuleError::Unsigned { rule_id: rule_id.clone(), version })?;
+        verifier.verify(rule, c.digest, signature).map_err(|source| RuleError::BadSignature {
+            rule_id: rule_id.clone(),
+            version,
+            source,
+        })?;
     }
 
-    let malformed = |reason: String| RuleError::Malformed {
-        rule_id: rule_id.clone(),
-        version,
-        reason,
-    };
+    let malformed =
+        |reason: String| RuleError::Malformed { rule_id: rule_id.clone(), version, reason };
     if rule.rule_id.trim().is_empty() {
         return Err(malformed("rule_id is empty".into()));
     }
@@ -72,14 +64,12 @@ pub(crate) fn validate(
     }
     rule.actor_config.check().map_err(malformed)?;
     let parse = |value: &str, whose: &str| {
-        value
-            .parse::<ComputeCap>()
-            .map_err(|reason| RuleError::InvalidComputeCap {
-                rule_id: rule_id.clone(),
-                version,
-                value: value.to_owned(),
-                reason: format!("{whose}: {reason}"),
-            })
+        value.parse::<ComputeCap>().map_err(|reason| RuleError::InvalidComputeCap {
+            rule_id: rule_id.clone(),
+            version,
+            value: value.to_owned(),
+            reason: format!("{whose}: {reason}"),
+        })
     };
     let required = parse(&rule.compute_cap, "rule target")?;
     let device = parse(c.device_cc, "device")?;
@@ -130,18 +120,10 @@ pub(crate) fn validate(
     }
     if let Some(active) = state.active {
         if version <= active {
-            return Err(RuleError::VersionNotIncreasing {
-                rule_id,
-                attempted: version,
-                active,
-            });
+            return Err(RuleError::VersionNotIncreasing { rule_id, attempted: version, active });
         }
         if purpose == Purpose::Register && !state.has_room_for_one_more(c.max_history) {
-            return Err(RuleError::HistoryFull {
-                rule_id,
-                version,
-                max_history: c.max_history,
-            });
+            return Err(RuleError::HistoryFull { rule_id, version, max_history: c.max_history });
         }
     }
     Ok(reusable)
