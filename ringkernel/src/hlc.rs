@@ -28,9 +28,14 @@ pub struct HlcTimestamp {
 }
 
 impl HlcTimestamp {
-    /// Builds a timestamp from its parts. `logical` above `u16::MAX` carries into `physical_ms`.
+    /// Largest representable physical time (48 bits of milliseconds, about 8900 years).
+    pub const MAX_PHYSICAL_MS: u64 = u64::MAX >> LOGICAL_BITS;
+
+    /// Builds a timestamp from its parts. `logical` above `u16::MAX` carries into
+    /// `physical_ms`; a physical time above [`Self::MAX_PHYSICAL_MS`] is clamped to it.
     pub fn new(physical_ms: u64, logical: u32, node: u16) -> Self {
-        Self { packed: (physical_ms << LOGICAL_BITS) + u64::from(logical), node }
+        let physical = physical_ms.min(Self::MAX_PHYSICAL_MS) << LOGICAL_BITS;
+        Self { packed: physical.saturating_add(u64::from(logical)), node }
     }
 
     /// Wall-clock part, milliseconds since the Unix epoch.
@@ -117,7 +122,7 @@ impl Hlc {
     /// timestamp of this clock, from any thread.
     pub fn now(&self) -> HlcTimestamp {
         let wall = (self.wall_ms)() << LOGICAL_BITS;
-        self.advance(|last| wall.max(last + 1))
+        self.advance(|last| wall.max(last.saturating_add(1)))
     }
 
     /// Merges a received timestamp and issues one greater than both it and every earlier
@@ -134,7 +139,8 @@ impl Hlc {
             });
         }
         let wall = wall_ms << LOGICAL_BITS;
-        Ok(self.advance(|last| wall.max(last + 1).max(remote.packed + 1)))
+        Ok(self
+            .advance(|last| wall.max(last.saturating_add(1)).max(remote.packed.saturating_add(1))))
     }
 
     /// The latest timestamp issued (packed), without ticking.
@@ -230,6 +236,16 @@ mod tests {
         assert_eq!(err, HlcError::ClockSkew { node: 3, ahead_ms: 101, max_skew_ms: 100 });
         assert_eq!(clock.peek(), before);
         assert!(clock.update(HlcTimestamp::new(1_100, 0, 3)).is_ok());
+    }
+
+    #[test]
+    fn hostile_timestamps_neither_panic_nor_wrap() {
+        let clock = Hlc::with_wall_clock(1, Duration::MAX, || 1_000);
+        let merged = clock.update(HlcTimestamp { packed: u64::MAX, node: 2 }).unwrap();
+        assert_eq!(merged.packed, u64::MAX);
+        assert_eq!(clock.now().packed, u64::MAX, "saturates instead of wrapping to zero");
+        let clamped = HlcTimestamp::new(u64::MAX, 5, 0);
+        assert_eq!((clamped.physical_ms(), clamped.logical()), (HlcTimestamp::MAX_PHYSICAL_MS, 5));
     }
 
     #[test]

@@ -550,3 +550,46 @@ async fn reports_describe_every_phase() {
     assert!(text.starts_with("reload `rep` v1 -> v2"), "{text}");
     assert!(text.contains("17 in flight") && text.contains("rollback available"), "{text}");
 }
+
+/// A backend whose first quiesce panics.
+struct PanicsOnce(std::sync::atomic::AtomicBool);
+
+#[ringkernel::async_trait]
+impl RuleSwapBackend for PanicsOnce {
+    async fn pre_stage(&self, _: &CompiledRule) -> Result<(), BackendError> {
+        Ok(())
+    }
+    async fn quiesce(&self, _: &str, _: u64) -> Result<QuiesceReport, BackendError> {
+        if !self.0.swap(true, std::sync::atomic::Ordering::SeqCst) {
+            panic!("backend bug");
+        }
+        Ok(QuiesceReport::default())
+    }
+    async fn swap(&self, _: &str, _: Option<u64>, _: u64) -> Result<(), BackendError> {
+        Ok(())
+    }
+    async fn resume(&self, _: &str, _: u64) -> Result<(), BackendError> {
+        Ok(())
+    }
+    async fn terminate_old(&self, _: &str, _: u64) -> Result<(), BackendError> {
+        Ok(())
+    }
+    async fn unstage(&self, _: &str, _: u64) -> Result<(), BackendError> {
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn a_panicking_backend_is_an_error_and_leaves_the_rule_usable() {
+    let registry = RuleRegistry::new(5, Arc::new(PanicsOnce(Default::default())));
+    registry.register_rule(rule("p", 1), "sm_80").await.unwrap();
+    let err = registry.reload_rule(rule("p", 2), "sm_80").await.unwrap_err();
+    assert!(matches!(err, RuleError::TaskAborted { .. }), "{err}");
+    assert!(err.to_string().contains("rule `p`"), "{err}");
+    assert_eq!(
+        registry.get_active("p").map(|h| (h.version, h.status)),
+        Some((1, RuleStatus::Active))
+    );
+    registry.reload_rule(rule("p", 2), "sm_80").await.unwrap();
+    assert_eq!(registry.get_active("p").unwrap().version, 2);
+}

@@ -83,7 +83,7 @@ impl HotReloadManager {
             let (registry, rule, cc) = (registry.clone(), rule.clone(), info.compute_cap.clone());
             async move { registry.register_rule(rule, &cc).await }
         });
-        join_in_order(calls).await
+        join_in_order(&rule.rule_id, calls).await
     }
 
     /// Reloads `rule` on every device, concurrently; one result per device, by ordinal. A
@@ -96,7 +96,7 @@ impl HotReloadManager {
             let (registry, rule, cc) = (registry.clone(), rule.clone(), info.compute_cap.clone());
             async move { registry.reload_rule(rule, &cc).await }
         });
-        join_in_order(calls).await
+        join_in_order(&rule.rule_id, calls).await
     }
 
     /// Rolls `rule_id` back to `version` on every device, concurrently.
@@ -109,12 +109,13 @@ impl HotReloadManager {
             let (registry, rule_id) = (registry.clone(), rule_id.to_owned());
             async move { registry.rollback_rule(&rule_id, version).await }
         });
-        join_in_order(calls).await
+        join_in_order(rule_id, calls).await
     }
 }
 
 /// Runs the futures concurrently on the current runtime; results in input order.
 async fn join_in_order<T: Send + 'static>(
+    rule_id: &str,
     calls: impl Iterator<
         Item = impl std::future::Future<Output = Result<T, RuleError>> + Send + 'static,
     >,
@@ -126,7 +127,7 @@ async fn join_in_order<T: Send + 'static>(
     let mut results = Vec::with_capacity(tasks.len());
     for task in tasks {
         results.push(task.await.unwrap_or_else(|err| {
-            Err(RuleError::TaskAborted { rule_id: String::new(), reason: err.to_string() })
+            Err(RuleError::TaskAborted { rule_id: rule_id.to_owned(), reason: err.to_string() })
         }));
     }
     results

@@ -63,6 +63,22 @@ struct RuleSlot {
     state: RwLock<RuleState>,
 }
 
+/// Puts a version marked `Quiescing` back to `Active` if the swap is torn down before it
+/// finished (a panicking backend): the rule must not stay `Quiescing` forever.
+struct QuiescingMark<'a> {
+    slot: &'a RuleSlot,
+    version: u64,
+    armed: bool,
+}
+
+impl Drop for QuiescingMark<'_> {
+    fn drop(&mut self) {
+        if self.armed {
+            self.slot.state.write().set_status(self.version, RuleStatus::Active);
+        }
+    }
+}
+
 /// Durations and findings of a quiesce + swap.
 struct Swapped {
     quiesce: Duration,
@@ -479,6 +495,7 @@ impl Inner {
         to: u64,
     ) -> Result<Swapped, RuleError> {
         slot.state.write().set_status(from, RuleStatus::Quiescing);
+        let mut mark = QuiescingMark { slot, version: from, armed: true };
         let timeout = *self.quiesce_timeout.read();
         let phase = Instant::now();
         let quiesced = tokio::time::timeout(timeout, self.backend.quiesce(id, from)).await;
@@ -517,6 +534,7 @@ impl Inner {
                 resume_error,
             });
         }
+        mark.armed = false;
         Ok(Swapped {
             quiesce,
             swap: phase.elapsed(),
