@@ -12,6 +12,7 @@
 #![deny(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod abi;
 pub mod layout;
 
 /// Version of this compiler, recorded in every artifact it writes.
