@@ -13,6 +13,7 @@
 #![warn(missing_docs)]
 
 pub mod abi;
+pub mod artifact;
 pub mod layout;
 
 /// Version of this compiler, recorded in every artifact it writes.

@@ -68,6 +68,7 @@
 mod backend;
 mod compute_cap;
 mod error;
+mod from_artifact;
 mod manager;
 mod recording;
 mod registry;
