@@ -169,6 +169,8 @@ pub mod offsets {
     pub const Q_TAIL: u32 = offset_of!(QueueHeader, tail) as u32;
     /// `QueueHeader::capacity`.
     pub const Q_CAPACITY: u32 = offset_of!(QueueHeader, capacity) as u32;
+    /// `QueueHeader::type_id`.
+    pub const Q_TYPE_ID: u32 = offset_of!(QueueHeader, type_id) as u32;
     /// `QueueHeader::slot_size`.
     pub const Q_SLOT_SIZE: u32 = offset_of!(QueueHeader, slot_size) as u32;
     /// Where slot 0 starts, from the start of the header.

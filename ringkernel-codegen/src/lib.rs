@@ -10,11 +10,26 @@
 //! syn-based front end.
 
 #![deny(unsafe_code)]
+#![allow(clippy::too_many_arguments)]
 #![warn(missing_docs)]
 
 pub mod abi;
 pub mod artifact;
+#[cfg(feature = "frontend")]
+pub mod back;
+pub mod check;
+#[cfg(feature = "frontend")]
+mod compile;
+pub mod diagnostic;
+pub mod ir;
 pub mod layout;
+
+#[cfg(feature = "frontend")]
+pub mod front;
+
+#[cfg(feature = "frontend")]
+pub use compile::{Options, compile_source};
+pub use diagnostic::{Diagnostic, Diagnostics};
 
 /// Version of this compiler, recorded in every artifact it writes.
 pub const COMPILER_VERSION: &str = env!("CARGO_PKG_VERSION");

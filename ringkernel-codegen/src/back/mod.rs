@@ -1,0 +1,3 @@
+//! Back ends: IR → target code.
+
+pub mod ptx;

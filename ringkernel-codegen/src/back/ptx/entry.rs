@@ -1,0 +1,240 @@
+//! The two `.entry` points of a handler.
+//!
+//! - `<name>_persistent(cb, in_queue, out_queue, state)`: the actor loop of the ABI (see
+//!   [`crate::abi`]). Thread 0 of block 0 runs it; other threads exit. It waits for `RUN`,
+//!   polls the input ring with acquire loads, calls the handler for each message, writes the
+//!   response slot and publishes it with release stores, honours `QUIESCE` and `TERMINATE`
+//!   at message boundaries and acknowledges them, sleeps with `nanosleep` when idle or when
+//!   the output ring is full (back-pressure), counts processed messages, and records a
+//!   wrong-type slot as an error without calling the handler.
+//! - `<name>_batch(cb, states, messages, responses, count)`: one thread per message,
+//!   element `i` of each array, sequence number `i`.
+
+use std::fmt::Write as _;
+
+use crate::abi::{ack, error, offsets as o, request};
+use crate::ir::*;
+
+pub(super) fn persistent(name: &str, idle_backoff_ns: u32) -> String {
+    let sym = format!("{name}_persistent");
+    let mut t = String::new();
+    let _ = writeln!(
+        t,
+        ".visible .entry {sym}(.param .u64 {sym}_cb, .param .u64 {sym}_in, .param .u64 {sym}_out, .param .u64 {sym}_state)\n{{"
+    );
+    t.push_str("\t.reg .pred \t%p<4>;\n\t.reg .b32 \t%r<12>;\n\t.reg .b64 \t%rd<32>;\n");
+    let lines = [
+        "mov.u32 \t%r1, %tid.x;".to_owned(),
+        "mov.u32 \t%r2, %ctaid.x;".into(),
+        "or.b32 \t%r1, %r1, %r2;".into(),
+        "setp.ne.u32 \t%p1, %r1, 0;".into(),
+        "@%p1 bra \t$L__exit;".into(),
+        format!("ld.param.u64 \t%rd1, [{sym}_cb];"),
+        format!("ld.param.u64 \t%rd2, [{sym}_in];"),
+        format!("ld.param.u64 \t%rd3, [{sym}_out];"),
+        format!("ld.param.u64 \t%rd4, [{sym}_state];"),
+        "// ring geometry: masks, slot sizes, type ids".into(),
+        format!("ld.u32 \t%r3, [%rd2+{}];", o::Q_CAPACITY),
+        format!("ld.u32 \t%r4, [%rd2+{}];", o::Q_SLOT_SIZE),
+        format!("ld.u32 \t%r5, [%rd3+{}];", o::Q_CAPACITY),
+        format!("ld.u32 \t%r6, [%rd3+{}];", o::Q_SLOT_SIZE),
+        format!("ld.u64 \t%rd5, [%rd2+{}];", o::Q_TYPE_ID),
+        format!("ld.u64 \t%rd6, [%rd3+{}];", o::Q_TYPE_ID),
+        "cvt.u64.u32 \t%rd7, %r3;".into(),
+        "sub.u64 \t%rd7, %rd7, 1;".into(),
+        "cvt.u64.u32 \t%rd8, %r4;".into(),
+        "cvt.u64.u32 \t%rd11, %r5;".into(),
+        "sub.u64 \t%rd9, %rd11, 1;".into(),
+        "cvt.u64.u32 \t%rd10, %r6;".into(),
+        "// our own indices: input head (we consume), output tail (we produce)".into(),
+        format!("ld.acquire.sys.u64 \t%rd12, [%rd2+{}];", o::Q_HEAD),
+        format!("ld.acquire.sys.u64 \t%rd13, [%rd3+{}];", o::Q_TAIL),
+    ];
+    push(&mut t, &lines);
+    t.push_str("$L__wait:\n");
+    push(
+        &mut t,
+        &[
+            format!("ld.acquire.sys.u32 \t%r7, [%rd1+{}];", o::CB_REQUESTED),
+            format!("setp.eq.u32 \t%p1, %r7, {};", request::TERMINATE),
+            "@%p1 bra \t$L__terminate;".into(),
+            format!("setp.eq.u32 \t%p1, %r7, {};", request::RUN),
+            "@%p1 bra \t$L__run;".into(),
+            format!("setp.ne.u32 \t%p2, %r7, {};", request::QUIESCE),
+            "@%p2 bra \t$L__sleep;".into(),
+            format!("mov.u32 \t%r8, {};", ack::QUIESCED),
+            format!("st.release.sys.u32 \t[%rd1+{}], %r8;", o::CB_ACKNOWLEDGED),
+        ],
+    );
+    t.push_str("$L__sleep:\n");
+    push(&mut t, &[format!("nanosleep.u32 \t{idle_backoff_ns};"), "bra.uni \t$L__wait;".into()]);
+    t.push_str("$L__run:\n");
+    push(
+        &mut t,
+        &[
+            format!("mov.u32 \t%r8, {};", ack::RUNNING),
+            format!("st.release.sys.u32 \t[%rd1+{}], %r8;", o::CB_ACKNOWLEDGED),
+        ],
+    );
+    t.push_str("$L__loop:\n");
+    push(
+        &mut t,
+        &[
+            format!("ld.acquire.sys.u32 \t%r7, [%rd1+{}];", o::CB_REQUESTED),
+            format!("setp.ne.u32 \t%p1, %r7, {};", request::RUN),
+            "@%p1 bra \t$L__wait;".into(),
+            format!("ld.acquire.sys.u64 \t%rd14, [%rd2+{}];", o::Q_TAIL),
+            "setp.eq.u64 \t%p1, %rd14, %rd12;".into(),
+            "@%p1 bra \t$L__idle;".into(),
+            format!("ld.acquire.sys.u64 \t%rd15, [%rd3+{}];", o::Q_HEAD),
+            "sub.u64 \t%rd16, %rd13, %rd15;".into(),
+            "setp.ge.u64 \t%p1, %rd16, %rd11;".into(),
+            "@%p1 bra \t$L__idle;".into(),
+            "and.b64 \t%rd17, %rd12, %rd7;".into(),
+            "mad.lo.u64 \t%rd17, %rd17, %rd8, %rd2;".into(),
+            format!("add.u64 \t%rd17, %rd17, {};", o::Q_SLOTS),
+            format!("ld.u64 \t%rd18, [%rd17+{}];", o::SLOT_TYPE_ID),
+            format!("ld.u64 \t%rd19, [%rd17+{}];", o::SLOT_SEQUENCE),
+            "setp.ne.u64 \t%p1, %rd18, %rd5;".into(),
+            "@%p1 bra \t$L__wrong_type;".into(),
+            format!("ld.u64 \t%rd20, [%rd17+{}];", o::SLOT_CORRELATION),
+            "and.b64 \t%rd21, %rd13, %rd9;".into(),
+            "mad.lo.u64 \t%rd21, %rd21, %rd10, %rd3;".into(),
+            format!("add.u64 \t%rd21, %rd21, {};", o::Q_SLOTS),
+            format!("st.u64 \t[%rd21+{}], %rd6;", o::SLOT_TYPE_ID),
+            format!("st.u64 \t[%rd21+{}], %rd19;", o::SLOT_SEQUENCE),
+            format!("st.u64 \t[%rd21+{}], %rd20;", o::SLOT_CORRELATION),
+            format!("atom.add.u64 \t%rd22, [%rd1+{}], 1;", o::CB_HLC),
+            "add.u64 \t%rd22, %rd22, 1;".into(),
+            format!("st.u64 \t[%rd21+{}], %rd22;", o::SLOT_HLC),
+            format!("add.u64 \t%rd23, %rd17, {};", o::SLOT_PAYLOAD),
+            format!("add.u64 \t%rd24, %rd21, {};", o::SLOT_PAYLOAD),
+            "{".into(),
+            ".param .b64 rk_h_cb;".into(),
+            ".param .b64 rk_h_seq;".into(),
+            ".param .b64 rk_h_state;".into(),
+            ".param .b64 rk_h_msg;".into(),
+            ".param .b64 rk_h_resp;".into(),
+            "st.param.b64 \t[rk_h_cb], %rd1;".into(),
+            "st.param.b64 \t[rk_h_seq], %rd19;".into(),
+            "st.param.b64 \t[rk_h_state], %rd4;".into(),
+            "st.param.b64 \t[rk_h_msg], %rd23;".into(),
+            "st.param.b64 \t[rk_h_resp], %rd24;".into(),
+            format!(
+                "call.uni \t{name}_handler, (rk_h_cb, rk_h_seq, rk_h_state, rk_h_msg, rk_h_resp);"
+            ),
+            "}".into(),
+            "add.u64 \t%rd13, %rd13, 1;".into(),
+            format!("st.release.sys.u64 \t[%rd3+{}], %rd13;", o::Q_TAIL),
+            "bra.uni \t$L__consumed;".into(),
+        ],
+    );
+    t.push_str("$L__wrong_type:\n");
+    push(
+        &mut t,
+        &[
+            "{".into(),
+            ".param .b64 rk_e_cb;".into(),
+            ".param .b32 rk_e_code;".into(),
+            ".param .b64 rk_e_seq;".into(),
+            "st.param.b64 \t[rk_e_cb], %rd1;".into(),
+            format!("st.param.b32 \t[rk_e_code], {};", error::WRONG_MESSAGE_TYPE),
+            "st.param.b64 \t[rk_e_seq], %rd19;".into(),
+            "call.uni \trk_record_error, (rk_e_cb, rk_e_code, rk_e_seq);".into(),
+            "}".into(),
+        ],
+    );
+    t.push_str("$L__consumed:\n");
+    push(
+        &mut t,
+        &[
+            "add.u64 \t%rd12, %rd12, 1;".into(),
+            format!("st.release.sys.u64 \t[%rd2+{}], %rd12;", o::Q_HEAD),
+            format!("ld.u64 \t%rd25, [%rd1+{}];", o::CB_MESSAGES_PROCESSED),
+            "add.u64 \t%rd25, %rd25, 1;".into(),
+            format!("st.release.sys.u64 \t[%rd1+{}], %rd25;", o::CB_MESSAGES_PROCESSED),
+            "bra.uni \t$L__loop;".into(),
+        ],
+    );
+    t.push_str("$L__idle:\n");
+    push(&mut t, &[format!("nanosleep.u32 \t{idle_backoff_ns};"), "bra.uni \t$L__loop;".into()]);
+    t.push_str("$L__terminate:\n");
+    push(
+        &mut t,
+        &[
+            format!("mov.u32 \t%r8, {};", ack::TERMINATED),
+            format!("st.release.sys.u32 \t[%rd1+{}], %r8;", o::CB_ACKNOWLEDGED),
+        ],
+    );
+    t.push_str("$L__exit:\n\tret;\n}\n\n");
+    t
+}
+
+fn push(t: &mut String, lines: &[String]) {
+    for line in lines {
+        t.push('\t');
+        t.push_str(line);
+        t.push('\n');
+    }
+}
+
+fn size_of(module: &Module, ty: &Ty) -> u32 {
+    match ty {
+        Ty::Unit => 0,
+        Ty::Scalar(s) => s.size(),
+        Ty::Array(elem, n) => size_of(module, elem) * n,
+        Ty::Struct(name) => module.structs.get(name).map_or(0, |l| l.size),
+    }
+}
+
+pub(super) fn batch(module: &Module, f: &Function) -> String {
+    let sym = format!("{}_batch", f.name);
+    let FnRole::Handler { state, message } = &f.role else { return String::new() };
+    let state_size = state.map_or(0, |s| size_of(module, &f.local(s).ty));
+    let msg_size = size_of(module, &f.local(*message).ty);
+    let resp_size = size_of(module, &f.ret);
+    let mut t = String::new();
+    let _ = writeln!(
+        t,
+        ".visible .entry {sym}(.param .u64 {sym}_cb, .param .u64 {sym}_states, .param .u64 {sym}_msgs, .param .u64 {sym}_resps, .param .u32 {sym}_count)\n{{"
+    );
+    t.push_str("\t.reg .pred \t%p<2>;\n\t.reg .b32 \t%r<6>;\n\t.reg .b64 \t%rd<10>;\n");
+    push(
+        &mut t,
+        &[
+            "mov.u32 \t%r1, %ctaid.x;".into(),
+            "mov.u32 \t%r2, %ntid.x;".into(),
+            "mov.u32 \t%r3, %tid.x;".into(),
+            "mad.lo.u32 \t%r4, %r1, %r2, %r3;".into(),
+            format!("ld.param.u32 \t%r5, [{sym}_count];"),
+            "setp.ge.u32 \t%p1, %r4, %r5;".into(),
+            "@%p1 bra \t$L__done;".into(),
+            format!("ld.param.u64 \t%rd1, [{sym}_cb];"),
+            format!("ld.param.u64 \t%rd2, [{sym}_states];"),
+            format!("ld.param.u64 \t%rd3, [{sym}_msgs];"),
+            format!("ld.param.u64 \t%rd4, [{sym}_resps];"),
+            "cvt.u64.u32 \t%rd5, %r4;".into(),
+            format!("mad.lo.u64 \t%rd6, %rd5, {state_size}, %rd2;"),
+            format!("mad.lo.u64 \t%rd7, %rd5, {msg_size}, %rd3;"),
+            format!("mad.lo.u64 \t%rd8, %rd5, {resp_size}, %rd4;"),
+            "{".into(),
+            ".param .b64 rk_b_cb;".into(),
+            ".param .b64 rk_b_seq;".into(),
+            ".param .b64 rk_b_state;".into(),
+            ".param .b64 rk_b_msg;".into(),
+            ".param .b64 rk_b_resp;".into(),
+            "st.param.b64 \t[rk_b_cb], %rd1;".into(),
+            "st.param.b64 \t[rk_b_seq], %rd5;".into(),
+            "st.param.b64 \t[rk_b_state], %rd6;".into(),
+            "st.param.b64 \t[rk_b_msg], %rd7;".into(),
+            "st.param.b64 \t[rk_b_resp], %rd8;".into(),
+            format!(
+                "call.uni \t{}_handler, (rk_b_cb, rk_b_seq, rk_b_state, rk_b_msg, rk_b_resp);",
+                f.name
+            ),
+            "}".into(),
+        ],
+    );
+    t.push_str("$L__done:\n\tret;\n}\n");
+    t
+}

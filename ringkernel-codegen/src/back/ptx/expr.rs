@@ -1,0 +1,732 @@
+//! Expressions and statements → PTX instructions.
+
+use crate::abi::{error, offsets};
+use crate::ir::*;
+
+use super::func::{Addr, Class, FuncWriter, Home, LoopLabels, Reg, Val, arith, class_of, param};
+
+fn scalar_of(ty: &Ty) -> Scalar {
+    ty.scalar().unwrap_or(Scalar::U32)
+}
+
+impl FuncWriter<'_> {
+    /// Evaluates an expression of scalar type into a register.
+    pub fn scalar(&mut self, id: ExprId) -> Reg {
+        match self.eval(id) {
+            Val::Reg(r) => r,
+            Val::Mem(addr) => {
+                let s = scalar_of(&self.f.expr(id).ty);
+                self.load(s, addr)
+            }
+            Val::Unit => self.reg(Class::B32),
+        }
+    }
+
+    /// Evaluates an expression of aggregate type to a memory location.
+    pub fn memory(&mut self, id: ExprId) -> Addr {
+        match self.eval(id) {
+            Val::Mem(addr) => addr,
+            Val::Reg(r) => {
+                let ty = self.f.expr(id).ty.clone();
+                let slot = self.frame_slot(&ty);
+                self.store(scalar_of(&ty), slot, r);
+                slot
+            }
+            Val::Unit => self.frame_slot(&Ty::Unit),
+        }
+    }
+
+    /// Writes the value of `id` to `dst`.
+    pub fn write_to(&mut self, id: ExprId, dst: Addr) {
+        let ty = self.f.expr(id).ty.clone();
+        match &ty {
+            Ty::Unit => {
+                self.eval(id);
+            }
+            Ty::Scalar(s) => {
+                let r = self.scalar(id);
+                self.store(*s, dst, r);
+            }
+            _ => {
+                let src = self.memory(id);
+                self.copy(&ty, src, dst);
+            }
+        }
+    }
+
+    fn copy_reg(&mut self, r: Reg) -> Reg {
+        let out = self.reg(r.class);
+        let ty = match r.class {
+            Class::Pred => "pred",
+            Class::B32 => "b32",
+            Class::B64 => "b64",
+            Class::F32 => "f32",
+            Class::F64 => "f64",
+        };
+        self.emit(format!("mov.{ty} \t{out}, {r};"));
+        out
+    }
+
+    pub fn eval(&mut self, id: ExprId) -> Val {
+        let node = self.f.expr(id).clone();
+        match &node.kind {
+            ExprKind::Const(c) => Val::Reg(self.constant(*c, scalar_of(&node.ty))),
+            ExprKind::Local(local) => match self.homes[local.0 as usize] {
+                Some(Home::Reg(r)) => Val::Reg(self.copy_reg(r)),
+                Some(Home::Mem(addr)) if node.ty.is_aggregate() => Val::Mem(addr),
+                Some(Home::Mem(addr)) => Val::Reg(self.load(scalar_of(&node.ty), addr)),
+                None => Val::Unit,
+            },
+            ExprKind::Field(base, index) => {
+                let base_addr = self.memory(*base);
+                let Ty::Struct(name) = &self.f.expr(*base).ty else { return Val::Unit };
+                let offset = self
+                    .structs
+                    .get(name)
+                    .and_then(|l| l.fields.get(*index as usize))
+                    .map_or(0, |f| f.offset);
+                let addr = base_addr.plus(offset);
+                if node.ty.is_aggregate() {
+                    Val::Mem(addr)
+                } else {
+                    Val::Reg(self.load(scalar_of(&node.ty), addr))
+                }
+            }
+            ExprKind::Index(base, index) => {
+                let base_addr = self.memory(*base);
+                let addr = self.element(base_addr, &self.f.expr(*base).ty.clone(), *index);
+                if node.ty.is_aggregate() {
+                    Val::Mem(addr)
+                } else {
+                    Val::Reg(self.load(scalar_of(&node.ty), addr))
+                }
+            }
+            ExprKind::Unary(op, inner) => Val::Reg(self.unary(*op, *inner)),
+            ExprKind::Binary(op, l, r) => Val::Reg(self.binary(*op, *l, *r)),
+            ExprKind::And(l, r) | ExprKind::Or(l, r) => {
+                let is_and = matches!(node.kind, ExprKind::And(..));
+                let out = self.reg(Class::Pred);
+                let left = self.scalar(*l);
+                self.emit(format!("mov.pred \t{out}, {left};"));
+                let done = self.label("sc");
+                self.emit(format!("@{}{out} bra \t{done};", if is_and { "!" } else { "" }));
+                let right = self.scalar(*r);
+                self.emit(format!("mov.pred \t{out}, {right};"));
+                self.place_label(&done);
+                Val::Reg(out)
+            }
+            ExprKind::Cast(inner) => {
+                let from = scalar_of(&self.f.expr(*inner).ty);
+                let value = self.scalar(*inner);
+                Val::Reg(self.cast(value, from, scalar_of(&node.ty)))
+            }
+            ExprKind::Call(func, args) => self.call(*func, args, &node.ty),
+            ExprKind::Math(fun, args) => Val::Reg(self.math(*fun, args, scalar_of(&node.ty))),
+            ExprKind::Intrinsic(which) => Val::Reg(self.intrinsic(*which)),
+            ExprKind::If(cond, then, otherwise) => {
+                self.if_value(*cond, then, otherwise.as_ref(), &node.ty)
+            }
+            ExprKind::Block(block) => self.block_value(block, &node.ty),
+            ExprKind::StructLit(fields) => {
+                let slot = self.frame_slot(&node.ty);
+                let Ty::Struct(name) = &node.ty else { return Val::Unit };
+                let offsets: Vec<u32> = self
+                    .structs
+                    .get(name)
+                    .map(|l| l.fields.iter().map(|f| f.offset).collect())
+                    .unwrap_or_default();
+                for (value, offset) in fields.iter().zip(offsets) {
+                    self.write_to(*value, slot.plus(offset));
+                }
+                Val::Mem(slot)
+            }
+            ExprKind::ArrayLit(items) => {
+                let slot = self.frame_slot(&node.ty);
+                let Ty::Array(elem, _) = &node.ty else { return Val::Unit };
+                let (esize, _) = self.size_align(elem);
+                for (i, item) in items.iter().enumerate() {
+                    self.write_to(*item, slot.plus(i as u32 * esize));
+                }
+                Val::Mem(slot)
+            }
+            ExprKind::ArrayRepeat(item, n) => {
+                let slot = self.frame_slot(&node.ty);
+                let Ty::Array(elem, _) = &node.ty else { return Val::Unit };
+                let (esize, _) = self.size_align(elem);
+                let elem = (**elem).clone();
+                let first = slot;
+                self.write_to(*item, first);
+                for i in 1..*n {
+                    self.copy(&elem, first, slot.plus(i * esize));
+                }
+                Val::Mem(slot)
+            }
+        }
+    }
+
+    /// Address of element `index` of the array at `base`, guarded by the bounds check.
+    pub fn element(&mut self, base: Addr, array_ty: &Ty, index: ExprId) -> Addr {
+        let Ty::Array(elem, len) = array_ty else { return base };
+        let (esize, _) = self.size_align(elem);
+        let i = self.scalar(index);
+        let ok = self.reg(Class::Pred);
+        self.emit(format!("setp.lt.u64 \t{ok}, {i}, {len};"));
+        self.record_error_unless(ok, error::INDEX_OUT_OF_BOUNDS);
+        let guard = match base.guard {
+            Some(outer) => {
+                let both = self.reg(Class::Pred);
+                self.emit(format!("and.pred \t{both}, {ok}, {outer};"));
+                both
+            }
+            None => ok,
+        };
+        let addr = self.reg(Class::B64);
+        self.emit(format!("mad.lo.u64 \t{addr}, {i}, {esize}, {};", base.base));
+        Addr { base: addr, offset: base.offset, guard: Some(guard) }
+    }
+
+    pub fn constant(&mut self, c: Const, s: Scalar) -> Reg {
+        let class = class_of(s);
+        let r = self.reg(class);
+        match (c, class) {
+            (Const::Bool(b), _) => {
+                let t = self.reg(Class::B32);
+                self.emit(format!("mov.u32 \t{t}, {};", u32::from(b)));
+                self.emit(format!("setp.ne.u32 \t{r}, {t}, 0;"));
+            }
+            (Const::Int(bits), Class::B32) => {
+                let value = if s.is_signed_int() {
+                    i64::from((bits as u32) as i32) as u64 as u32
+                } else {
+                    bits as u32
+                };
+                let value = match s {
+                    Scalar::I8 => (bits as u8) as i8 as i32 as u32,
+                    Scalar::I16 => (bits as u16) as i16 as i32 as u32,
+                    Scalar::U8 => u32::from(bits as u8),
+                    Scalar::U16 => u32::from(bits as u16),
+                    _ => value,
+                };
+                self.emit(format!("mov.b32 \t{r}, {value};"));
+            }
+            (Const::Int(bits), Class::B64) => self.emit(format!("mov.b64 \t{r}, {bits};")),
+            (Const::Float(v), Class::F32) => {
+                self.emit(format!("mov.f32 \t{r}, 0f{:08X};", (v as f32).to_bits()))
+            }
+            (Const::Float(v), Class::F64) => {
+                self.emit(format!("mov.f64 \t{r}, 0d{:016X};", v.to_bits()))
+            }
+            (Const::Int(bits), Class::F32) => {
+                self.emit(format!("mov.f32 \t{r}, 0f{:08X};", (bits as f32).to_bits()))
+            }
+            (Const::Int(bits), Class::F64) => {
+                self.emit(format!("mov.f64 \t{r}, 0d{:016X};", (bits as f64).to_bits()))
+            }
+            _ => {}
+        }
+        r
+    }
+
+    fn unary(&mut self, op: UnaryOp, inner: ExprId) -> Reg {
+        let s = scalar_of(&self.f.expr(inner).ty);
+        let v = self.scalar(inner);
+        let out = self.reg(v.class);
+        match (op, v.class) {
+            (UnaryOp::Not, Class::Pred) => self.emit(format!("not.pred \t{out}, {v};")),
+            (UnaryOp::Not, Class::B32) => self.emit(format!("not.b32 \t{out}, {v};")),
+            (UnaryOp::Not, _) => self.emit(format!("not.b64 \t{out}, {v};")),
+            (UnaryOp::Neg, _) => self.emit(format!("neg.{} \t{out}, {v};", arith(s))),
+        }
+        self.normalize(s, out);
+        out
+    }
+
+    fn binary(&mut self, op: BinaryOp, l: ExprId, r: ExprId) -> Reg {
+        let s = scalar_of(&self.f.expr(l).ty);
+        let rs = scalar_of(&self.f.expr(r).ty);
+        let a = self.scalar(l);
+        let b = self.scalar(r);
+        self.binary_regs(op, s, a, b, rs)
+    }
+
+    /// `a op b` for scalars of type `s` (`bs`: the type of `b`, which differs for shifts).
+    pub fn binary_regs(&mut self, op: BinaryOp, s: Scalar, a: Reg, b: Reg, bs: Scalar) -> Reg {
+        let t = arith(s);
+        if op.is_comparison() {
+            let out = self.reg(Class::Pred);
+            let (a, b, t) = if s == Scalar::Bool {
+                (self.bool_to_u32(a), self.bool_to_u32(b), "u32")
+            } else {
+                (a, b, t)
+            };
+            let cmp = match op {
+                BinaryOp::Eq => "eq",
+                BinaryOp::Ne if s.is_float() => "neu",
+                BinaryOp::Ne => "ne",
+                BinaryOp::Lt => "lt",
+                BinaryOp::Le => "le",
+                BinaryOp::Gt => "gt",
+                _ => "ge",
+            };
+            self.emit(format!("setp.{cmp}.{t} \t{out}, {a}, {b};"));
+            return out;
+        }
+        let out = self.reg(a.class);
+        let bits = if a.class == Class::B64 { "b64" } else { "b32" };
+        match op {
+            BinaryOp::Add | BinaryOp::Sub if s.is_float() => self.emit(format!(
+                "{}.rn.{t} \t{out}, {a}, {b};",
+                if op == BinaryOp::Add { "add" } else { "sub" }
+            )),
+            BinaryOp::Add => self.emit(format!("add.{t} \t{out}, {a}, {b};")),
+            BinaryOp::Sub => self.emit(format!("sub.{t} \t{out}, {a}, {b};")),
+            BinaryOp::Mul if s.is_float() => self.emit(format!("mul.rn.{t} \t{out}, {a}, {b};")),
+            BinaryOp::Mul => self.emit(format!("mul.lo.{t} \t{out}, {a}, {b};")),
+            BinaryOp::Div if s.is_float() => self.emit(format!("div.rn.{t} \t{out}, {a}, {b};")),
+            BinaryOp::Div | BinaryOp::Rem => self.int_divide(op, s, a, b, out),
+            BinaryOp::BitAnd | BinaryOp::BitOr | BinaryOp::BitXor => {
+                let name = match op {
+                    BinaryOp::BitAnd => "and",
+                    BinaryOp::BitOr => "or",
+                    _ => "xor",
+                };
+                let ty = if a.class == Class::Pred { "pred" } else { bits };
+                self.emit(format!("{name}.{ty} \t{out}, {a}, {b};"));
+            }
+            BinaryOp::Shl | BinaryOp::Shr => {
+                let amount = if b.class == Class::B64 {
+                    let n = self.reg(Class::B32);
+                    self.emit(format!("cvt.u32.u64 \t{n}, {b};"));
+                    n
+                } else {
+                    b
+                };
+                let _ = bs;
+                let masked = self.reg(Class::B32);
+                self.emit(format!("and.b32 \t{masked}, {amount}, {};", s.size() * 8 - 1));
+                if op == BinaryOp::Shl {
+                    self.emit(format!("shl.{bits} \t{out}, {a}, {masked};"));
+                } else {
+                    self.emit(format!("shr.{t} \t{out}, {a}, {masked};"));
+                }
+            }
+            _ => {}
+        }
+        self.normalize(s, out);
+        out
+    }
+
+    /// Integer `/` and `%`: by zero gives 0 and records an error; `MIN / -1` wraps.
+    fn int_divide(&mut self, op: BinaryOp, s: Scalar, a: Reg, b: Reg, out: Reg) {
+        let t = arith(s);
+        let bits = if a.class == Class::B64 { "b64" } else { "b32" };
+        let zero = self.reg(Class::Pred);
+        self.emit(format!("setp.eq.{t} \t{zero}, {b}, 0;"));
+        let nonzero = self.reg(Class::Pred);
+        self.emit(format!("not.pred \t{nonzero}, {zero};"));
+        self.record_error_unless(nonzero, error::DIVISION_BY_ZERO);
+        let safe = self.reg(b.class);
+        let name = if op == BinaryOp::Div { "div" } else { "rem" };
+        if s.is_signed_int() {
+            let minus_one = self.reg(Class::Pred);
+            self.emit(format!("setp.eq.{t} \t{minus_one}, {b}, -1;"));
+            let special = self.reg(Class::Pred);
+            self.emit(format!("or.pred \t{special}, {zero}, {minus_one};"));
+            self.emit(format!("selp.{bits} \t{safe}, 1, {b}, {special};"));
+            self.emit(format!("{name}.{t} \t{out}, {a}, {safe};"));
+            if op == BinaryOp::Div {
+                let negated = self.reg(a.class);
+                self.emit(format!("neg.{t} \t{negated}, {a};"));
+                self.emit(format!("selp.{bits} \t{out}, {negated}, {out}, {minus_one};"));
+            } else {
+                self.emit(format!("selp.{bits} \t{out}, 0, {out}, {minus_one};"));
+            }
+        } else {
+            self.emit(format!("selp.{bits} \t{safe}, 1, {b}, {zero};"));
+            self.emit(format!("{name}.{t} \t{out}, {a}, {safe};"));
+        }
+        self.emit(format!("selp.{bits} \t{out}, 0, {out}, {zero};"));
+    }
+
+    pub fn bool_to_u32(&mut self, p: Reg) -> Reg {
+        if p.class != Class::Pred {
+            return p;
+        }
+        let r = self.reg(Class::B32);
+        self.emit(format!("selp.u32 \t{r}, 1, 0, {p};"));
+        r
+    }
+
+    /// `value as to`, with Rust's semantics.
+    pub fn cast(&mut self, value: Reg, from: Scalar, to: Scalar) -> Reg {
+        if from == to {
+            return value;
+        }
+        let value = if from == Scalar::Bool { self.bool_to_u32(value) } else { value };
+        let out = self.reg(class_of(to));
+        let (fc, tc) = (value.class, out.class);
+        let (ft, tt) = (if from == Scalar::Bool { "u32" } else { arith(from) }, arith(to));
+        match (fc, tc) {
+            (Class::F32 | Class::F64, Class::F32 | Class::F64) => {
+                let rnd = if tc == Class::F32 && fc == Class::F64 { ".rn" } else { "" };
+                self.emit(format!("cvt{rnd}.{tt}.{ft} \t{out}, {value};"));
+            }
+            (Class::B32 | Class::B64, Class::F32 | Class::F64) => {
+                self.emit(format!("cvt.rn.{tt}.{ft} \t{out}, {value};"))
+            }
+            (Class::F32 | Class::F64, _) => {
+                // Saturating, NaN → 0: cvt.rzi does both; narrow targets are clamped after.
+                self.emit(format!("cvt.rzi.{tt}.{ft} \t{out}, {value};"));
+                match to {
+                    Scalar::I8 => self.clamp(out, "s32", -128, 127),
+                    Scalar::I16 => self.clamp(out, "s32", -32768, 32767),
+                    Scalar::U8 => self.clamp(out, "u32", 0, 255),
+                    Scalar::U16 => self.clamp(out, "u32", 0, 65535),
+                    _ => {}
+                }
+            }
+            (Class::B32, Class::B64) => self.emit(format!(
+                "cvt.{}.{} \t{out}, {value};",
+                if from.is_signed_int() { "s64" } else { "u64" },
+                if from.is_signed_int() { "s32" } else { "u32" }
+            )),
+            (Class::B64, Class::B32) => {
+                self.emit(format!("cvt.u32.u64 \t{out}, {value};"));
+                self.normalize(to, out);
+            }
+            (Class::B64, Class::B64) => self.emit(format!("mov.b64 \t{out}, {value};")),
+            _ => {
+                self.emit(format!("mov.b32 \t{out}, {value};"));
+                self.normalize(to, out);
+            }
+        }
+        out
+    }
+
+    fn clamp(&mut self, r: Reg, t: &str, lo: i32, hi: i32) {
+        if t == "s32" {
+            self.emit(format!("max.s32 \t{r}, {r}, {lo};"));
+        }
+        self.emit(format!("min.{t} \t{r}, {r}, {hi};"));
+    }
+
+    fn intrinsic(&mut self, which: Intrinsic) -> Reg {
+        let cb = self.cb;
+        match which {
+            Intrinsic::Now => {
+                let r = self.reg(Class::B64);
+                self.emit(format!("atom.add.u64 \t{r}, [{cb}+{}], 1;", offsets::CB_HLC));
+                self.emit(format!("add.u64 \t{r}, {r}, 1;"));
+                r
+            }
+            Intrinsic::MessageSeq => self.copy_reg(self.seq),
+            Intrinsic::KernelSlot => {
+                let r = self.reg(Class::B32);
+                self.emit(format!("ld.u32 \t{r}, [{cb}+{}];", offsets::CB_KERNEL_SLOT));
+                r
+            }
+        }
+    }
+
+    fn call(&mut self, func: FuncId, args: &[ExprId], ret: &Ty) -> Val {
+        let callee = &self.functions[func.0 as usize];
+        let name = super::device_symbol(&callee.name);
+        let params: Vec<Scalar> =
+            callee.params.iter().map(|p| scalar_of(&callee.local(*p).ty)).collect();
+        let values: Vec<Reg> = args.iter().map(|a| self.scalar(*a)).collect();
+        let (cb, seq) = (self.cb, self.seq);
+        self.emit("{");
+        self.emit(".param .b64 rk_arg_cb;");
+        self.emit(".param .b64 rk_arg_seq;");
+        for (i, s) in params.iter().enumerate() {
+            self.emit(format!(".param .{} rk_arg_{i};", param(*s)));
+        }
+        let result = ret.scalar().map(|s| {
+            (s, self.reg(if class_of(s) == Class::Pred { Class::B32 } else { class_of(s) }))
+        });
+        if let Some((s, _)) = result {
+            self.emit(format!(".param .{} rk_ret;", param(s)));
+        }
+        self.emit(format!("st.param.b64 \t[rk_arg_cb], {cb};"));
+        self.emit(format!("st.param.b64 \t[rk_arg_seq], {seq};"));
+        for (i, (s, v)) in params.iter().zip(values).enumerate() {
+            let v = self.bool_to_u32(v);
+            self.emit(format!("st.param.{} \t[rk_arg_{i}], {v};", param(*s)));
+        }
+        let arg_list: Vec<String> = ["rk_arg_cb".to_owned(), "rk_arg_seq".to_owned()]
+            .into_iter()
+            .chain((0..params.len()).map(|i| format!("rk_arg_{i}")))
+            .collect();
+        match result {
+            Some((s, r)) => {
+                self.emit(format!("call.uni \t(rk_ret), {name}, ({});", arg_list.join(", ")));
+                self.emit(format!("ld.param.{} \t{r}, [rk_ret];", param(s)));
+                self.emit("}");
+                if class_of(s) == Class::Pred {
+                    let p = self.reg(Class::Pred);
+                    self.emit(format!("setp.ne.u32 \t{p}, {r}, 0;"));
+                    return Val::Reg(p);
+                }
+                Val::Reg(r)
+            }
+            None => {
+                self.emit(format!("call.uni \t{name}, ({});", arg_list.join(", ")));
+                self.emit("}");
+                Val::Unit
+            }
+        }
+    }
+
+    fn if_value(&mut self, cond: ExprId, then: &Block, otherwise: Option<&Block>, ty: &Ty) -> Val {
+        let c = self.scalar(cond);
+        let (else_label, end) = (self.label("else"), self.label("endif"));
+        self.emit(format!("@!{c} bra \t{else_label};"));
+        let result = self.result_home(ty);
+        let then_val = self.block_value(then, ty);
+        self.move_into(result, then_val, ty);
+        self.emit(format!("bra.uni \t{end};"));
+        self.place_label(&else_label);
+        if let Some(other) = otherwise {
+            let else_val = self.block_value(other, ty);
+            self.move_into(result, else_val, ty);
+        }
+        self.place_label(&end);
+        match result {
+            Some(Home::Reg(r)) => Val::Reg(r),
+            Some(Home::Mem(a)) => Val::Mem(a),
+            None => Val::Unit,
+        }
+    }
+
+    pub fn result_home(&mut self, ty: &Ty) -> Option<Home> {
+        match ty {
+            Ty::Unit => None,
+            Ty::Scalar(s) => Some(Home::Reg(self.reg(class_of(*s)))),
+            _ => Some(Home::Mem(self.frame_slot(ty))),
+        }
+    }
+
+    pub fn move_into(&mut self, home: Option<Home>, value: Val, ty: &Ty) {
+        match (home, value) {
+            (Some(Home::Reg(dst)), Val::Reg(src)) => {
+                let t = match dst.class {
+                    Class::Pred => "pred",
+                    Class::B32 => "b32",
+                    Class::B64 => "b64",
+                    Class::F32 => "f32",
+                    Class::F64 => "f64",
+                };
+                self.emit(format!("mov.{t} \t{dst}, {src};"));
+            }
+            (Some(Home::Reg(dst)), Val::Mem(src)) => {
+                let v = self.load(scalar_of(ty), src);
+                self.move_into(Some(Home::Reg(dst)), Val::Reg(v), ty);
+            }
+            (Some(Home::Mem(dst)), Val::Mem(src)) => self.copy(ty, src, dst),
+            (Some(Home::Mem(dst)), Val::Reg(src)) => self.store(scalar_of(ty), dst, src),
+            _ => {}
+        }
+    }
+
+    pub fn block_value(&mut self, block: &Block, _ty: &Ty) -> Val {
+        for stmt in &block.stmts {
+            self.stmt(stmt);
+        }
+        match block.tail {
+            Some(tail) => self.eval(tail),
+            None => Val::Unit,
+        }
+    }
+
+    pub fn stmt(&mut self, stmt: &Stmt) {
+        match stmt {
+            Stmt::Let(local, init, _) => {
+                let ty = self.f.local(*local).ty.clone();
+                let home = self.result_home(&ty);
+                self.homes[local.0 as usize] = home;
+                if let Some(init) = init {
+                    let value = self.eval(*init);
+                    self.move_into(home, value, &ty);
+                }
+            }
+            Stmt::Assign(place, op, value, _) => self.assign(place, *op, *value),
+            Stmt::Expr(e) => {
+                self.eval(*e);
+            }
+            Stmt::While(cond, body) => {
+                let (top, end) = (self.label("while"), self.label("wend"));
+                self.place_label(&top);
+                let c = self.scalar(*cond);
+                self.emit(format!("@!{c} bra \t{end};"));
+                self.loops.push(LoopLabels { continue_to: top.clone(), break_to: end.clone() });
+                self.block_value(body, &Ty::Unit);
+                self.loops.pop();
+                self.emit(format!("bra.uni \t{top};"));
+                self.place_label(&end);
+            }
+            Stmt::Loop(body) => {
+                let (top, end) = (self.label("loop"), self.label("lend"));
+                self.place_label(&top);
+                self.loops.push(LoopLabels { continue_to: top.clone(), break_to: end.clone() });
+                self.block_value(body, &Ty::Unit);
+                self.loops.pop();
+                self.emit(format!("bra.uni \t{top};"));
+                self.place_label(&end);
+            }
+            Stmt::For { var, start, end, inclusive, body } => {
+                self.for_loop(*var, *start, *end, *inclusive, body)
+            }
+            Stmt::Break(_) => {
+                if let Some(l) = self.loops.last() {
+                    let target = l.break_to.clone();
+                    self.emit(format!("bra.uni \t{target};"));
+                }
+            }
+            Stmt::Continue(_) => {
+                if let Some(l) = self.loops.last() {
+                    let target = l.continue_to.clone();
+                    self.emit(format!("bra.uni \t{target};"));
+                }
+            }
+            Stmt::Return(value, _) => {
+                if let Some(v) = value {
+                    self.write_result(*v);
+                }
+                let target = self.return_label.clone();
+                self.emit(format!("bra.uni \t{target};"));
+            }
+        }
+    }
+
+    fn for_loop(
+        &mut self,
+        var: LocalId,
+        start: ExprId,
+        end: ExprId,
+        inclusive: bool,
+        body: &Block,
+    ) {
+        let s = scalar_of(&self.f.local(var).ty);
+        let first = self.scalar(start);
+        let last = self.scalar(end);
+        let counter = self.reg(class_of(s));
+        self.emit(format!(
+            "mov.{} \t{counter}, {first};",
+            if counter.class == Class::B64 { "b64" } else { "b32" }
+        ));
+        self.homes[var.0 as usize] = Some(Home::Reg(counter));
+        let (top, next, done) = (self.label("for"), self.label("fnext"), self.label("fend"));
+        self.place_label(&top);
+        let go = self.reg(Class::Pred);
+        self.emit(format!(
+            "setp.{}.{} \t{go}, {counter}, {last};",
+            if inclusive { "le" } else { "lt" },
+            arith(s)
+        ));
+        self.emit(format!("@!{go} bra \t{done};"));
+        self.loops.push(LoopLabels { continue_to: next.clone(), break_to: done.clone() });
+        self.block_value(body, &Ty::Unit);
+        self.loops.pop();
+        self.place_label(&next);
+        if inclusive {
+            // `a..=b` must stop at b even when b is the type's maximum.
+            let at_end = self.reg(Class::Pred);
+            self.emit(format!("setp.eq.{} \t{at_end}, {counter}, {last};", arith(s)));
+            self.emit(format!("@{at_end} bra \t{done};"));
+        }
+        self.emit(format!("add.{} \t{counter}, {counter}, 1;", arith(s)));
+        self.normalize(s, counter);
+        self.emit(format!("bra.uni \t{top};"));
+        self.place_label(&done);
+    }
+
+    /// Address of a place in memory, or the register of a scalar local.
+    fn place_home(&mut self, place: &Place) -> (Home, Ty) {
+        match place {
+            Place::Local(id) => {
+                let ty = self.f.local(*id).ty.clone();
+                let home = match self.homes[id.0 as usize] {
+                    Some(home) => home,
+                    None => {
+                        let home = self.result_home(&ty).unwrap_or(Home::Reg(self.cb));
+                        self.homes[id.0 as usize] = Some(home);
+                        home
+                    }
+                };
+                (home, ty)
+            }
+            Place::Field(base, index) => {
+                let (home, ty) = self.place_home(base);
+                let Home::Mem(addr) = home else { return (home, ty) };
+                let Ty::Struct(name) = &ty else { return (home, ty) };
+                let field = self
+                    .structs
+                    .get(name)
+                    .and_then(|l| l.fields.get(*index as usize))
+                    .map(|f| (f.offset, Ty::from(&f.ty)));
+                let (offset, fty) = field.unwrap_or((0, Ty::Unit));
+                (Home::Mem(addr.plus(offset)), fty)
+            }
+            Place::Index(base, index) => {
+                let (home, ty) = self.place_home(base);
+                let Home::Mem(addr) = home else { return (home, ty) };
+                let Ty::Array(elem, _) = &ty else { return (home, ty) };
+                let elem = (**elem).clone();
+                (Home::Mem(self.element(addr, &ty, *index)), elem)
+            }
+        }
+    }
+
+    fn assign(&mut self, place: &Place, op: Option<BinaryOp>, value: ExprId) {
+        let vty = self.f.expr(value).ty.clone();
+        if vty.is_aggregate() {
+            // Evaluate first (into a temporary), then copy: the value may read the place.
+            let src = self.memory(value);
+            let tmp = self.frame_slot(&vty);
+            self.copy(&vty, src, tmp);
+            let (home, ty) = self.place_home(place);
+            if let Home::Mem(dst) = home {
+                self.copy(&ty, tmp, dst);
+            }
+            return;
+        }
+        let v = self.scalar(value);
+        let (home, ty) = self.place_home(place);
+        let s = scalar_of(&ty);
+        let result = match op {
+            None => v,
+            Some(op) => {
+                let old = match home {
+                    Home::Reg(r) => r,
+                    Home::Mem(addr) => self.load(s, addr),
+                };
+                self.binary_regs(op, s, old, v, scalar_of(&vty))
+            }
+        };
+        match home {
+            Home::Reg(r) => self.move_into(Some(Home::Reg(r)), Val::Reg(result), &ty),
+            Home::Mem(addr) => self.store(s, addr, result),
+        }
+    }
+
+    /// Delivers a function's result: to the response slot of a handler, or the return
+    /// parameter of a device function.
+    pub fn write_result(&mut self, value: ExprId) {
+        let ty = self.f.expr(value).ty.clone();
+        match self.response {
+            Some(resp) => {
+                let dst = Addr { base: resp, offset: 0, guard: None };
+                self.write_to(value, dst);
+            }
+            None => {
+                if let Some(s) = ty.scalar() {
+                    let r = self.scalar(value);
+                    let r = self.bool_to_u32(r);
+                    self.emit(format!("st.param.{} \t[func_retval0], {r};", param(s)));
+                } else {
+                    self.eval(value);
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,375 @@
+//! Writing one IR function as a PTX `.func`: registers, the local frame, memory access.
+
+use std::fmt::Write as _;
+
+use crate::ir::*;
+use crate::layout::StructLayout;
+
+use std::collections::BTreeMap;
+
+/// A register class of PTX.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) enum Class {
+    Pred,
+    B32,
+    B64,
+    F32,
+    F64,
+}
+
+/// A virtual register.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) struct Reg {
+    pub class: Class,
+    pub n: u32,
+}
+
+impl std::fmt::Display for Reg {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let prefix = match self.class {
+            Class::Pred => "%p",
+            Class::B32 => "%r",
+            Class::B64 => "%rd",
+            Class::F32 => "%f",
+            Class::F64 => "%fd",
+        };
+        write!(f, "{prefix}{}", self.n)
+    }
+}
+
+pub(crate) fn class_of(s: Scalar) -> Class {
+    match s {
+        Scalar::Bool => Class::Pred,
+        Scalar::I8 | Scalar::U8 | Scalar::I16 | Scalar::U16 | Scalar::I32 | Scalar::U32 => {
+            Class::B32
+        }
+        Scalar::I64 | Scalar::U64 | Scalar::Isize | Scalar::Usize => Class::B64,
+        Scalar::F32 => Class::F32,
+        Scalar::F64 => Class::F64,
+    }
+}
+
+/// Type suffix for arithmetic and comparisons (narrow integers compute in 32 bits).
+pub(crate) fn arith(s: Scalar) -> &'static str {
+    match s {
+        Scalar::I8 | Scalar::I16 | Scalar::I32 => "s32",
+        Scalar::U8 | Scalar::U16 | Scalar::U32 | Scalar::Bool => "u32",
+        Scalar::I64 | Scalar::Isize => "s64",
+        Scalar::U64 | Scalar::Usize => "u64",
+        Scalar::F32 => "f32",
+        Scalar::F64 => "f64",
+    }
+}
+
+/// Type suffix for loads and stores.
+pub(crate) fn mem(s: Scalar) -> &'static str {
+    match s {
+        Scalar::Bool | Scalar::U8 => "u8",
+        Scalar::I8 => "s8",
+        Scalar::U16 => "u16",
+        Scalar::I16 => "s16",
+        other => arith(other),
+    }
+}
+
+/// Type of a `.param` holding a scalar.
+pub(crate) fn param(s: Scalar) -> &'static str {
+    match class_of(s) {
+        Class::Pred | Class::B32 => "b32",
+        Class::B64 => "b64",
+        Class::F32 => "f32",
+        Class::F64 => "f64",
+    }
+}
+
+/// A memory location (generic address space): `[base + offset]`, valid only where `guard`
+/// (a predicate) holds, when there is one.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Addr {
+    pub base: Reg,
+    pub offset: i64,
+    pub guard: Option<Reg>,
+}
+
+impl Addr {
+    pub fn plus(self, bytes: u32) -> Addr {
+        Addr { offset: self.offset + i64::from(bytes), ..self }
+    }
+}
+
+impl std::fmt::Display for Addr {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.offset {
+            0 => write!(f, "[{}]", self.base),
+            o if o > 0 => write!(f, "[{}+{o}]", self.base),
+            o => write!(f, "[{}{o}]", self.base),
+        }
+    }
+}
+
+/// The value of an expression.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Val {
+    Reg(Reg),
+    Mem(Addr),
+    Unit,
+}
+
+/// Where a local lives.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Home {
+    Reg(Reg),
+    Mem(Addr),
+}
+
+/// Loop labels for `break` and `continue`.
+pub(crate) struct LoopLabels {
+    pub continue_to: String,
+    pub break_to: String,
+}
+
+pub(crate) struct FuncWriter<'a> {
+    pub f: &'a Function,
+    pub structs: &'a BTreeMap<String, StructLayout>,
+    pub functions: &'a [Function],
+    pub body: String,
+    counts: [u32; 5],
+    labels: u32,
+    pub frame_size: u32,
+    pub frame_base: Reg,
+    pub homes: Vec<Option<Home>>,
+    pub loops: Vec<LoopLabels>,
+    pub cb: Reg,
+    pub seq: Reg,
+    /// Where the result goes: the response pointer of a handler, or `None` (device
+    /// functions return through `func_retval0`).
+    pub response: Option<Reg>,
+    pub return_label: String,
+    pub uses_frame: bool,
+}
+
+impl<'a> FuncWriter<'a> {
+    pub fn new(
+        f: &'a Function,
+        structs: &'a BTreeMap<String, StructLayout>,
+        functions: &'a [Function],
+    ) -> Self {
+        let mut w = FuncWriter {
+            f,
+            structs,
+            functions,
+            body: String::new(),
+            counts: [0; 5],
+            labels: 0,
+            frame_size: 0,
+            frame_base: Reg { class: Class::B64, n: 0 },
+            homes: vec![None; f.locals.len()],
+            loops: Vec::new(),
+            cb: Reg { class: Class::B64, n: 0 },
+            seq: Reg { class: Class::B64, n: 0 },
+            response: None,
+            return_label: "$L__return".into(),
+            uses_frame: false,
+        };
+        w.cb = w.reg(Class::B64);
+        w.seq = w.reg(Class::B64);
+        w.frame_base = w.reg(Class::B64);
+        w
+    }
+
+    pub fn reg(&mut self, class: Class) -> Reg {
+        let slot = class as usize;
+        self.counts[slot] += 1;
+        Reg { class, n: self.counts[slot] }
+    }
+
+    pub fn label(&mut self, what: &str) -> String {
+        self.labels += 1;
+        format!("$L__{what}{}", self.labels)
+    }
+
+    pub fn emit(&mut self, line: impl AsRef<str>) {
+        self.body.push('\t');
+        self.body.push_str(line.as_ref());
+        self.body.push('\n');
+    }
+
+    pub fn place_label(&mut self, label: &str) {
+        let _ = writeln!(self.body, "{label}:");
+    }
+
+    /// Register declarations for the function's prologue.
+    pub fn declarations(&self) -> String {
+        let mut out = String::new();
+        for (class, name, ty) in [
+            (Class::Pred, "%p", "pred"),
+            (Class::B32, "%r", "b32"),
+            (Class::B64, "%rd", "b64"),
+            (Class::F32, "%f", "f32"),
+            (Class::F64, "%fd", "f64"),
+        ] {
+            let count = self.counts[class as usize];
+            if count > 0 {
+                let _ = writeln!(out, "\t.reg .{ty} \t{name}<{}>;", count + 1);
+            }
+        }
+        out
+    }
+
+    pub fn size_align(&self, ty: &Ty) -> (u32, u32) {
+        match ty {
+            Ty::Unit => (0, 1),
+            Ty::Scalar(s) => (s.size(), s.size()),
+            Ty::Array(elem, n) => {
+                let (size, align) = self.size_align(elem);
+                (size * n, align)
+            }
+            Ty::Struct(name) => self.structs.get(name).map_or((0, 1), |l| (l.size, l.align)),
+        }
+    }
+
+    /// A fresh slot in the local frame for a value of `ty`.
+    pub fn frame_slot(&mut self, ty: &Ty) -> Addr {
+        let (size, align) = self.size_align(ty);
+        let offset = self.frame_size.next_multiple_of(align.max(1));
+        self.frame_size = offset + size;
+        self.uses_frame = true;
+        Addr { base: self.frame_base, offset: i64::from(offset), guard: None }
+    }
+
+    /// Loads a scalar from memory (zero where the address's guard is false).
+    pub fn load(&mut self, s: Scalar, addr: Addr) -> Reg {
+        let class = class_of(s);
+        let raw_class = if class == Class::Pred { Class::B32 } else { class };
+        let raw = self.reg(raw_class);
+        if let Some(guard) = addr.guard {
+            self.emit(format!(
+                "mov.{} \t{raw}, {};",
+                zero_type(raw_class),
+                zero_literal(raw_class)
+            ));
+            self.emit(format!("@{guard} ld.{} \t{raw}, {addr};", mem(s)));
+        } else {
+            self.emit(format!("ld.{} \t{raw}, {addr};", mem(s)));
+        }
+        if class == Class::Pred {
+            let p = self.reg(Class::Pred);
+            self.emit(format!("setp.ne.u32 \t{p}, {raw}, 0;"));
+            p
+        } else {
+            raw
+        }
+    }
+
+    /// Stores a scalar (nothing where the address's guard is false).
+    pub fn store(&mut self, s: Scalar, addr: Addr, value: Reg) {
+        let value = if value.class == Class::Pred {
+            let r = self.reg(Class::B32);
+            self.emit(format!("selp.u32 \t{r}, 1, 0, {value};"));
+            r
+        } else {
+            value
+        };
+        let guard = addr.guard.map(|g| format!("@{g} ")).unwrap_or_default();
+        self.emit(format!("{guard}st.{} \t{addr}, {value};", mem(s)));
+    }
+
+    /// Copies a value of type `ty` between memory locations, scalar by scalar.
+    pub fn copy(&mut self, ty: &Ty, src: Addr, dst: Addr) {
+        match ty {
+            Ty::Unit => {}
+            Ty::Scalar(s) => {
+                let v = self.load(*s, src);
+                self.store(*s, dst, v);
+            }
+            Ty::Struct(name) => {
+                let fields: Vec<(Ty, u32)> = self
+                    .structs
+                    .get(name)
+                    .map(|l| l.fields.iter().map(|f| (Ty::from(&f.ty), f.offset)).collect())
+                    .unwrap_or_default();
+                for (fty, offset) in fields {
+                    self.copy(&fty, src.plus(offset), dst.plus(offset));
+                }
+            }
+            Ty::Array(elem, n) => {
+                let (esize, _) = self.size_align(elem);
+                if *n <= 8 {
+                    for i in 0..*n {
+                        self.copy(elem, src.plus(i * esize), dst.plus(i * esize));
+                    }
+                } else {
+                    // A loop over the elements with moving base registers.
+                    let (s, d, i) =
+                        (self.reg(Class::B64), self.reg(Class::B64), self.reg(Class::B32));
+                    self.emit(format!("add.s64 \t{s}, {}, {};", src.base, src.offset));
+                    self.emit(format!("add.s64 \t{d}, {}, {};", dst.base, dst.offset));
+                    self.emit(format!("mov.u32 \t{i}, 0;"));
+                    let top = self.label("copy");
+                    self.place_label(&top);
+                    self.copy(
+                        elem,
+                        Addr { base: s, offset: 0, guard: src.guard },
+                        Addr { base: d, offset: 0, guard: dst.guard },
+                    );
+                    self.emit(format!("add.s64 \t{s}, {s}, {esize};"));
+                    self.emit(format!("add.s64 \t{d}, {d}, {esize};"));
+                    self.emit(format!("add.s32 \t{i}, {i}, 1;"));
+                    let p = self.reg(Class::Pred);
+                    self.emit(format!("setp.lt.u32 \t{p}, {i}, {n};"));
+                    self.emit(format!("@{p} bra \t{top};"));
+                }
+            }
+        }
+    }
+
+    /// Records an error in the control block (the handler keeps going).
+    pub fn record_error(&mut self, code: u32) {
+        let (cb, seq) = (self.cb, self.seq);
+        self.emit("{");
+        self.emit(".param .b64 rk_err_cb;");
+        self.emit(".param .b32 rk_err_code;");
+        self.emit(".param .b64 rk_err_seq;");
+        self.emit(format!("st.param.b64 \t[rk_err_cb], {cb};"));
+        self.emit(format!("st.param.b32 \t[rk_err_code], {code};"));
+        self.emit(format!("st.param.b64 \t[rk_err_seq], {seq};"));
+        self.emit("call.uni \trk_record_error, (rk_err_cb, rk_err_code, rk_err_seq);");
+        self.emit("}");
+    }
+
+    /// Records `code` where `ok` is false.
+    pub fn record_error_unless(&mut self, ok: Reg, code: u32) {
+        let skip = self.label("noerr");
+        self.emit(format!("@{ok} bra \t{skip};"));
+        self.record_error(code);
+        self.place_label(&skip);
+    }
+
+    /// Normalises a narrow integer held in 32 bits after a wrapping operation.
+    pub fn normalize(&mut self, s: Scalar, r: Reg) {
+        match s {
+            Scalar::I8 => self.emit(format!("bfe.s32 \t{r}, {r}, 0, 8;")),
+            Scalar::I16 => self.emit(format!("bfe.s32 \t{r}, {r}, 0, 16;")),
+            Scalar::U8 => self.emit(format!("and.b32 \t{r}, {r}, 255;")),
+            Scalar::U16 => self.emit(format!("and.b32 \t{r}, {r}, 65535;")),
+            _ => {}
+        }
+    }
+}
+
+pub(crate) fn zero_type(class: Class) -> &'static str {
+    match class {
+        Class::Pred | Class::B32 => "u32",
+        Class::B64 => "u64",
+        Class::F32 => "f32",
+        Class::F64 => "f64",
+    }
+}
+
+pub(crate) fn zero_literal(class: Class) -> &'static str {
+    match class {
+        Class::F32 => "0f00000000",
+        Class::F64 => "0d0000000000000000",
+        _ => "0",
+    }
+}

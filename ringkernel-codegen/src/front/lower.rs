@@ -1,0 +1,679 @@
+//! syn function bodies → IR, with type inference ([`super::infer`]).
+
+use std::collections::{BTreeMap, HashMap};
+
+use crate::diagnostic::{Diagnostic, Diagnostics};
+use crate::ir::*;
+use crate::layout::StructLayout;
+
+use super::infer::{Table, Var};
+use super::types::value_type;
+use super::{KernelAttrs, SourceItems, at};
+
+/// Signature of a `#[device]` function.
+struct DeviceSig {
+    id: FuncId,
+    params: Vec<Ty>,
+    ret: Ty,
+}
+
+/// Lowers every handler and device function; returns the module and, for each handler, its
+/// attributes and function id.
+pub(crate) fn lower_module(
+    items: &SourceItems,
+    structs: BTreeMap<String, StructLayout>,
+    diags: &mut Diagnostics,
+) -> (Module, Vec<(KernelAttrs, FuncId)>) {
+    let mut devices = HashMap::new();
+    for (index, f) in items.devices.iter().enumerate() {
+        let params = f
+            .sig
+            .inputs
+            .iter()
+            .map(|arg| match arg {
+                syn::FnArg::Typed(t) => value_type(&t.ty, diags).unwrap_or(Ty::Unit),
+                syn::FnArg::Receiver(r) => {
+                    diags.push(
+                        Diagnostic::new(at(r), "device functions cannot take `self`")
+                            .help("make it a free function"),
+                    );
+                    Ty::Unit
+                }
+            })
+            .collect();
+        let ret = match &f.sig.output {
+            syn::ReturnType::Default => Ty::Unit,
+            syn::ReturnType::Type(_, ty) => value_type(ty, diags).unwrap_or(Ty::Unit),
+        };
+        devices
+            .insert(f.sig.ident.to_string(), DeviceSig { id: FuncId(index as u32), params, ret });
+    }
+    let mut functions = Vec::new();
+    for f in &items.devices {
+        functions.push(lower_fn(f, None, &structs, &devices, diags));
+    }
+    let mut handlers = Vec::new();
+    for (attrs, f) in &items.handlers {
+        handlers.push((attrs.clone(), FuncId(functions.len() as u32)));
+        functions.push(lower_fn(f, Some(attrs), &structs, &devices, diags));
+    }
+    (Module { structs, functions }, handlers)
+}
+
+/// What a literal node was written as, for range checks once its type is known.
+#[derive(Clone, Copy)]
+enum Literal {
+    Int { value: u128, negated: bool },
+    Float,
+}
+
+struct Pending {
+    kind: ExprKind,
+    var: Var,
+    span: Span,
+    literal: Option<Literal>,
+}
+
+struct Lowerer<'a> {
+    structs: &'a BTreeMap<String, StructLayout>,
+    devices: &'a HashMap<String, DeviceSig>,
+    diags: &'a mut Diagnostics,
+    table: Table,
+    locals: Vec<(Local, Var)>,
+    nodes: Vec<Pending>,
+    scopes: Vec<HashMap<String, LocalId>>,
+    ret: Var,
+    ctx: Option<String>,
+    /// One entry per enclosing loop: whether it contains a `break`.
+    loops: Vec<bool>,
+}
+
+fn lower_fn(
+    f: &syn::ItemFn,
+    handler: Option<&KernelAttrs>,
+    structs: &BTreeMap<String, StructLayout>,
+    devices: &HashMap<String, DeviceSig>,
+    diags: &mut Diagnostics,
+) -> Function {
+    let mut l = Lowerer {
+        structs,
+        devices,
+        diags,
+        table: Table::default(),
+        locals: Vec::new(),
+        nodes: Vec::new(),
+        scopes: vec![HashMap::new()],
+        ret: 0,
+        ctx: None,
+        loops: Vec::new(),
+    };
+    let name = f.sig.ident.to_string();
+    let span = at(&f.sig.ident);
+    if !f.sig.generics.params.is_empty() {
+        l.diags.push(
+            Diagnostic::new(
+                at(&f.sig.generics),
+                format!("`{name}` is generic; kernels and device functions cannot be"),
+            )
+            .help("use concrete types"),
+        );
+    }
+    let ret_ty = match &f.sig.output {
+        syn::ReturnType::Default => Ty::Unit,
+        syn::ReturnType::Type(_, ty) => value_type(ty, l.diags).unwrap_or(Ty::Unit),
+    };
+    l.ret = l.table.known(&ret_ty);
+    let mut params = Vec::new();
+    let role = match handler {
+        Some(_) => l.handler_params(f),
+        None => {
+            if f.sig.asyncness.is_some() {
+                l.diags.push(
+                    Diagnostic::new(at(&f.sig.ident), "device functions cannot be `async`")
+                        .help("remove `async`"),
+                );
+            }
+            for arg in &f.sig.inputs {
+                if let syn::FnArg::Typed(t) = arg {
+                    let ty = value_type(&t.ty, l.diags).unwrap_or(Ty::Unit);
+                    if ty.is_aggregate() {
+                        l.diags.push(
+                            Diagnostic::new(
+                                at(&t.ty),
+                                "device functions take scalars only for now",
+                            )
+                            .help("pass the fields you need as separate arguments"),
+                        );
+                    }
+                    if let Some((ident, mutable)) = l.pattern_ident(&t.pat) {
+                        params.push(l.declare(&ident, ty, mutable, LocalKind::Param, at(&t.pat)));
+                    }
+                }
+            }
+            if ret_ty.is_aggregate() {
+                l.diags.push(
+                    Diagnostic::new(
+                        at(&f.sig.output),
+                        "device functions return a scalar or `()` for now",
+                    )
+                    .help("return the fields separately or inline the helper"),
+                );
+            }
+            FnRole::Device
+        }
+    };
+    let body = match l.block(&f.block) {
+        Some((body, var)) => {
+            if let Err((found, expected)) = l.table.unify(var, l.ret) {
+                let at = body.tail.map_or(span, |t| l.nodes[t.0 as usize].span);
+                l.diags.push(
+                    Diagnostic::new(
+                        at,
+                        format!("`{name}` returns `{expected}` but its body gives `{found}`"),
+                    )
+                    .help("make the last expression of the body the result, or `return` it"),
+                );
+            }
+            body
+        }
+        None => Block::default(),
+    };
+    l.finish(name, role, params, ret_ty, body, span)
+}
+
+impl Lowerer<'_> {
+    fn error(&mut self, span: Span, message: impl Into<String>, help: impl Into<String>) {
+        self.diags.push(Diagnostic::new(span, message).help(help));
+    }
+
+    fn declare(
+        &mut self,
+        name: &str,
+        ty: Ty,
+        mutable: bool,
+        kind: LocalKind,
+        span: Span,
+    ) -> LocalId {
+        let var = self.table.known(&ty);
+        self.declare_var(name, var, mutable, kind, span)
+    }
+
+    fn declare_var(
+        &mut self,
+        name: &str,
+        var: Var,
+        mutable: bool,
+        kind: LocalKind,
+        span: Span,
+    ) -> LocalId {
+        let id = LocalId(self.locals.len() as u32);
+        self.locals.push((Local { name: name.to_owned(), ty: Ty::Unit, mutable, kind, span }, var));
+        if let Some(scope) = self.scopes.last_mut() {
+            scope.insert(name.to_owned(), id);
+        }
+        id
+    }
+
+    fn lookup(&self, name: &str) -> Option<LocalId> {
+        self.scopes.iter().rev().find_map(|s| s.get(name).copied())
+    }
+
+    fn pattern_ident(&mut self, pat: &syn::Pat) -> Option<(String, bool)> {
+        match pat {
+            syn::Pat::Ident(p) if p.by_ref.is_none() && p.subpat.is_none() => {
+                Some((p.ident.to_string(), p.mutability.is_some()))
+            }
+            syn::Pat::Wild(_) => Some(("_".into(), false)),
+            _ => {
+                self.error(
+                    at(pat),
+                    "only simple bindings are supported",
+                    "bind a name, e.g. `let x = ...` (no tuples or destructuring)",
+                );
+                None
+            }
+        }
+    }
+
+    fn handler_params(&mut self, f: &syn::ItemFn) -> FnRole {
+        let inputs: Vec<&syn::PatType> = f
+            .sig
+            .inputs
+            .iter()
+            .filter_map(|a| match a {
+                syn::FnArg::Typed(t) => Some(t),
+                syn::FnArg::Receiver(_) => None,
+            })
+            .collect();
+        let shape_help =
+            "write `fn name(ctx: &mut RingContext, [state: &mut State,] msg: Message) -> Response`";
+        let is_ctx = |ty: &syn::Type| matches!(ty, syn::Type::Reference(r) if r.mutability.is_some() && matches!(&*r.elem, syn::Type::Path(p) if p.path.segments.last().is_some_and(|s| s.ident == "RingContext")));
+        if inputs.len() < 2 || inputs.len() > 3 || !is_ctx(&inputs[0].ty) {
+            self.error(at(&f.sig.inputs), "a handler takes `ctx: &mut RingContext`, an optional `&mut` state and the message, in that order", shape_help);
+            return FnRole::Handler { state: None, message: LocalId(0) };
+        }
+        self.ctx = self.pattern_ident(&inputs[0].pat).map(|(n, _)| n);
+        let mut state = None;
+        if inputs.len() == 3 {
+            let st = inputs[1];
+            match &*st.ty {
+                syn::Type::Reference(r) if r.mutability.is_some() => {
+                    let ty = value_type(&r.elem, self.diags).unwrap_or(Ty::Unit);
+                    if !matches!(ty, Ty::Struct(_)) {
+                        self.error(
+                            at(&r.elem),
+                            "the state must be a #[derive(RingMessage)] struct",
+                            shape_help,
+                        );
+                    }
+                    if let Some((name, _)) = self.pattern_ident(&st.pat) {
+                        state = Some(self.declare(&name, ty, true, LocalKind::State, at(&st.pat)));
+                    }
+                }
+                _ => self.error(at(&st.ty), "the state parameter must be `&mut State`", shape_help),
+            }
+        }
+        let msg = inputs[inputs.len() - 1];
+        if matches!(&*msg.ty, syn::Type::Reference(_)) {
+            self.error(at(&msg.ty), "the message is taken by value", shape_help);
+        }
+        let ty = value_type(&msg.ty, self.diags).unwrap_or(Ty::Unit);
+        let message = match self.pattern_ident(&msg.pat) {
+            Some((name, _)) => self.declare(&name, ty, false, LocalKind::Message, at(&msg.pat)),
+            None => LocalId(0),
+        };
+        FnRole::Handler { state, message }
+    }
+
+    fn node(&mut self, kind: ExprKind, var: Var, span: Span) -> (ExprId, Var) {
+        self.nodes.push(Pending { kind, var, span, literal: None });
+        (ExprId(self.nodes.len() as u32 - 1), var)
+    }
+
+    fn unify_or_report(&mut self, a: Var, b: Var, span: Span, what: &str) {
+        if let Err((x, y)) = self.table.unify(a, b) {
+            self.error(
+                span,
+                format!("mismatched types {what}: `{x}` and `{y}`"),
+                "make both sides the same type, with `as` where a conversion is meant",
+            );
+        }
+    }
+
+    // ----- blocks and statements -----
+
+    fn block(&mut self, b: &syn::Block) -> Option<(Block, Var)> {
+        self.scopes.push(HashMap::new());
+        let mut out = Block::default();
+        let mut diverges = false;
+        let count = b.stmts.len();
+        for (i, stmt) in b.stmts.iter().enumerate() {
+            let last = i + 1 == count;
+            match stmt {
+                syn::Stmt::Local(local) => self.let_stmt(local, &mut out),
+                syn::Stmt::Item(item) => self.error(
+                    at(item),
+                    "items cannot be declared inside a kernel",
+                    "move it to module level; helpers are `#[device] fn`",
+                ),
+                syn::Stmt::Macro(m) => {
+                    self.macro_error(at(m), m.mac.path.segments.last().map(|s| s.ident.to_string()))
+                }
+                syn::Stmt::Expr(e, semi) => {
+                    if let Some(diverging) = self.statement(e, &mut out) {
+                        diverges |= diverging;
+                    } else if last && semi.is_none() {
+                        out.tail = self.expr(e).map(|(id, _)| id);
+                    } else if let Some((id, var)) = self.expr(e) {
+                        if semi.is_none() {
+                            let unit = self.table.known(&Ty::Unit);
+                            self.unify_or_report(
+                                var,
+                                unit,
+                                at(e),
+                                "for a statement without `;` (expected `()`)",
+                            );
+                        }
+                        out.stmts.push(Stmt::Expr(id));
+                    }
+                }
+            }
+        }
+        self.scopes.pop();
+        let var = match out.tail {
+            Some(tail) => self.nodes[tail.0 as usize].var,
+            None if diverges => self.table.never(),
+            None => self.table.known(&Ty::Unit),
+        };
+        Some((out, var))
+    }
+
+    fn macro_error(&mut self, span: Span, name: Option<String>) {
+        let name = name.unwrap_or_default();
+        self.error(span, format!("macros like `{name}!` are not supported in kernels"), "kernels run on the GPU: no printing, formatting or panicking; record results in the state or response");
+    }
+
+    fn let_stmt(&mut self, local: &syn::Local, out: &mut Block) {
+        let span = at(&local.pat);
+        let (pat, annotation) = match &local.pat {
+            syn::Pat::Type(t) => (&*t.pat, Some(&*t.ty)),
+            other => (other, None),
+        };
+        if local.init.as_ref().is_some_and(|i| i.diverge.is_some()) {
+            self.error(span, "`let ... else` is not supported", "use `if`/`else`");
+            return;
+        }
+        let var = self.table.unknown();
+        if let Some(ty) = annotation {
+            if let Some(ty) = value_type(ty, self.diags) {
+                let known = self.table.known(&ty);
+                let _ = self.table.unify(var, known);
+            }
+        }
+        let init = local.init.as_ref().and_then(|init| {
+            let (id, init_var) = self.expr(&init.expr)?;
+            self.unify_or_report(var, init_var, at(&init.expr), "in `let`");
+            Some(id)
+        });
+        if let Some((name, mutable)) = self.pattern_ident(pat) {
+            let id = self.declare_var(&name, var, mutable, LocalKind::Var, span);
+            out.stmts.push(Stmt::Let(id, init, span));
+        }
+    }
+
+    /// Lowers expressions that are statements in the IR; `Some(diverges)` when it was one.
+    fn statement(&mut self, e: &syn::Expr, out: &mut Block) -> Option<bool> {
+        let span = at(e);
+        match e {
+            syn::Expr::Assign(a) => {
+                let lowered = self.place(&a.left).zip(self.expr(&a.right));
+                if let Some(((place, pvar), (value, vvar))) = lowered {
+                    self.unify_or_report(pvar, vvar, span, "in assignment");
+                    out.stmts.push(Stmt::Assign(place, None, value, span));
+                }
+                Some(false)
+            }
+            syn::Expr::Binary(b) if compound_op(&b.op).is_some() => {
+                let op = compound_op(&b.op)?;
+                let lowered = self.place(&b.left).zip(self.expr(&b.right));
+                if let Some(((place, pvar), (value, vvar))) = lowered {
+                    if matches!(op, BinaryOp::Shl | BinaryOp::Shr) {
+                        let int = self.table.int();
+                        self.unify_or_report(vvar, int, at(&b.right), "for a shift amount");
+                    } else {
+                        self.unify_or_report(pvar, vvar, span, "in compound assignment");
+                    }
+                    out.stmts.push(Stmt::Assign(place, Some(op), value, span));
+                }
+                Some(false)
+            }
+            syn::Expr::While(w) => {
+                if w.label.is_some() {
+                    self.error(
+                        span,
+                        "loop labels are not supported",
+                        "restructure with a flag variable",
+                    );
+                }
+                let cond = self.condition(&w.cond);
+                self.loops.push(false);
+                let body = self.unit_block(&w.body);
+                self.loops.pop();
+                if let (Some(cond), Some(body)) = (cond, body) {
+                    out.stmts.push(Stmt::While(cond, body));
+                }
+                Some(false)
+            }
+            syn::Expr::Loop(l) => {
+                if l.label.is_some() {
+                    self.error(
+                        span,
+                        "loop labels are not supported",
+                        "restructure with a flag variable",
+                    );
+                }
+                self.loops.push(false);
+                let body = self.unit_block(&l.body);
+                let has_break = self.loops.pop().unwrap_or(false);
+                if let Some(body) = body {
+                    out.stmts.push(Stmt::Loop(body));
+                }
+                Some(!has_break)
+            }
+            syn::Expr::ForLoop(f) => {
+                self.for_loop(f, out);
+                Some(false)
+            }
+            syn::Expr::Return(r) => {
+                let value = match &r.expr {
+                    Some(v) => self.expr(v).map(|(id, var)| {
+                        self.unify_or_report(
+                            var,
+                            self.ret,
+                            at(v),
+                            "between the returned value and the function's result",
+                        );
+                        Some(id)
+                    }),
+                    None => {
+                        let unit = self.table.known(&Ty::Unit);
+                        self.unify_or_report(
+                            unit,
+                            self.ret,
+                            span,
+                            "between `return` and the function's result",
+                        );
+                        Some(None)
+                    }
+                };
+                if let Some(value) = value {
+                    out.stmts.push(Stmt::Return(value, span));
+                }
+                Some(true)
+            }
+            syn::Expr::Break(b) => {
+                if b.label.is_some() || b.expr.is_some() {
+                    self.error(
+                        span,
+                        "`break` with a label or a value is not supported",
+                        "use a plain `break` and a variable",
+                    );
+                }
+                match self.loops.last_mut() {
+                    Some(has_break) => *has_break = true,
+                    None => self.error(
+                        span,
+                        "`break` outside of a loop",
+                        "use `return` to leave the function",
+                    ),
+                }
+                out.stmts.push(Stmt::Break(span));
+                Some(true)
+            }
+            syn::Expr::Continue(c) => {
+                if c.label.is_some() {
+                    self.error(
+                        span,
+                        "`continue` with a label is not supported",
+                        "use a plain `continue`",
+                    );
+                }
+                if self.loops.is_empty() {
+                    self.error(span, "`continue` outside of a loop", "remove it");
+                }
+                out.stmts.push(Stmt::Continue(span));
+                Some(true)
+            }
+            _ => None,
+        }
+    }
+
+    fn unit_block(&mut self, b: &syn::Block) -> Option<Block> {
+        let (block, var) = self.block(b)?;
+        let unit = self.table.known(&Ty::Unit);
+        self.unify_or_report(var, unit, at(b), "for a loop body (expected `()`)");
+        Some(block)
+    }
+
+    fn condition(&mut self, cond: &syn::Expr) -> Option<ExprId> {
+        if let syn::Expr::Let(_) = cond {
+            self.error(
+                at(cond),
+                "`if let` / `while let` are not supported",
+                "compare values with `==` instead",
+            );
+            return None;
+        }
+        let (id, var) = self.expr(cond)?;
+        let boolean = self.table.scalar(Scalar::Bool);
+        self.unify_or_report(var, boolean, at(cond), "in a condition (expected `bool`)");
+        Some(id)
+    }
+
+    fn for_loop(&mut self, f: &syn::ExprForLoop, out: &mut Block) {
+        let span = at(f);
+        if f.label.is_some() {
+            self.error(span, "loop labels are not supported", "restructure with a flag variable");
+        }
+        let syn::Expr::Range(range) = &*f.expr else {
+            self.error(
+                at(&f.expr),
+                "`for` loops iterate over ranges only",
+                "write `for i in start..end` or `start..=end`",
+            );
+            return;
+        };
+        let (Some(start), Some(end)) = (&range.start, &range.end) else {
+            self.error(
+                at(&f.expr),
+                "the range needs a start and an end",
+                "write `for i in start..end`",
+            );
+            return;
+        };
+        let inclusive = matches!(range.limits, syn::RangeLimits::Closed(_));
+        let (Some((start, svar)), Some((end, evar))) = (self.expr(start), self.expr(end)) else {
+            return;
+        };
+        self.unify_or_report(svar, evar, at(&f.expr), "between the range bounds");
+        let int = self.table.int();
+        self.unify_or_report(svar, int, at(&f.expr), "in a range (expected an integer)");
+        self.scopes.push(HashMap::new());
+        let var = self
+            .pattern_ident(&f.pat)
+            .map(|(name, _)| self.declare_var(&name, svar, false, LocalKind::Var, at(&f.pat)));
+        self.loops.push(false);
+        let body = self.unit_block(&f.body);
+        self.loops.pop();
+        self.scopes.pop();
+        if let (Some(var), Some(body)) = (var, body) {
+            out.stmts.push(Stmt::For { var, start, end, inclusive, body });
+        }
+    }
+
+    fn place(&mut self, e: &syn::Expr) -> Option<(Place, Var)> {
+        match e {
+            syn::Expr::Path(p) => {
+                let name = p.path.get_ident()?.to_string();
+                match self.lookup(&name) {
+                    Some(id) => Some((Place::Local(id), self.locals[id.0 as usize].1)),
+                    None => {
+                        self.error(
+                            at(e),
+                            format!("cannot find `{name}`"),
+                            "declare it with `let mut` first",
+                        );
+                        None
+                    }
+                }
+            }
+            syn::Expr::Paren(p) => self.place(&p.expr),
+            syn::Expr::Unary(u) if matches!(u.op, syn::UnOp::Deref(_)) => self.place(&u.expr),
+            syn::Expr::Field(f) => {
+                let (base, bvar) = self.place(&f.base)?;
+                let (index, var) = self.field_of(bvar, &f.member, at(e))?;
+                Some((Place::Field(Box::new(base), index), var))
+            }
+            syn::Expr::Index(i) => {
+                let (base, bvar) = self.place(&i.expr)?;
+                let (index, ivar) = self.expr(&i.index)?;
+                let elem = self.index_of(bvar, ivar, at(e))?;
+                Some((Place::Index(Box::new(base), index), elem))
+            }
+            _ => {
+                self.error(
+                    at(e),
+                    "cannot assign to this expression",
+                    "assign to a `let mut` variable, a state field or an array element",
+                );
+                None
+            }
+        }
+    }
+
+    fn field_of(&mut self, base: Var, member: &syn::Member, span: Span) -> Option<(u32, Var)> {
+        let syn::Member::Named(ident) = member else {
+            self.error(span, "tuple fields are not supported", "use named struct fields");
+            return None;
+        };
+        let name = ident.to_string();
+        let Some(Ty::Struct(sname)) = self.table.shallow(base) else {
+            let found = self.table.describe(base);
+            self.error(span, format!("no field `{name}` on a value of type `{found}`"), "fields exist on #[derive(RingMessage)] structs; annotate the variable's type if it is one");
+            return None;
+        };
+        let layout = self.structs.get(&sname)?;
+        match layout.fields.iter().position(|f| f.name == name) {
+            Some(index) => {
+                let ty = Ty::from(&layout.fields[index].ty);
+                Some((index as u32, self.table.known(&ty)))
+            }
+            None => {
+                let valid: Vec<String> =
+                    layout.fields.iter().map(|f| format!("`{}`", f.name)).collect();
+                self.error(
+                    span,
+                    format!("struct `{sname}` has no field `{name}`"),
+                    format!("its fields are {}", valid.join(", ")),
+                );
+                None
+            }
+        }
+    }
+
+    fn index_of(&mut self, base: Var, index: Var, span: Span) -> Option<Var> {
+        let usize_ = self.table.scalar(Scalar::Usize);
+        self.unify_or_report(index, usize_, span, "for an array index (expected `usize`)");
+        match self.table.array_parts(base) {
+            Some((elem, _)) => Some(elem),
+            None => {
+                let found = self.table.describe(base);
+                self.error(
+                    span,
+                    format!("cannot index a value of type `{found}`"),
+                    "only fixed arrays `[T; N]` can be indexed",
+                );
+                None
+            }
+        }
+    }
+}
+
+pub(super) fn compound_op(op: &syn::BinOp) -> Option<BinaryOp> {
+    use syn::BinOp as B;
+    Some(match op {
+        B::AddAssign(_) => BinaryOp::Add,
+        B::SubAssign(_) => BinaryOp::Sub,
+        B::MulAssign(_) => BinaryOp::Mul,
+        B::DivAssign(_) => BinaryOp::Div,
+        B::RemAssign(_) => BinaryOp::Rem,
+        B::BitAndAssign(_) => BinaryOp::BitAnd,
+        B::BitOrAssign(_) => BinaryOp::BitOr,
+        B::BitXorAssign(_) => BinaryOp::BitXor,
+        B::ShlAssign(_) => BinaryOp::Shl,
+        B::ShrAssign(_) => BinaryOp::Shr,
+        _ => return None,
+    })
+}
+
+mod exprs;

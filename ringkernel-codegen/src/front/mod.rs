@@ -1,0 +1,238 @@
+//! The front end: Rust source text (syn) → IR.
+//!
+//! [`parse_source`] finds the items the DSL cares about; `lower` turns each handler and
+//! device function body into IR, inferring types as rustc would. Everything outside the DSL
+//! becomes a [`Diagnostic`] with a span and a help line; the front end never panics.
+
+pub(crate) mod infer;
+mod lower;
+mod types;
+
+use proc_macro2::Span as PmSpan;
+use syn::spanned::Spanned;
+
+use crate::artifact::{ActorSettings, ArtifactKind};
+use crate::diagnostic::{Diagnostic, Diagnostics};
+use crate::ir::Span;
+use crate::layout::StructDef;
+
+pub(crate) use lower::lower_module;
+
+/// Converts a syn span into a 1-based line and column.
+pub(crate) fn span_of(span: PmSpan) -> Span {
+    let start = span.start();
+    Span { line: start.line as u32, column: start.column as u32 + 1 }
+}
+
+pub(crate) fn at(node: &impl Spanned) -> Span {
+    span_of(node.span())
+}
+
+/// Attribute arguments of a handler.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KernelAttrs {
+    /// Kernel or rule.
+    pub kind: ArtifactKind,
+    /// `id = "..."`.
+    pub id: String,
+    /// `version = N` (1 for kernels).
+    pub version: u64,
+    /// `compute_cap = "..."` when given.
+    pub compute_cap: Option<String>,
+    /// `depends_on = [...]`.
+    pub depends_on: Vec<String>,
+    /// Launch settings.
+    pub actor: ActorSettings,
+}
+
+/// The DSL items of one source text.
+pub(crate) struct SourceItems {
+    pub structs: Vec<StructDef>,
+    pub struct_spans: Vec<Span>,
+    pub handlers: Vec<(KernelAttrs, syn::ItemFn)>,
+    pub devices: Vec<syn::ItemFn>,
+}
+
+fn attr_name(attr: &syn::Attribute) -> Option<String> {
+    attr.path().segments.last().map(|s| s.ident.to_string())
+}
+
+fn derives_ring_message(attr: &syn::Attribute) -> bool {
+    if !attr.path().is_ident("derive") {
+        return false;
+    }
+    let mut found = false;
+    let _ = attr.parse_nested_meta(|meta| {
+        if meta.path.segments.last().is_some_and(|s| s.ident == "RingMessage") {
+            found = true;
+        }
+        Ok(())
+    });
+    found
+}
+
+fn is_repr_c(attr: &syn::Attribute) -> bool {
+    if !attr.path().is_ident("repr") {
+        return false;
+    }
+    let mut c = false;
+    let _ = attr.parse_nested_meta(|meta| {
+        if meta.path.is_ident("C") {
+            c = true;
+        }
+        Ok(())
+    });
+    c
+}
+
+/// Finds the DSL items of `file`.
+pub(crate) fn collect_items(file: &syn::File, diags: &mut Diagnostics) -> SourceItems {
+    let mut items = SourceItems {
+        structs: Vec::new(),
+        struct_spans: Vec::new(),
+        handlers: Vec::new(),
+        devices: Vec::new(),
+    };
+    let mut visit = |item: &syn::Item, diags: &mut Diagnostics| match item {
+        syn::Item::Struct(s) if s.attrs.iter().any(derives_ring_message) => {
+            if !s.attrs.iter().any(is_repr_c) {
+                diags.push(
+                    Diagnostic::new(
+                        at(&s.ident),
+                        format!("`{}` derives RingMessage but is not `#[repr(C)]`", s.ident),
+                    )
+                    .help("add `#[repr(C)]` so that the CPU and the GPU agree on its layout"),
+                );
+            }
+            if !s.generics.params.is_empty() {
+                diags.push(
+                    Diagnostic::new(at(&s.generics), "RingMessage structs cannot be generic")
+                        .help("use concrete field types"),
+                );
+            }
+            if let Some(def) = types::struct_def(s, diags) {
+                items.struct_spans.push(at(&s.ident));
+                items.structs.push(def);
+            }
+        }
+        syn::Item::Fn(f) => {
+            for attr in &f.attrs {
+                match attr_name(attr).as_deref() {
+                    Some(kind @ ("ring_kernel" | "rule")) => {
+                        if let Some(attrs) = parse_kernel_attrs(attr, kind == "rule", diags) {
+                            items.handlers.push((attrs, f.clone()));
+                        }
+                    }
+                    Some("device") => items.devices.push(f.clone()),
+                    _ => {}
+                }
+            }
+        }
+        _ => {}
+    };
+    for item in &file.items {
+        match item {
+            // Inline modules are searched too (handlers often live in `mod kernels { ... }`).
+            syn::Item::Mod(m) => {
+                for inner in m.content.iter().flat_map(|(_, items)| items) {
+                    visit(inner, diags);
+                }
+            }
+            other => visit(other, diags),
+        }
+    }
+    items
+}
+
+const KERNEL_KEYS: &str = "`id`, `version`, `compute_cap`, `depends_on`, `queue_capacity`, `block_size`, `grid_size`, `shared_memory_bytes`, `idle_backoff_ns`";
+
+fn parse_kernel_attrs(
+    attr: &syn::Attribute,
+    is_rule: bool,
+    diags: &mut Diagnostics,
+) -> Option<KernelAttrs> {
+    let kind = if is_rule { ArtifactKind::Rule } else { ArtifactKind::RingKernel };
+    let mut attrs = KernelAttrs {
+        kind,
+        id: String::new(),
+        version: 1,
+        compute_cap: None,
+        depends_on: Vec::new(),
+        actor: ActorSettings::default(),
+    };
+    let mut seen_version = false;
+    let name = if is_rule { "rule" } else { "ring_kernel" };
+    let result = attr.parse_nested_meta(|meta| {
+        let key = meta.path.get_ident().map(|i| i.to_string()).unwrap_or_default();
+        let u32_value = |meta: &syn::meta::ParseNestedMeta| -> syn::Result<u32> {
+            let lit: syn::LitInt = meta.value()?.parse()?;
+            lit.base10_parse()
+        };
+        match key.as_str() {
+            "id" => {
+                let lit: syn::LitStr = meta.value()?.parse()?;
+                attrs.id = lit.value();
+            }
+            "version" => {
+                let lit: syn::LitInt = meta.value()?.parse()?;
+                attrs.version = lit.base10_parse()?;
+                seen_version = true;
+            }
+            "compute_cap" => {
+                let lit: syn::LitStr = meta.value()?.parse()?;
+                attrs.compute_cap = Some(lit.value());
+            }
+            "depends_on" => {
+                let list: syn::ExprArray = meta.value()?.parse()?;
+                let mut deps = Vec::new();
+                for elem in &list.elems {
+                    match elem {
+                        syn::Expr::Lit(syn::ExprLit { lit: syn::Lit::Str(s), .. }) => {
+                            deps.push(s.value())
+                        }
+                        other => {
+                            return Err(syn::Error::new_spanned(
+                                other,
+                                "`depends_on` lists rule ids as strings",
+                            ));
+                        }
+                    }
+                }
+                attrs.depends_on = deps;
+            }
+            "queue_capacity" => attrs.actor.queue_capacity = u32_value(&meta)?,
+            "block_size" => attrs.actor.block_size = u32_value(&meta)?,
+            "grid_size" => attrs.actor.grid_size = u32_value(&meta)?,
+            "shared_memory_bytes" => attrs.actor.shared_memory_bytes = u32_value(&meta)?,
+            "idle_backoff_ns" => attrs.actor.idle_backoff_ns = u32_value(&meta)?,
+            _ => {
+                return Err(
+                    meta.error(format!("unknown `{name}` argument `{key}`; valid: {KERNEL_KEYS}"))
+                );
+            }
+        }
+        Ok(())
+    });
+    if let Err(err) = result {
+        diags.push(Diagnostic::new(span_of(err.span()), err.to_string()).help(format!(
+            "write `#[{name}(id = \"...\"{})]`",
+            if is_rule { ", version = N" } else { "" }
+        )));
+        return None;
+    }
+    if attrs.id.is_empty() {
+        diags.push(
+            Diagnostic::new(at(attr), format!("`#[{name}]` needs an `id`"))
+                .help(format!("write `#[{name}(id = \"my-kernel\", ...)]`")),
+        );
+        return None;
+    }
+    if is_rule && !seen_version {
+        diags.push(
+            Diagnostic::new(at(attr), "`#[rule]` needs a `version`")
+                .help("write `version = 1` (and raise it for every new release)"),
+        );
+        return None;
+    }
+    Some(attrs)
+}

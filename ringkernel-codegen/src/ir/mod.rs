@@ -1,0 +1,431 @@
+//! The typed intermediate representation, the contract between the front end, the checker
+//! and the back ends.
+//!
+//! # Shape
+//!
+//! A [`Module`] holds struct layouts and [`Function`]s. Each function owns two arenas:
+//! `locals` (every variable, parameter included) and `exprs` (every expression node); nodes
+//! refer to each other by [`LocalId`] / [`ExprId`] handles, never by reference. Statements
+//! live in [`Block`]s, which may end in a tail expression giving the block's value.
+//!
+//! # Typing rules (established by the front end, verified by the checker)
+//!
+//! - Every expression node carries its final [`Ty`]; there are no inference variables left.
+//!   Unsuffixed integer literals that nothing constrains are `i32`, float literals `f64`,
+//!   as in Rust.
+//! - Arithmetic (`+ - * / %`), bit operators (`& | ^`) and comparisons need both operands
+//!   of one scalar type; `&& || !` on `bool`; shifts take any integer on the right.
+//! - Integer arithmetic wraps on overflow. Integer `/` and `%` by zero give 0 and record
+//!   `abi::error::DIVISION_BY_ZERO`; `MIN / -1` wraps to `MIN` and `MIN % -1` is 0 (Rust's
+//!   `wrapping_div`/`wrapping_rem`). Shift amounts are taken modulo the bit width
+//!   (`wrapping_shl`/`wrapping_shr`).
+//! - An array index is `usize`. Reading out of bounds gives 0 (every scalar of the element
+//!   zero); writing out of bounds does nothing; both record `abi::error::INDEX_OUT_OF_BOUNDS`.
+//! - `as` casts: integer ↔ integer (truncate or extend), integer ↔ float (float → integer
+//!   saturates, NaN → 0, as in Rust), `f32` ↔ `f64`, `bool` → integer.
+//! - Aggregates (arrays, structs) are values: assignment and `let` copy them.
+//!
+//! These semantics are the same natively (the macros generate the same operations) and in
+//! PTX, so a handler gives identical results on CPU and GPU.
+
+use std::fmt;
+
+pub use crate::layout::Scalar;
+
+/// A position in the source text: 1-based line and column.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
+pub struct Span {
+    /// Line, from 1.
+    pub line: u32,
+    /// Column, from 1 (in characters).
+    pub column: u32,
+}
+
+/// A type of the DSL.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Ty {
+    /// `()`: statements, functions without a result.
+    Unit,
+    /// A scalar.
+    Scalar(Scalar),
+    /// `[T; N]`.
+    Array(Box<Ty>, u32),
+    /// A `#[derive(RingMessage)]` struct, by name.
+    Struct(String),
+}
+
+impl Ty {
+    /// The scalar, when this is one.
+    pub fn scalar(&self) -> Option<Scalar> {
+        match self {
+            Ty::Scalar(s) => Some(*s),
+            _ => None,
+        }
+    }
+
+    /// Whether values of this type live in memory rather than registers.
+    pub fn is_aggregate(&self) -> bool {
+        matches!(self, Ty::Array(..) | Ty::Struct(_))
+    }
+}
+
+impl fmt::Display for Ty {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Ty::Unit => f.write_str("()"),
+            Ty::Scalar(s) => f.write_str(s.name()),
+            Ty::Array(elem, len) => write!(f, "[{elem}; {len}]"),
+            Ty::Struct(name) => f.write_str(name),
+        }
+    }
+}
+
+/// Handle of a local in [`Function::locals`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct LocalId(pub u32);
+
+/// Handle of an expression in [`Function::exprs`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ExprId(pub u32);
+
+/// Handle of a function in [`Module::functions`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct FuncId(pub u32);
+
+/// What a local is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum LocalKind {
+    /// A `let` binding or a `for` variable.
+    Var,
+    /// A by-value parameter of a device function.
+    Param,
+    /// The handler's message (read-only, in the input slot).
+    Message,
+    /// The handler's `&mut` state (in the actor's state memory).
+    State,
+}
+
+/// A variable.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Local {
+    /// Name in the source.
+    pub name: String,
+    /// Type.
+    pub ty: Ty,
+    /// Declared `mut` (or `&mut` for the state).
+    pub mutable: bool,
+    /// What it is.
+    pub kind: LocalKind,
+    /// Where it was declared.
+    pub span: Span,
+}
+
+/// A constant. Integers are stored as their two's-complement bits, truncated to the type.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Const {
+    /// `true` / `false`.
+    Bool(bool),
+    /// An integer's bits.
+    Int(u64),
+    /// A float (an `f32` constant holds a value representable in `f32`).
+    Float(f64),
+}
+
+/// Unary operators.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum UnaryOp {
+    /// `-x` (wrapping for integers).
+    Neg,
+    /// `!x`: logical not of a `bool`, bitwise not of an integer.
+    Not,
+}
+
+/// Binary operators (without `&&` / `||`, which are [`ExprKind::And`] / [`ExprKind::Or`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum BinaryOp {
+    /// `+`.
+    Add,
+    /// `-`.
+    Sub,
+    /// `*`.
+    Mul,
+    /// `/`.
+    Div,
+    /// `%`.
+    Rem,
+    /// `&`.
+    BitAnd,
+    /// `|`.
+    BitOr,
+    /// `^`.
+    BitXor,
+    /// `<<`.
+    Shl,
+    /// `>>` (arithmetic for signed types).
+    Shr,
+    /// `==`.
+    Eq,
+    /// `!=`.
+    Ne,
+    /// `<`.
+    Lt,
+    /// `<=`.
+    Le,
+    /// `>`.
+    Gt,
+    /// `>=`.
+    Ge,
+}
+
+impl BinaryOp {
+    /// Whether the result is `bool`.
+    pub fn is_comparison(self) -> bool {
+        matches!(self, Self::Eq | Self::Ne | Self::Lt | Self::Le | Self::Gt | Self::Ge)
+    }
+}
+
+/// Math methods on scalars.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum MathFn {
+    /// `x.abs()` (wrapping for integers: `MIN.abs() == MIN`).
+    Abs,
+    /// `x.min(y)`.
+    Min,
+    /// `x.max(y)`.
+    Max,
+    /// `x.sqrt()` (floats, correctly rounded).
+    Sqrt,
+    /// `x.exp()` (`f32` only on the GPU, approximate).
+    Exp,
+    /// `x.ln()` (`f32` only on the GPU, approximate).
+    Ln,
+    /// `x.sin()` (`f32` only on the GPU, approximate).
+    Sin,
+    /// `x.cos()` (`f32` only on the GPU, approximate).
+    Cos,
+    /// `x.powi(n)` with an `i32` exponent.
+    Powi,
+    /// `x.mul_add(a, b)`: `x * a + b` with one rounding.
+    MulAdd,
+    /// `x.floor()`.
+    Floor,
+    /// `x.ceil()`.
+    Ceil,
+    /// `x.wrapping_add(y)`.
+    WrappingAdd,
+    /// `x.wrapping_sub(y)`.
+    WrappingSub,
+    /// `x.wrapping_mul(y)`.
+    WrappingMul,
+    /// `x.count_ones()` → `u32`.
+    CountOnes,
+    /// `x.leading_zeros()` → `u32`.
+    LeadingZeros,
+}
+
+/// `ctx.*` intrinsics.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Intrinsic {
+    /// `ctx.now()` → `u64`: the actor's clock (see the runtime's `RingContext::now`).
+    Now,
+    /// `ctx.message_seq()` → `u64`.
+    MessageSeq,
+    /// `ctx.kernel_slot()` → `u32`.
+    KernelSlot,
+}
+
+/// An expression. Its type is in the owning [`ExprNode`].
+#[derive(Debug, Clone, PartialEq)]
+pub enum ExprKind {
+    /// A constant of the node's (scalar) type.
+    Const(Const),
+    /// The value of a local.
+    Local(LocalId),
+    /// Field `index` (declaration order) of a struct value.
+    Field(ExprId, u32),
+    /// Element of an array value; the index is `usize`.
+    Index(ExprId, ExprId),
+    /// Unary operator.
+    Unary(UnaryOp, ExprId),
+    /// Binary operator.
+    Binary(BinaryOp, ExprId, ExprId),
+    /// `a && b`, short-circuit.
+    And(ExprId, ExprId),
+    /// `a || b`, short-circuit.
+    Or(ExprId, ExprId),
+    /// `e as T` where T is the node's type.
+    Cast(ExprId),
+    /// A device function call.
+    Call(FuncId, Vec<ExprId>),
+    /// A math method; the receiver is the first argument.
+    Math(MathFn, Vec<ExprId>),
+    /// A context intrinsic.
+    Intrinsic(Intrinsic),
+    /// `if c { a } else { b }` as a value (or a statement, with type `()`).
+    If(ExprId, Block, Option<Block>),
+    /// A block as a value.
+    Block(Block),
+    /// A struct literal; field values in declaration order.
+    StructLit(Vec<ExprId>),
+    /// `[a, b, c]`.
+    ArrayLit(Vec<ExprId>),
+    /// `[x; N]`.
+    ArrayRepeat(ExprId, u32),
+}
+
+/// An expression node.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ExprNode {
+    /// What it computes.
+    pub kind: ExprKind,
+    /// Its type.
+    pub ty: Ty,
+    /// Where it is in the source.
+    pub span: Span,
+}
+
+/// Something that can be assigned to.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Place {
+    /// A local (or the state itself).
+    Local(LocalId),
+    /// A field of a place.
+    Field(Box<Place>, u32),
+    /// An element of an array place.
+    Index(Box<Place>, ExprId),
+}
+
+impl Place {
+    /// The local the place starts from.
+    pub fn root(&self) -> LocalId {
+        match self {
+            Place::Local(id) => *id,
+            Place::Field(base, _) | Place::Index(base, _) => base.root(),
+        }
+    }
+}
+
+/// A statement.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Stmt {
+    /// `let x [= init];`
+    Let(LocalId, Option<ExprId>, Span),
+    /// `place = value` or `place op= value`.
+    Assign(Place, Option<BinaryOp>, ExprId, Span),
+    /// An expression evaluated for its effects.
+    Expr(ExprId),
+    /// `while cond { body }`.
+    While(ExprId, Block),
+    /// `loop { body }`.
+    Loop(Block),
+    /// `for var in start..end` (or `..=` when `inclusive`).
+    For {
+        /// The loop variable.
+        var: LocalId,
+        /// Range start.
+        start: ExprId,
+        /// Range end.
+        end: ExprId,
+        /// `..=`.
+        inclusive: bool,
+        /// Loop body.
+        body: Block,
+    },
+    /// `break`.
+    Break(Span),
+    /// `continue`.
+    Continue(Span),
+    /// `return [value]`.
+    Return(Option<ExprId>, Span),
+}
+
+/// Statements, optionally ending in a value.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Block {
+    /// Statements in order.
+    pub stmts: Vec<Stmt>,
+    /// The block's value, when it has one.
+    pub tail: Option<ExprId>,
+}
+
+/// Whether a function is a handler or a helper.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FnRole {
+    /// A `#[ring_kernel]` or `#[rule]` handler: `(ctx, [state,] msg) -> R`.
+    Handler {
+        /// The state local, when the handler has one.
+        state: Option<LocalId>,
+        /// The message local.
+        message: LocalId,
+    },
+    /// A `#[device]` helper.
+    Device,
+}
+
+/// A function.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Function {
+    /// Name in the source.
+    pub name: String,
+    /// Handler or helper.
+    pub role: FnRole,
+    /// Parameters of a device function, in order (empty for handlers, whose inputs are in
+    /// `role`).
+    pub params: Vec<LocalId>,
+    /// Result type.
+    pub ret: Ty,
+    /// Every local.
+    pub locals: Vec<Local>,
+    /// Every expression.
+    pub exprs: Vec<ExprNode>,
+    /// The body; its tail (if any) is the result.
+    pub body: Block,
+    /// Where the function starts.
+    pub span: Span,
+}
+
+impl Function {
+    /// The node of an expression.
+    pub fn expr(&self, id: ExprId) -> &ExprNode {
+        &self.exprs[id.0 as usize]
+    }
+
+    /// A local.
+    pub fn local(&self, id: LocalId) -> &Local {
+        &self.locals[id.0 as usize]
+    }
+}
+
+/// A compilation unit: the structs and functions of one source text.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Module {
+    /// Layouts of every struct.
+    pub structs: std::collections::BTreeMap<String, crate::layout::StructLayout>,
+    /// Every function, handlers and helpers.
+    pub functions: Vec<Function>,
+}
+
+impl Module {
+    /// A function.
+    pub fn function(&self, id: FuncId) -> &Function {
+        &self.functions[id.0 as usize]
+    }
+
+    /// The type of field `index` of struct `name`.
+    pub fn field_ty(&self, name: &str, index: u32) -> Option<Ty> {
+        let field = self.structs.get(name)?.fields.get(index as usize)?;
+        Some(Ty::from(&field.ty))
+    }
+}
+
+impl From<&crate::layout::FieldType> for Ty {
+    fn from(ty: &crate::layout::FieldType) -> Self {
+        match ty {
+            crate::layout::FieldType::Scalar(s) => Ty::Scalar(*s),
+            crate::layout::FieldType::Array(elem, len) => {
+                Ty::Array(Box::new(Ty::from(&**elem)), *len)
+            }
+            crate::layout::FieldType::Struct(name) => Ty::Struct(name.clone()),
+        }
+    }
+}
