@@ -1,0 +1,37 @@
+//! Structs inside structs, arrays of structs, struct values copied and assigned.
+
+#[derive(RingMessage, Clone, Copy)]
+#[repr(C)]
+pub struct Point {
+    pub x: i32,
+    pub y: i32,
+}
+
+#[derive(RingMessage, Clone, Copy)]
+#[repr(C)]
+pub struct Segment {
+    pub from: Point,
+    pub to: Point,
+    pub tag: u8,
+}
+
+#[derive(RingMessage, Clone, Copy)]
+#[repr(C)]
+pub struct Path {
+    pub segments: [Segment; 3],
+    pub count: u32,
+}
+
+#[ring_kernel(id = "path-length")]
+fn path_length(ctx: &mut RingContext, path: &mut Path, seg: Segment) -> Point {
+    let slot = (path.count % 3) as usize;
+    path.segments[slot] = seg;
+    path.count += 1;
+    let mut total = Point { x: 0, y: 0 };
+    for i in 0..3 {
+        let s = path.segments[i];
+        total.x += (s.to.x - s.from.x).abs();
+        total.y += (s.to.y - s.from.y).abs();
+    }
+    total
+}

@@ -1,0 +1,6 @@
+//! f32 transcendental functions (approximate on the GPU).
+
+#[ring_kernel(id = "transcendental")]
+fn transcendental(ctx: &mut RingContext, x: f32) -> f32 {
+    x.exp() + (x.abs() + 1.0).ln() + x.sin() * x.cos()
+}
