@@ -88,7 +88,7 @@ pub fn compile_source(src: &str, opts: &Options) -> Result<Vec<Artifact>, Diagno
             Ok(ptx) => ptx,
             Err(message) => {
                 diags.push(
-                    Diagnostic::new(f.span, message).help("pick a target from sm_70 to sm_121"),
+                    Diagnostic::new(f.span, message).help("targets are sm_70 to sm_121; per-thread arrays and temporaries must fit in 512 KiB"),
                 );
                 continue;
             }

@@ -75,7 +75,7 @@ impl FnChecker<'_> {
                         };
                         self.error(
                             node.span,
-                            format!("`{op:?}` is not defined for `{}`", s.name()),
+                            format!("`{}` is not defined for `{}`", op.symbol(), s.name()),
                             help,
                         );
                     }
@@ -115,7 +115,7 @@ impl FnChecker<'_> {
                     fun @ (MathFn::Exp | MathFn::Ln | MathFn::Sin | MathFn::Cos),
                     args,
                 ) if self.scalar(args[0]) == Some(Scalar::F64) => {
-                    self.error(node.span, format!("`{fun:?}` on `f64` is not supported on the GPU yet"), "compute it in `f32` (`(x as f32).exp() as f64`) or precompute it on the host");
+                    self.error(node.span, format!("`{}` on `f64` is not supported on the GPU yet", fun.name()), "compute it in `f32` (`(x as f32).exp() as f64`) or precompute it on the host");
                 }
                 _ => {}
             }

@@ -125,7 +125,13 @@ fn lower_fn(
     l.ret = l.table.known(&ret_ty);
     let mut params = Vec::new();
     let role = match handler {
-        Some(_) => l.handler_params(f),
+        Some(_) => match l.handler_params(f) {
+            Some(role) => role,
+            None => {
+                let role = FnRole::Handler { state: None, message: LocalId(0) };
+                return l.finish(name, role, params, ret_ty, Block::default(), span);
+            }
+        },
         None => {
             if f.sig.asyncness.is_some() {
                 l.diags.push(
@@ -235,7 +241,7 @@ impl Lowerer<'_> {
         }
     }
 
-    fn handler_params(&mut self, f: &syn::ItemFn) -> FnRole {
+    fn handler_params(&mut self, f: &syn::ItemFn) -> Option<FnRole> {
         let inputs: Vec<&syn::PatType> = f
             .sig
             .inputs
@@ -250,7 +256,7 @@ impl Lowerer<'_> {
         let is_ctx = |ty: &syn::Type| matches!(ty, syn::Type::Reference(r) if r.mutability.is_some() && matches!(&*r.elem, syn::Type::Path(p) if p.path.segments.last().is_some_and(|s| s.ident == "RingContext")));
         if inputs.len() < 2 || inputs.len() > 3 || !is_ctx(&inputs[0].ty) {
             self.error(at(&f.sig.inputs), "a handler takes `ctx: &mut RingContext`, an optional `&mut` state and the message, in that order", shape_help);
-            return FnRole::Handler { state: None, message: LocalId(0) };
+            return None;
         }
         self.ctx = self.pattern_ident(&inputs[0].pat).map(|(n, _)| n);
         let mut state = None;
@@ -278,11 +284,9 @@ impl Lowerer<'_> {
             self.error(at(&msg.ty), "the message is taken by value", shape_help);
         }
         let ty = value_type(&msg.ty, self.diags).unwrap_or(Ty::Unit);
-        let message = match self.pattern_ident(&msg.pat) {
-            Some((name, _)) => self.declare(&name, ty, false, LocalKind::Message, at(&msg.pat)),
-            None => LocalId(0),
-        };
-        FnRole::Handler { state, message }
+        let (name, _) = self.pattern_ident(&msg.pat)?;
+        let message = self.declare(&name, ty, false, LocalKind::Message, at(&msg.pat));
+        Some(FnRole::Handler { state, message })
     }
 
     fn node(&mut self, kind: ExprKind, var: Var, span: Span) -> (ExprId, Var) {
@@ -306,6 +310,9 @@ impl Lowerer<'_> {
         self.scopes.push(HashMap::new());
         let mut out = Block::default();
         let mut diverges = false;
+        // A tail that failed to lower was reported; its block then fits any context so
+        // that one mistake gives one error.
+        let mut poisoned = false;
         let count = b.stmts.len();
         for (i, stmt) in b.stmts.iter().enumerate() {
             let last = i + 1 == count;
@@ -324,6 +331,7 @@ impl Lowerer<'_> {
                         diverges |= diverging;
                     } else if last && semi.is_none() {
                         out.tail = self.expr(e).map(|(id, _)| id);
+                        poisoned = out.tail.is_none();
                     } else if let Some((id, var)) = self.expr(e) {
                         if semi.is_none() {
                             let unit = self.table.known(&Ty::Unit);
@@ -342,7 +350,7 @@ impl Lowerer<'_> {
         self.scopes.pop();
         let var = match out.tail {
             Some(tail) => self.nodes[tail.0 as usize].var,
-            None if diverges => self.table.never(),
+            None if diverges || poisoned => self.table.never(),
             None => self.table.known(&Ty::Unit),
         };
         Some((out, var))
@@ -370,10 +378,17 @@ impl Lowerer<'_> {
                 let _ = self.table.unify(var, known);
             }
         }
-        let init = local.init.as_ref().and_then(|init| {
-            let (id, init_var) = self.expr(&init.expr)?;
-            self.unify_or_report(var, init_var, at(&init.expr), "in `let`");
-            Some(id)
+        let init = local.init.as_ref().and_then(|init| match self.expr(&init.expr) {
+            Some((id, init_var)) => {
+                self.unify_or_report(var, init_var, at(&init.expr), "in `let`");
+                Some(id)
+            }
+            None => {
+                // Reported already: let the binding take whatever type its uses want.
+                let anything = self.table.never();
+                let _ = self.table.unify(var, anything);
+                None
+            }
         });
         if let Some((name, mutable)) = self.pattern_ident(pat) {
             let id = self.declare_var(&name, var, mutable, LocalKind::Var, span);

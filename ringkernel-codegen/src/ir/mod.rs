@@ -178,6 +178,28 @@ pub enum BinaryOp {
 }
 
 impl BinaryOp {
+    /// The operator as written in Rust.
+    pub fn symbol(self) -> &'static str {
+        match self {
+            Self::Add => "+",
+            Self::Sub => "-",
+            Self::Mul => "*",
+            Self::Div => "/",
+            Self::Rem => "%",
+            Self::BitAnd => "&",
+            Self::BitOr => "|",
+            Self::BitXor => "^",
+            Self::Shl => "<<",
+            Self::Shr => ">>",
+            Self::Eq => "==",
+            Self::Ne => "!=",
+            Self::Lt => "<",
+            Self::Le => "<=",
+            Self::Gt => ">",
+            Self::Ge => ">=",
+        }
+    }
+
     /// Whether the result is `bool`.
     pub fn is_comparison(self) -> bool {
         matches!(self, Self::Eq | Self::Ne | Self::Lt | Self::Le | Self::Gt | Self::Ge)
@@ -221,6 +243,31 @@ pub enum MathFn {
     CountOnes,
     /// `x.leading_zeros()` → `u32`.
     LeadingZeros,
+}
+
+impl MathFn {
+    /// The method name as written in Rust.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Abs => "abs",
+            Self::Min => "min",
+            Self::Max => "max",
+            Self::Sqrt => "sqrt",
+            Self::Exp => "exp",
+            Self::Ln => "ln",
+            Self::Sin => "sin",
+            Self::Cos => "cos",
+            Self::Powi => "powi",
+            Self::MulAdd => "mul_add",
+            Self::Floor => "floor",
+            Self::Ceil => "ceil",
+            Self::WrappingAdd => "wrapping_add",
+            Self::WrappingSub => "wrapping_sub",
+            Self::WrappingMul => "wrapping_mul",
+            Self::CountOnes => "count_ones",
+            Self::LeadingZeros => "leading_zeros",
+        }
+    }
 }
 
 /// `ctx.*` intrinsics.

@@ -182,7 +182,7 @@ fn size_of(module: &Module, ty: &Ty) -> u32 {
     match ty {
         Ty::Unit => 0,
         Ty::Scalar(s) => s.size(),
-        Ty::Array(elem, n) => size_of(module, elem) * n,
+        Ty::Array(elem, n) => size_of(module, elem).saturating_mul(*n),
         Ty::Struct(name) => module.structs.get(name).map_or(0, |l| l.size),
     }
 }

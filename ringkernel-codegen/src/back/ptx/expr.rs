@@ -152,12 +152,12 @@ impl FuncWriter<'_> {
             ExprKind::ArrayRepeat(item, n) => {
                 let slot = self.frame_slot(&node.ty);
                 let Ty::Array(elem, _) = &node.ty else { return Val::Unit };
-                let (esize, _) = self.size_align(elem);
                 let elem = (**elem).clone();
-                let first = slot;
-                self.write_to(*item, first);
-                for i in 1..*n {
-                    self.copy(&elem, first, slot.plus(i * esize));
+                if *n > 0 {
+                    self.write_to(*item, slot);
+                    self.fill_from_first(&elem, *n, slot);
+                } else {
+                    self.eval(*item);
                 }
                 Val::Mem(slot)
             }

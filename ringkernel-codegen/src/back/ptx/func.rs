@@ -222,7 +222,7 @@ impl<'a> FuncWriter<'a> {
             Ty::Scalar(s) => (s.size(), s.size()),
             Ty::Array(elem, n) => {
                 let (size, align) = self.size_align(elem);
-                (size * n, align)
+                (size.saturating_mul(*n), align)
             }
             Ty::Struct(name) => self.structs.get(name).map_or((0, 1), |l| (l.size, l.align)),
         }
@@ -231,8 +231,8 @@ impl<'a> FuncWriter<'a> {
     /// A fresh slot in the local frame for a value of `ty`.
     pub fn frame_slot(&mut self, ty: &Ty) -> Addr {
         let (size, align) = self.size_align(ty);
-        let offset = self.frame_size.next_multiple_of(align.max(1));
-        self.frame_size = offset + size;
+        let offset = self.frame_size.checked_next_multiple_of(align.max(1)).unwrap_or(u32::MAX);
+        self.frame_size = offset.saturating_add(size);
         self.uses_frame = true;
         Addr { base: self.frame_base, offset: i64::from(offset), guard: None }
     }
@@ -272,6 +272,28 @@ impl<'a> FuncWriter<'a> {
         };
         let guard = addr.guard.map(|g| format!("@{g} ")).unwrap_or_default();
         self.emit(format!("{guard}st.{} \t{addr}, {value};", mem(s)));
+    }
+
+    /// Fills elements `1..n` of the array at `base` with copies of element 0.
+    pub fn fill_from_first(&mut self, elem: &Ty, n: u32, base: Addr) {
+        let (esize, _) = self.size_align(elem);
+        if n <= 8 {
+            for i in 1..n {
+                self.copy(elem, base, base.plus(i * esize));
+            }
+            return;
+        }
+        let (dst, i) = (self.reg(Class::B64), self.reg(Class::B32));
+        self.emit(format!("add.s64 \t{dst}, {}, {};", base.base, base.offset + i64::from(esize)));
+        self.emit(format!("mov.u32 \t{i}, 1;"));
+        let top = self.label("fill");
+        self.place_label(&top);
+        self.copy(elem, base, Addr { base: dst, offset: 0, guard: None });
+        self.emit(format!("add.s64 \t{dst}, {dst}, {esize};"));
+        self.emit(format!("add.s32 \t{i}, {i}, 1;"));
+        let p = self.reg(Class::Pred);
+        self.emit(format!("setp.lt.u32 \t{p}, {i}, {n};"));
+        self.emit(format!("@{p} bra \t{top};"));
     }
 
     /// Copies a value of type `ty` between memory locations, scalar by scalar.

@@ -83,9 +83,9 @@ pub fn write_handler(
     let _ = writeln!(out, "{};\n", handler_signature(&f.name));
     out.push_str(RECORD_ERROR);
     for g in &devices {
-        out.push_str(&write_function(module, g));
+        out.push_str(&write_function(module, g)?);
     }
-    out.push_str(&write_function(module, f));
+    out.push_str(&write_function(module, f)?);
     out.push_str(&entry::persistent(&f.name, idle_backoff_ns));
     out.push_str(&entry::batch(module, f));
     Ok(out)
@@ -112,7 +112,10 @@ fn device_signature(f: &Function) -> String {
     format!(".func {ret}{sym}({})", params.join(", "))
 }
 
-fn write_function(module: &Module, f: &Function) -> String {
+/// Local memory a thread may use (CUDA's limit).
+pub const MAX_LOCAL_BYTES: u32 = 512 * 1024;
+
+fn write_function(module: &Module, f: &Function) -> Result<String, String> {
     let mut w = FuncWriter::new(f, &module.structs, &module.functions);
     let (sym, signature) = match f.role {
         FnRole::Handler { .. } => (format!("{}_handler", f.name), handler_signature(&f.name)),
@@ -159,6 +162,12 @@ fn write_function(module: &Module, f: &Function) -> String {
     if let Some(tail) = f.body.tail {
         w.write_result(tail);
     }
+    if w.frame_size > MAX_LOCAL_BYTES {
+        return Err(format!(
+            "`{}` needs {} bytes of local memory per thread for its arrays and temporaries; the GPU allows {MAX_LOCAL_BYTES}",
+            f.name, w.frame_size
+        ));
+    }
     let mut text = String::new();
     let _ = writeln!(text, "{signature}\n{{");
     text.push_str(&w.declarations());
@@ -172,7 +181,7 @@ fn write_function(module: &Module, f: &Function) -> String {
     }
     text.push_str(&w.body);
     let _ = writeln!(text, "{}:\n\tret;\n}}\n", w.return_label);
-    text
+    Ok(text)
 }
 
 /// Records an error in the control block: first code kept, every error counted, the

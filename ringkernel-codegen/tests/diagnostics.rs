@@ -1,0 +1,333 @@
+//! Diagnostics snapshots: each kind of misuse gives one precise error (no cascades) with a
+//! `file:line:col` location and a help line. Snapshots are inline; review any change.
+
+use ringkernel_codegen::{Options, compile_source};
+
+fn diagnose(name: &str, src: &str) -> String {
+    let opts = Options { compute_cap: "sm_70".into(), file_name: Some(format!("{name}.rs")) };
+    match compile_source(src, &opts) {
+        Ok(_) => panic!("{name}: compiled, expected an error"),
+        Err(diagnostics) => diagnostics.to_string(),
+    }
+}
+
+macro_rules! snapshot {
+    ($name:ident, $src:expr, $expected:expr) => {
+        #[test]
+        fn $name() {
+            assert_eq!(diagnose(stringify!($name), $src), $expected);
+        }
+    };
+}
+
+snapshot!(
+    missing_repr_c,
+    r#"#[derive(RingMessage)]
+struct Msg { a: u32 }
+#[ring_kernel(id = "k")]
+fn k(ctx: &mut RingContext, m: Msg) -> u32 { m.a }"#,
+    r#"error: `Msg` derives RingMessage but is not `#[repr(C)]`
+  --> missing_repr_c.rs:2:8
+  = help: add `#[repr(C)]` so that the CPU and the GPU agree on its layout"#
+);
+
+snapshot!(
+    heap_field_type,
+    r#"#[derive(RingMessage)]
+#[repr(C)]
+struct Msg { items: Vec<u32> }"#,
+    r#"error: `Vec<...>` is not a DSL type: generic and heap types are not supported on the GPU
+  --> heap_field_type.rs:3:21
+  = help: use a scalar (bool, i8..i64, u8..u64, isize, usize, f32, f64), a fixed array `[T; N]` or a #[derive(RingMessage)] struct"#
+);
+
+snapshot!(
+    generic_handler,
+    r#"#[ring_kernel(id = "k")]
+fn k<T>(ctx: &mut RingContext, x: u32) -> u32 { x }"#,
+    r#"error: `k` is generic; kernels and device functions cannot be
+  --> generic_handler.rs:2:5
+  = help: use concrete types"#
+);
+
+snapshot!(
+    wrong_parameter_order,
+    r#"#[ring_kernel(id = "k")]
+fn k(x: u32, ctx: &mut RingContext) -> u32 { x }"#,
+    r#"error: a handler takes `ctx: &mut RingContext`, an optional `&mut` state and the message, in that order
+  --> wrong_parameter_order.rs:2:6
+  = help: write `fn name(ctx: &mut RingContext, [state: &mut State,] msg: Message) -> Response`"#
+);
+
+snapshot!(
+    missing_id,
+    r#"#[ring_kernel(queue_capacity = 64)]
+fn k(ctx: &mut RingContext, x: u32) -> u32 { x }"#,
+    r#"error: `#[ring_kernel]` needs an `id`
+  --> missing_id.rs:1:1
+  = help: write `#[ring_kernel(id = "my-kernel", ...)]`"#
+);
+
+snapshot!(
+    rule_without_version,
+    r#"#[rule(id = "r")]
+fn r(ctx: &mut RingContext, x: u32) -> u32 { x }"#,
+    r#"error: `#[rule]` needs a `version`
+  --> rule_without_version.rs:1:1
+  = help: write `version = 1` (and raise it for every new release)"#
+);
+
+snapshot!(
+    unknown_attribute,
+    r#"#[ring_kernel(id = "k", queue_size = 64)]
+fn k(ctx: &mut RingContext, x: u32) -> u32 { x }"#,
+    r#"error: unknown `ring_kernel` argument `queue_size`; valid: `id`, `version`, `compute_cap`, `depends_on`, `queue_capacity`, `block_size`, `grid_size`, `shared_memory_bytes`, `idle_backoff_ns`
+  --> unknown_attribute.rs:1:25
+  = help: write `#[ring_kernel(id = "...")]`"#
+);
+
+snapshot!(
+    await_in_body,
+    r#"#[ring_kernel(id = "k")]
+async fn k(ctx: &mut RingContext, x: u32) -> u32 { helper().await }"#,
+    r#"error: `.await` is not supported in kernel bodies
+  --> await_in_body.rs:2:52
+  = help: handlers may be `async fn`, but their bodies run to completion on the GPU: remove `.await`"#
+);
+
+snapshot!(
+    heap_value_in_body,
+    r#"#[ring_kernel(id = "k")]
+fn k(ctx: &mut RingContext, x: u32) -> u32 {
+    let v = Vec::new();
+    x
+}"#,
+    r#"error: only `#[device]` functions can be called
+  --> heap_value_in_body.rs:3:13
+  = help: call a `#[device] fn` by its name"#
+);
+
+snapshot!(
+    closure,
+    r#"#[ring_kernel(id = "k")]
+fn k(ctx: &mut RingContext, x: u32) -> u32 {
+    let f = |y: u32| y + 1;
+    x
+}"#,
+    r#"error: closures are not supported in kernels
+  --> closure.rs:3:13
+  = help: write a `#[device] fn` and call it"#
+);
+
+snapshot!(
+    println_macro,
+    r#"#[ring_kernel(id = "k")]
+fn k(ctx: &mut RingContext, x: u32) -> u32 {
+    println!("{}", x);
+    x
+}"#,
+    r#"error: macros like `println!` are not supported in kernels
+  --> println_macro.rs:3:5
+  = help: kernels run on the GPU: no printing, formatting or panicking; record results in the state or response"#
+);
+
+snapshot!(
+    match_expression,
+    r#"#[ring_kernel(id = "k")]
+fn k(ctx: &mut RingContext, x: u32) -> u32 {
+    match x { 0 => 1, _ => 2 }
+}"#,
+    r#"error: `match` is not supported yet
+  --> match_expression.rs:3:5
+  = help: use `if` / `else if` / `else`"#
+);
+
+snapshot!(
+    mismatched_types,
+    r#"#[ring_kernel(id = "k")]
+fn k(ctx: &mut RingContext, x: u32) -> u32 {
+    let y = 1.5f32;
+    x + y
+}"#,
+    r#"error: mismatched types on the two sides of the operator: `u32` and `f32`
+  --> mismatched_types.rs:4:5
+  = help: make both sides the same type, with `as` where a conversion is meant"#
+);
+
+snapshot!(
+    unknown_field,
+    r#"#[derive(RingMessage)]
+#[repr(C)]
+struct Msg { a: u32, b: u32 }
+#[ring_kernel(id = "k")]
+fn k(ctx: &mut RingContext, m: Msg) -> u32 { m.c }"#,
+    r#"error: struct `Msg` has no field `c`
+  --> unknown_field.rs:5:46
+  = help: its fields are `a`, `b`"#
+);
+
+snapshot!(
+    assign_to_immutable,
+    r#"#[ring_kernel(id = "k")]
+fn k(ctx: &mut RingContext, x: u32) -> u32 {
+    let y = 1;
+    y = x;
+    y
+}"#,
+    r#"error: cannot assign twice to immutable variable `y`
+  --> assign_to_immutable.rs:4:5
+  = help: declare it `let mut`"#
+);
+
+snapshot!(
+    use_before_assignment,
+    r#"#[ring_kernel(id = "k")]
+fn k(ctx: &mut RingContext, x: u32) -> u32 {
+    let y: u32;
+    if x > 3 { y = 1; }
+    y
+}"#,
+    r#"error: `y` is used before it is assigned
+  --> use_before_assignment.rs:5:5
+  = help: give it a value on every path before reading it"#
+);
+
+snapshot!(
+    recursion,
+    r#"#[device]
+fn fact(n: u32) -> u32 { if n == 0 { 1 } else { n * fact(n - 1) } }
+#[ring_kernel(id = "k")]
+fn k(ctx: &mut RingContext, x: u32) -> u32 { fact(x) }"#,
+    r#"error: `fact` calls itself (directly or through other helpers)
+  --> recursion.rs:2:4
+  = help: recursion is not supported on the GPU; use a loop"#
+);
+
+snapshot!(
+    ambiguous_method_receiver,
+    r#"#[ring_kernel(id = "k")]
+fn k(ctx: &mut RingContext, x: u32) -> u32 {
+    let y = 7;
+    y.count_ones()
+}"#,
+    r#"error: can't call method `count_ones` on `{integer}`
+  --> ambiguous_method_receiver.rs:4:5
+  = help: math methods need a known scalar type: add a suffix (`2.0_f32`) or annotate the variable"#
+);
+
+snapshot!(
+    literal_out_of_range,
+    r#"#[ring_kernel(id = "k")]
+fn k(ctx: &mut RingContext, x: u8) -> u8 { x + 300 }"#,
+    r#"error: literal out of range for `u8`
+  --> literal_out_of_range.rs:2:48
+  = help: the largest `u8` is 255"#
+);
+
+snapshot!(
+    break_outside_loop,
+    r#"#[ring_kernel(id = "k")]
+fn k(ctx: &mut RingContext, x: u32) -> u32 {
+    break;
+    x
+}"#,
+    r#"error: `break` outside of a loop
+  --> break_outside_loop.rs:3:5
+  = help: use `return` to leave the function"#
+);
+
+snapshot!(
+    float_remainder,
+    r#"#[ring_kernel(id = "k")]
+fn k(ctx: &mut RingContext, x: f32) -> f32 { x % 2.0 }"#,
+    r#"error: `%` is not defined for `f32`
+  --> float_remainder.rs:2:46
+  = help: float `%` is not supported on the GPU yet; use `x - y * (x / y).floor()`"#
+);
+
+snapshot!(
+    f64_transcendental,
+    r#"#[ring_kernel(id = "k")]
+fn k(ctx: &mut RingContext, x: f64) -> f64 { x.exp() }"#,
+    r#"error: `exp` on `f64` is not supported on the GPU yet
+  --> f64_transcendental.rs:2:46
+  = help: compute it in `f32` (`(x as f32).exp() as f64`) or precompute it on the host"#
+);
+
+snapshot!(
+    reference_in_body,
+    r#"#[ring_kernel(id = "k")]
+fn k(ctx: &mut RingContext, x: u32) -> u32 {
+    let r = &x;
+    x
+}"#,
+    r#"error: references are not supported in kernels
+  --> reference_in_body.rs:3:13
+  = help: pass and copy values; only the handler's state is a reference"#
+);
+
+snapshot!(
+    unknown_variable,
+    r#"#[ring_kernel(id = "k")]
+fn k(ctx: &mut RingContext, x: u32) -> u32 { x + total }"#,
+    r#"error: cannot find value `total` in this kernel
+  --> unknown_variable.rs:2:50
+  = help: declare it with `let` first, or mark the helper `#[device]`"#
+);
+
+snapshot!(
+    non_device_call,
+    r#"fn helper(x: u32) -> u32 { x }
+#[ring_kernel(id = "k")]
+fn k(ctx: &mut RingContext, x: u32) -> u32 { helper(x) }"#,
+    r#"error: `helper` is not a `#[device]` function in this source
+  --> non_device_call.rs:3:46
+  = help: mark the helper `#[device]`; other functions cannot run on the GPU"#
+);
+
+snapshot!(
+    message_is_read_only,
+    r#"#[derive(RingMessage)]
+#[repr(C)]
+struct Msg { a: u32 }
+#[ring_kernel(id = "k")]
+fn k(ctx: &mut RingContext, m: Msg) -> u32 {
+    m.a = 3;
+    m.a
+}"#,
+    r#"error: the message `m` is read-only
+  --> message_is_read_only.rs:6:5
+  = help: copy what you need into a `let mut` variable"#
+);
+
+snapshot!(
+    several_errors_at_once,
+    r#"#[ring_kernel(id = "k")]
+fn k(ctx: &mut RingContext, x: u32) -> u32 {
+    let a = x + 1.0;
+    let b = undefined;
+    println!("hi");
+    x
+}"#,
+    r#"error: mismatched types on the two sides of the operator: `u32` and `{float}`
+  --> several_errors_at_once.rs:3:13
+  = help: make both sides the same type, with `as` where a conversion is meant
+error: cannot find value `undefined` in this kernel
+  --> several_errors_at_once.rs:4:13
+  = help: declare it with `let` first, or mark the helper `#[device]`
+error: macros like `println!` are not supported in kernels
+  --> several_errors_at_once.rs:5:5
+  = help: kernels run on the GPU: no printing, formatting or panicking; record results in the state or response"#
+);
+
+snapshot!(
+    oversized_local_array,
+    r#"#[ring_kernel(id = "k")]
+fn k(ctx: &mut RingContext, x: u32) -> u32 {
+    let a = [x; 4000000000];
+    a[7]
+}"#,
+    r#"error: `k` needs 4294967295 bytes of local memory per thread for its arrays and temporaries; the GPU allows 524288
+  --> oversized_local_array.rs:2:4
+  = help: targets are sm_70 to sm_121; per-thread arrays and temporaries must fit in 512 KiB"#
+);
