@@ -20,6 +20,9 @@ pub mod back;
 pub mod check;
 #[cfg(feature = "frontend")]
 mod compile;
+#[cfg(feature = "frontend")]
+#[doc(hidden)]
+pub mod dev;
 pub mod diagnostic;
 pub mod ir;
 pub mod layout;
