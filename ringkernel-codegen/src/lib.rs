@@ -24,6 +24,8 @@ mod compile;
 #[doc(hidden)]
 pub mod dev;
 pub mod diagnostic;
+#[cfg(feature = "frontend")]
+mod driver;
 pub mod ir;
 pub mod layout;
 
@@ -33,6 +35,8 @@ pub mod front;
 #[cfg(feature = "frontend")]
 pub use compile::{Options, compile_source};
 pub use diagnostic::{Diagnostic, Diagnostics};
+#[cfg(feature = "frontend")]
+pub use driver::{Build, BuildError};
 
 /// Version of this compiler, recorded in every artifact it writes.
 pub const COMPILER_VERSION: &str = env!("CARGO_PKG_VERSION");
