@@ -1,10 +1,9 @@
 //! [`Build`]: the build.rs entry point.
 //!
+//! In `build.rs`, inside `fn main`:
+//!
 //! ```no_run
-//! // build.rs
-//! fn main() {
-//!     ringkernel_codegen::Build::new().run();
-//! }
+//! ringkernel_codegen::Build::new().run();
 //! ```
 
 use std::collections::BTreeMap;
