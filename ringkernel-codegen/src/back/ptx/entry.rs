@@ -7,8 +7,8 @@
 //!   at message boundaries and acknowledges them, sleeps with `nanosleep` when idle or when
 //!   the output ring is full (back-pressure), counts processed messages, and records a
 //!   wrong-type slot as an error without calling the handler.
-//! - `<name>_batch(cb, states, messages, responses, count)`: one thread per message,
-//!   element `i` of each array, sequence number `i`.
+//!
+//! The batch entry is written by the module writer (the handler body in place).
 
 use std::fmt::Write as _;
 
@@ -178,63 +178,11 @@ fn push(t: &mut String, lines: &[String]) {
     }
 }
 
-fn size_of(module: &Module, ty: &Ty) -> u32 {
+pub(super) fn size_of(module: &Module, ty: &Ty) -> u32 {
     match ty {
         Ty::Unit => 0,
         Ty::Scalar(s) => s.size(),
         Ty::Array(elem, n) => size_of(module, elem).saturating_mul(*n),
         Ty::Struct(name) => module.structs.get(name).map_or(0, |l| l.size),
     }
-}
-
-pub(super) fn batch(module: &Module, f: &Function) -> String {
-    let sym = format!("{}_batch", f.name);
-    let FnRole::Handler { state, message } = &f.role else { return String::new() };
-    let state_size = state.map_or(0, |s| size_of(module, &f.local(s).ty));
-    let msg_size = size_of(module, &f.local(*message).ty);
-    let resp_size = size_of(module, &f.ret);
-    let mut t = String::new();
-    let _ = writeln!(
-        t,
-        ".visible .entry {sym}(.param .u64 {sym}_cb, .param .u64 {sym}_states, .param .u64 {sym}_msgs, .param .u64 {sym}_resps, .param .u32 {sym}_count)\n{{"
-    );
-    t.push_str("\t.reg .pred \t%p<2>;\n\t.reg .b32 \t%r<6>;\n\t.reg .b64 \t%rd<10>;\n");
-    push(
-        &mut t,
-        &[
-            "mov.u32 \t%r1, %ctaid.x;".into(),
-            "mov.u32 \t%r2, %ntid.x;".into(),
-            "mov.u32 \t%r3, %tid.x;".into(),
-            "mad.lo.u32 \t%r4, %r1, %r2, %r3;".into(),
-            format!("ld.param.u32 \t%r5, [{sym}_count];"),
-            "setp.ge.u32 \t%p1, %r4, %r5;".into(),
-            "@%p1 bra \t$L__done;".into(),
-            format!("ld.param.u64 \t%rd1, [{sym}_cb];"),
-            format!("ld.param.u64 \t%rd2, [{sym}_states];"),
-            format!("ld.param.u64 \t%rd3, [{sym}_msgs];"),
-            format!("ld.param.u64 \t%rd4, [{sym}_resps];"),
-            "cvt.u64.u32 \t%rd5, %r4;".into(),
-            format!("mad.lo.u64 \t%rd6, %rd5, {state_size}, %rd2;"),
-            format!("mad.lo.u64 \t%rd7, %rd5, {msg_size}, %rd3;"),
-            format!("mad.lo.u64 \t%rd8, %rd5, {resp_size}, %rd4;"),
-            "{".into(),
-            ".param .b64 rk_b_cb;".into(),
-            ".param .b64 rk_b_seq;".into(),
-            ".param .b64 rk_b_state;".into(),
-            ".param .b64 rk_b_msg;".into(),
-            ".param .b64 rk_b_resp;".into(),
-            "st.param.b64 \t[rk_b_cb], %rd1;".into(),
-            "st.param.b64 \t[rk_b_seq], %rd5;".into(),
-            "st.param.b64 \t[rk_b_state], %rd6;".into(),
-            "st.param.b64 \t[rk_b_msg], %rd7;".into(),
-            "st.param.b64 \t[rk_b_resp], %rd8;".into(),
-            format!(
-                "call.uni \t{}_handler, (rk_b_cb, rk_b_seq, rk_b_state, rk_b_msg, rk_b_resp);",
-                f.name
-            ),
-            "}".into(),
-        ],
-    );
-    t.push_str("$L__done:\n\tret;\n}\n");
-    t
 }

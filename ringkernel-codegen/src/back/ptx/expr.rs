@@ -3,7 +3,7 @@
 use crate::abi::{error, offsets};
 use crate::ir::*;
 
-use super::func::{Addr, Class, FuncWriter, Home, LoopLabels, Reg, Val, arith, class_of, param};
+use super::func::{Addr, Class, FuncWriter, Home, LoopLabels, Reg, Val, arith, class_of};
 
 fn scalar_of(ty: &Ty) -> Scalar {
     ty.scalar().unwrap_or(Scalar::U32)
@@ -36,9 +36,54 @@ impl FuncWriter<'_> {
         }
     }
 
-    /// Writes the value of `id` to `dst`.
+    /// Writes the value of `id` to `dst`, which the expression cannot read (a fresh `let`
+    /// slot, the response slot or a temporary): literals, `if`s and blocks write their parts
+    /// straight into it instead of building the value elsewhere and copying.
     pub fn write_to(&mut self, id: ExprId, dst: Addr) {
-        let ty = self.f.expr(id).ty.clone();
+        let node = self.f.expr(id).clone();
+        let ty = node.ty.clone();
+        match (&node.kind, &ty) {
+            (ExprKind::StructLit(fields), Ty::Struct(name)) => {
+                let offsets: Vec<u32> = self
+                    .structs
+                    .get(name)
+                    .map(|l| l.fields.iter().map(|f| f.offset).collect())
+                    .unwrap_or_default();
+                for (value, offset) in fields.iter().zip(offsets) {
+                    self.write_to(*value, dst.plus(offset));
+                }
+                return;
+            }
+            (ExprKind::ArrayLit(items), Ty::Array(elem, _)) => {
+                let (esize, _) = self.size_align(elem);
+                for (i, item) in items.iter().enumerate() {
+                    self.write_to(*item, dst.plus(i as u32 * esize));
+                }
+                return;
+            }
+            (ExprKind::ArrayRepeat(item, n), Ty::Array(elem, _)) if *n > 0 => {
+                let elem = (**elem).clone();
+                self.write_to(*item, dst);
+                self.fill_from_first(&elem, *n, dst);
+                return;
+            }
+            (ExprKind::If(cond, then, Some(otherwise)), _) if ty.is_aggregate() => {
+                let c = self.scalar(*cond);
+                let (else_label, end) = (self.label("else"), self.label("endif"));
+                self.emit(format!("@!{c} bra \t{else_label};"));
+                self.block_into(then, dst);
+                self.emit(format!("bra.uni \t{end};"));
+                self.place_label(&else_label);
+                self.block_into(otherwise, dst);
+                self.place_label(&end);
+                return;
+            }
+            (ExprKind::Block(block), _) if ty.is_aggregate() => {
+                self.block_into(block, dst);
+                return;
+            }
+            _ => {}
+        }
         match &ty {
             Ty::Unit => {
                 self.eval(id);
@@ -244,6 +289,13 @@ impl FuncWriter<'_> {
     fn binary(&mut self, op: BinaryOp, l: ExprId, r: ExprId) -> Reg {
         let s = scalar_of(&self.f.expr(l).ty);
         let rs = scalar_of(&self.f.expr(r).ty);
+        if let (BinaryOp::Div | BinaryOp::Rem, true, ExprKind::Const(Const::Int(bits))) =
+            (op, s.is_int(), &self.f.expr(r).kind)
+        {
+            let divisor = *bits;
+            let a = self.scalar(l);
+            return self.divide_by_constant(op, s, a, divisor);
+        }
         let a = self.scalar(l);
         let b = self.scalar(r);
         self.binary_regs(op, s, a, b, rs)
@@ -316,6 +368,69 @@ impl FuncWriter<'_> {
         out
     }
 
+    /// `a / c` or `a % c` for a constant `c`: no runtime checks where the constant rules
+    /// them out, shifts and masks for unsigned powers of two, an immediate otherwise (which
+    /// ptxas turns into a multiplication).
+    fn divide_by_constant(&mut self, op: BinaryOp, s: Scalar, a: Reg, bits: u64) -> Reg {
+        let t = arith(s);
+        let width = s.size() * 8;
+        let signed_value = if s.is_signed_int() {
+            ((bits << (64 - width)) as i64) >> (64 - width)
+        } else {
+            bits as i64
+        };
+        if bits == 0 || (s.is_signed_int() && signed_value == -1) {
+            let b = self.constant(Const::Int(bits), s);
+            return self.binary_regs(op, s, a, b, s);
+        }
+        let out = self.reg(a.class);
+        let wide = a.class == Class::B64;
+        if !s.is_signed_int() && bits.is_power_of_two() {
+            if op == BinaryOp::Div {
+                self.emit(format!("shr.{t} \t{out}, {a}, {};", bits.trailing_zeros()));
+            } else {
+                self.emit(format!(
+                    "and.b{} \t{out}, {a}, {};",
+                    if wide { 64 } else { 32 },
+                    bits - 1
+                ));
+            }
+            return out;
+        }
+        if s.is_signed_int() && signed_value > 0 && (signed_value as u64).is_power_of_two() {
+            // Truncating division by 2^k: add 2^k - 1 to negative values, then shift.
+            let k = (signed_value as u64).trailing_zeros();
+            let w = if wide { 64 } else { 32 };
+            let bt = if wide { "b64" } else { "b32" };
+            let (ut, st) = if wide { ("u64", "s64") } else { ("u32", "s32") };
+            if k == 0 {
+                if op == BinaryOp::Div {
+                    self.emit(format!("mov.{bt} \t{out}, {a};"));
+                } else {
+                    self.emit(format!("mov.{bt} \t{out}, 0;"));
+                }
+                return out;
+            }
+            let bias = self.reg(a.class);
+            self.emit(format!("shr.{st} \t{bias}, {a}, {};", w - 1));
+            self.emit(format!("shr.{ut} \t{bias}, {bias}, {};", w - k));
+            self.emit(format!("add.{st} \t{bias}, {a}, {bias};"));
+            if op == BinaryOp::Div {
+                self.emit(format!("shr.{st} \t{out}, {bias}, {k};"));
+            } else {
+                self.emit(format!("and.{bt} \t{bias}, {bias}, {};", -(signed_value)));
+                self.emit(format!("sub.{st} \t{out}, {a}, {bias};"));
+            }
+            self.normalize(s, out);
+            return out;
+        }
+        let name = if op == BinaryOp::Div { "div" } else { "rem" };
+        let immediate = if s.is_signed_int() { signed_value.to_string() } else { bits.to_string() };
+        self.emit(format!("{name}.{t} \t{out}, {a}, {immediate};"));
+        self.normalize(s, out);
+        out
+    }
+
     /// Integer `/` and `%`: by zero gives 0 and records an error; `MIN / -1` wraps.
     fn int_divide(&mut self, op: BinaryOp, s: Scalar, a: Reg, b: Reg, out: Reg) {
         let t = arith(s);
@@ -346,6 +461,15 @@ impl FuncWriter<'_> {
             self.emit(format!("{name}.{t} \t{out}, {a}, {safe};"));
         }
         self.emit(format!("selp.{bits} \t{out}, 0, {out}, {zero};"));
+    }
+
+    fn block_into(&mut self, block: &Block, dst: Addr) {
+        for stmt in &block.stmts {
+            self.stmt(stmt);
+        }
+        if let Some(tail) = block.tail {
+            self.write_to(tail, dst);
+        }
     }
 
     pub fn bool_to_u32(&mut self, p: Reg) -> Reg {
@@ -428,52 +552,39 @@ impl FuncWriter<'_> {
         }
     }
 
+    /// A device function call, inlined: the callee's body is written in place with its own
+    /// locals, loops and return label (recursion is rejected by the checker).
     fn call(&mut self, func: FuncId, args: &[ExprId], ret: &Ty) -> Val {
-        let callee = &self.functions[func.0 as usize];
-        let name = super::device_symbol(&callee.name);
-        let params: Vec<Scalar> =
-            callee.params.iter().map(|p| scalar_of(&callee.local(*p).ty)).collect();
+        let callee: &Function = &self.functions[func.0 as usize];
         let values: Vec<Reg> = args.iter().map(|a| self.scalar(*a)).collect();
-        let (cb, seq) = (self.cb, self.seq);
-        self.emit("{");
-        self.emit(".param .b64 rk_arg_cb;");
-        self.emit(".param .b64 rk_arg_seq;");
-        for (i, s) in params.iter().enumerate() {
-            self.emit(format!(".param .{} rk_arg_{i};", param(*s)));
+        let result = ret.scalar().map(|s| self.reg(class_of(s)));
+        let done = self.label("inlined");
+        let saved_f = std::mem::replace(&mut self.f, callee);
+        let saved_homes = std::mem::replace(&mut self.homes, vec![None; callee.locals.len()]);
+        let saved_loops = std::mem::take(&mut self.loops);
+        let saved_label = std::mem::replace(&mut self.return_label, done.clone());
+        let saved_response = self.response.take();
+        let saved_result = std::mem::replace(&mut self.inline_result, result);
+        for (param, value) in callee.params.iter().zip(values) {
+            let copy = self.copy_reg(value);
+            self.homes[param.0 as usize] = Some(Home::Reg(copy));
         }
-        let result = ret.scalar().map(|s| {
-            (s, self.reg(if class_of(s) == Class::Pred { Class::B32 } else { class_of(s) }))
-        });
-        if let Some((s, _)) = result {
-            self.emit(format!(".param .{} rk_ret;", param(s)));
+        for stmt in &callee.body.stmts {
+            self.stmt(stmt);
         }
-        self.emit(format!("st.param.b64 \t[rk_arg_cb], {cb};"));
-        self.emit(format!("st.param.b64 \t[rk_arg_seq], {seq};"));
-        for (i, (s, v)) in params.iter().zip(values).enumerate() {
-            let v = self.bool_to_u32(v);
-            self.emit(format!("st.param.{} \t[rk_arg_{i}], {v};", param(*s)));
+        if let Some(tail) = callee.body.tail {
+            self.write_result(tail);
         }
-        let arg_list: Vec<String> = ["rk_arg_cb".to_owned(), "rk_arg_seq".to_owned()]
-            .into_iter()
-            .chain((0..params.len()).map(|i| format!("rk_arg_{i}")))
-            .collect();
+        self.place_label(&done);
+        self.f = saved_f;
+        self.homes = saved_homes;
+        self.loops = saved_loops;
+        self.return_label = saved_label;
+        self.response = saved_response;
+        self.inline_result = saved_result;
         match result {
-            Some((s, r)) => {
-                self.emit(format!("call.uni \t(rk_ret), {name}, ({});", arg_list.join(", ")));
-                self.emit(format!("ld.param.{} \t{r}, [rk_ret];", param(s)));
-                self.emit("}");
-                if class_of(s) == Class::Pred {
-                    let p = self.reg(Class::Pred);
-                    self.emit(format!("setp.ne.u32 \t{p}, {r}, 0;"));
-                    return Val::Reg(p);
-                }
-                Val::Reg(r)
-            }
-            None => {
-                self.emit(format!("call.uni \t{name}, ({});", arg_list.join(", ")));
-                self.emit("}");
-                Val::Unit
-            }
+            Some(r) => Val::Reg(r),
+            None => Val::Unit,
         }
     }
 
@@ -543,11 +654,17 @@ impl FuncWriter<'_> {
             Stmt::Let(local, init, _) => {
                 let ty = self.f.local(*local).ty.clone();
                 let home = self.result_home(&ty);
-                self.homes[local.0 as usize] = home;
                 if let Some(init) = init {
-                    let value = self.eval(*init);
-                    self.move_into(home, value, &ty);
+                    match home {
+                        // The new local is not in scope in its initialiser: no aliasing.
+                        Some(Home::Mem(slot)) => self.write_to(*init, slot),
+                        _ => {
+                            let value = self.eval(*init);
+                            self.move_into(home, value, &ty);
+                        }
+                    }
                 }
+                self.homes[local.0 as usize] = home;
             }
             Stmt::Assign(place, op, value, _) => self.assign(place, *op, *value),
             Stmt::Expr(e) => {
@@ -718,14 +835,85 @@ impl FuncWriter<'_> {
                 let dst = Addr { base: resp, offset: 0, guard: None };
                 self.write_to(value, dst);
             }
-            None => {
-                if let Some(s) = ty.scalar() {
+            None => match self.inline_result {
+                Some(target) => {
                     let r = self.scalar(value);
-                    let r = self.bool_to_u32(r);
-                    self.emit(format!("st.param.{} \t[func_retval0], {r};", param(s)));
-                } else {
+                    self.move_into(Some(Home::Reg(target)), Val::Reg(r), &ty);
+                }
+                None => {
                     self.eval(value);
                 }
+            },
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    /// The instruction sequence `divide_by_constant` emits for a signed divisor 2^k, executed
+    /// with Rust operations on a register of `w` bits: shr.s, shr.u, add, then shr.s (div)
+    /// or and + sub (rem).
+    fn pow2_sequence(x: i64, k: u32, w: u32, rem: bool) -> i64 {
+        let mask = if w == 64 { u64::MAX } else { (1u64 << w) - 1 };
+        let sext = |v: u64| if w == 64 { v as i64 } else { ((v << (64 - w)) as i64) >> (64 - w) };
+        let xr = (x as u64) & mask;
+        let sign = ((sext(xr) >> (w - 1)) as u64) & mask;
+        let bias = (sign & mask) >> (w - k);
+        let sum = xr.wrapping_add(bias) & mask;
+        if rem {
+            let d = 1i64 << k;
+            let anded = sum & ((-d) as u64 & mask);
+            sext(xr.wrapping_sub(anded) & mask)
+        } else {
+            sext(sum) >> k
+        }
+    }
+
+    #[test]
+    fn signed_power_of_two_division_matches_rust_exhaustively_for_narrow_types() {
+        for x in i16::MIN..=i16::MAX {
+            for k in 1..15 {
+                let d = 1i16 << k;
+                assert_eq!(pow2_sequence(x as i64, k, 32, false), (x / d) as i64, "{x} / {d}");
+                assert_eq!(pow2_sequence(x as i64, k, 32, true), (x % d) as i64, "{x} % {d}");
+            }
+        }
+    }
+
+    #[test]
+    fn signed_power_of_two_division_matches_rust_at_the_edges_of_wide_types() {
+        let samples = [
+            i64::MIN,
+            i64::MIN + 1,
+            -4097,
+            -4096,
+            -3,
+            -2,
+            -1,
+            0,
+            1,
+            2,
+            3,
+            4095,
+            4096,
+            i64::MAX - 1,
+            i64::MAX,
+        ];
+        for &x in &samples {
+            for k in 1..63 {
+                let d = 1i64 << k;
+                assert_eq!(pow2_sequence(x, k, 64, false), x / d, "{x} / {d}");
+                assert_eq!(pow2_sequence(x, k, 64, true), x % d, "{x} % {d}");
+            }
+            let x32 = x as i32;
+            for k in 1..31 {
+                let d = 1i32 << k;
+                assert_eq!(
+                    pow2_sequence(x32 as i64, k, 32, false),
+                    (x32 / d) as i64,
+                    "{x32} / {d}"
+                );
+                assert_eq!(pow2_sequence(x32 as i64, k, 32, true), (x32 % d) as i64, "{x32} % {d}");
             }
         }
     }

@@ -72,16 +72,6 @@ pub(crate) fn mem(s: Scalar) -> &'static str {
     }
 }
 
-/// Type of a `.param` holding a scalar.
-pub(crate) fn param(s: Scalar) -> &'static str {
-    match class_of(s) {
-        Class::Pred | Class::B32 => "b32",
-        Class::B64 => "b64",
-        Class::F32 => "f32",
-        Class::F64 => "f64",
-    }
-}
-
 /// A memory location (generic address space): `[base + offset]`, valid only where `guard`
 /// (a predicate) holds, when there is one.
 #[derive(Debug, Clone, Copy)]
@@ -146,6 +136,10 @@ pub(crate) struct FuncWriter<'a> {
     pub response: Option<Reg>,
     pub return_label: String,
     pub uses_frame: bool,
+    /// While a device function is being inlined: the register its result goes to.
+    pub inline_result: Option<Reg>,
+    /// Scalars of the (read-only) message loaded once at entry: (base, offset) → register.
+    pub preloaded: Vec<(Reg, i64, Scalar, Reg)>,
 }
 
 impl<'a> FuncWriter<'a> {
@@ -170,6 +164,8 @@ impl<'a> FuncWriter<'a> {
             response: None,
             return_label: "$L__return".into(),
             uses_frame: false,
+            inline_result: None,
+            preloaded: Vec::new(),
         };
         w.cb = w.reg(Class::B64);
         w.seq = w.reg(Class::B64);
@@ -237,8 +233,50 @@ impl<'a> FuncWriter<'a> {
         Addr { base: self.frame_base, offset: i64::from(offset), guard: None }
     }
 
+    /// Loads every scalar of the message that is not inside an array into a register, at
+    /// entry. The message is read-only (the checker enforces it), so later reads of those
+    /// fields use the registers; ptxas cannot merge the loads itself because, to it, the
+    /// state and response stores might alias the message.
+    pub fn preload_message(&mut self, ty: &Ty, base: Reg) {
+        let mut leaves = Vec::new();
+        self.scalar_leaves(ty, 0, &mut leaves);
+        for (offset, s) in leaves {
+            let addr = Addr { base, offset, guard: None };
+            let r = self.load(s, addr);
+            self.preloaded.push((base, offset, s, r));
+        }
+    }
+
+    fn scalar_leaves(&self, ty: &Ty, offset: i64, out: &mut Vec<(i64, Scalar)>) {
+        match ty {
+            Ty::Scalar(s) => out.push((offset, *s)),
+            Ty::Struct(name) => {
+                if let Some(layout) = self.structs.get(name) {
+                    for field in &layout.fields {
+                        self.scalar_leaves(
+                            &Ty::from(&field.ty),
+                            offset + i64::from(field.offset),
+                            out,
+                        );
+                    }
+                }
+            }
+            Ty::Unit | Ty::Array(..) => {}
+        }
+    }
+
     /// Loads a scalar from memory (zero where the address's guard is false).
     pub fn load(&mut self, s: Scalar, addr: Addr) -> Reg {
+        if addr.guard.is_none() {
+            let hit = self
+                .preloaded
+                .iter()
+                .find(|(b, o, ps, _)| *b == addr.base && *o == addr.offset && *ps == s)
+                .map(|p| p.3);
+            if let Some(r) = hit {
+                return r;
+            }
+        }
         let class = class_of(s);
         let raw_class = if class == Class::Pred { Class::B32 } else { class };
         let raw = self.reg(raw_class);

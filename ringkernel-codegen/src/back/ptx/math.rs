@@ -38,7 +38,12 @@ impl FuncWriter<'_> {
             }
             MathFn::Floor => self.emit(format!("cvt.rmi.{t}.{t} \t{out}, {x};")),
             MathFn::Ceil => self.emit(format!("cvt.rpi.{t}.{t} \t{out}, {x};")),
-            MathFn::Powi => self.powi(x, vals[1], s, out),
+            MathFn::Powi => match &self.f.expr(args[1]).kind {
+                ExprKind::Const(Const::Int(bits)) => {
+                    self.powi_constant(x, *bits as u32 as i32, s, out)
+                }
+                _ => self.powi(x, vals[1], s, out),
+            },
             MathFn::WrappingAdd | MathFn::WrappingSub | MathFn::WrappingMul => {
                 let op = match fun {
                     MathFn::WrappingAdd => BinaryOp::Add,
@@ -69,6 +74,30 @@ impl FuncWriter<'_> {
         let m = self.reg(Class::B32);
         self.emit(format!("and.b32 \t{m}, {x}, {};", (1u32 << (s.size() * 8)) - 1));
         m
+    }
+
+    /// `x.powi(n)` for a constant `n`: the loop below, unrolled (same multiplications in the
+    /// same order, so the same result).
+    fn powi_constant(&mut self, x: Reg, n: i32, s: Scalar, out: Reg) {
+        let t = arith(s);
+        let one = if s == Scalar::F32 { "0f3F800000" } else { "0d3FF0000000000000" };
+        self.emit(format!("mov.{t} \t{out}, {one};"));
+        let mut base = x;
+        let mut e = n.unsigned_abs();
+        while e != 0 {
+            if e & 1 == 1 {
+                self.emit(format!("mul.rn.{t} \t{out}, {out}, {base};"));
+            }
+            e >>= 1;
+            if e != 0 {
+                let next = self.reg(x.class);
+                self.emit(format!("mul.rn.{t} \t{next}, {base}, {base};"));
+                base = next;
+            }
+        }
+        if n < 0 {
+            self.emit(format!("div.rn.{t} \t{out}, {one}, {out};"));
+        }
     }
 
     /// `x.powi(n)` by repeated squaring; a negative `n` gives the reciprocal.

@@ -11,12 +11,7 @@ use std::fmt::Write as _;
 use crate::abi::offsets;
 use crate::ir::*;
 
-use func::{FuncWriter, Home, param};
-
-/// Symbol of a device function.
-pub(crate) fn device_symbol(name: &str) -> String {
-    format!("rk_dev_{name}")
-}
+use func::{FuncWriter, Home};
 
 /// PTX ISA version to declare for a target: the lowest one that has the target and the
 /// instructions the writer uses (`nanosleep` needs 6.3).
@@ -75,21 +70,16 @@ pub fn write_handler(
 
     // Prototypes first, so that definitions may come in any order.
     out.push_str(".func rk_record_error(.param .b64 rk_record_error_param_0, .param .b32 rk_record_error_param_1, .param .b64 rk_record_error_param_2);\n");
-    let devices: Vec<&Function> =
-        module.functions.iter().filter(|g| g.role == FnRole::Device).collect();
-    for g in &devices {
-        let _ = writeln!(out, "{};", device_signature(g));
-    }
     let _ = writeln!(out, "{};\n", handler_signature(&f.name));
     out.push_str(RECORD_ERROR);
-    for g in &devices {
-        out.push_str(&write_function(module, g)?);
-    }
     out.push_str(&write_function(module, f)?);
     out.push_str(&entry::persistent(&f.name, idle_backoff_ns));
-    out.push_str(&entry::batch(module, f));
+    out.push_str(&write_batch_entry(module, f)?);
     Ok(out)
 }
+
+/// Local memory a thread may use (CUDA's limit).
+pub const MAX_LOCAL_BYTES: u32 = 512 * 1024;
 
 fn handler_signature(name: &str) -> String {
     let sym = format!("{name}_handler");
@@ -100,62 +90,47 @@ fn handler_signature(name: &str) -> String {
     format!(".func {sym}({})", params.join(", "))
 }
 
-fn device_signature(f: &Function) -> String {
-    let sym = device_symbol(&f.name);
-    let mut params = vec![format!(".param .b64 {sym}_cb"), format!(".param .b64 {sym}_seq")];
-    for (i, p) in f.params.iter().enumerate() {
-        let s = f.local(*p).ty.scalar().unwrap_or(Scalar::U32);
-        params.push(format!(".param .{} {sym}_p{i}", param(s)));
-    }
-    let ret =
-        f.ret.scalar().map(|s| format!("(.param .{} func_retval0) ", param(s))).unwrap_or_default();
-    format!(".func {ret}{sym}({})", params.join(", "))
-}
-
-/// Local memory a thread may use (CUDA's limit).
-pub const MAX_LOCAL_BYTES: u32 = 512 * 1024;
-
+/// The handler as a `.func` (called by the persistent loop). Device functions have no
+/// `.func` of their own: they are inlined where called.
 fn write_function(module: &Module, f: &Function) -> Result<String, String> {
     let mut w = FuncWriter::new(f, &module.structs, &module.functions);
-    let (sym, signature) = match f.role {
-        FnRole::Handler { .. } => (format!("{}_handler", f.name), handler_signature(&f.name)),
-        FnRole::Device => (device_symbol(&f.name), device_signature(f)),
-    };
+    let sym = format!("{}_handler", f.name);
     let (cb, seq) = (w.cb, w.seq);
     w.emit(format!("ld.param.u64 \t{cb}, [{sym}_cb];"));
     w.emit(format!("ld.param.u64 \t{seq}, [{sym}_seq];"));
-    match &f.role {
-        FnRole::Handler { state, message } => {
-            for (local, name) in [(*state, "state"), (Some(*message), "msg")] {
-                let r = w.reg(func::Class::B64);
-                w.emit(format!("ld.param.u64 \t{r}, [{sym}_{name}];"));
-                if let Some(local) = local {
-                    w.homes[local.0 as usize] =
-                        Some(Home::Mem(func::Addr { base: r, offset: 0, guard: None }));
-                }
-            }
-            let resp = w.reg(func::Class::B64);
-            w.emit(format!("ld.param.u64 \t{resp}, [{sym}_resp];"));
-            w.response = Some(resp);
-        }
-        FnRole::Device => {
-            for (i, p) in f.params.iter().enumerate() {
-                let s = f.local(*p).ty.scalar().unwrap_or(Scalar::U32);
-                let class = func::class_of(s);
-                if class == func::Class::Pred {
-                    let raw = w.reg(func::Class::B32);
-                    let pred = w.reg(func::Class::Pred);
-                    w.emit(format!("ld.param.b32 \t{raw}, [{sym}_p{i}];"));
-                    w.emit(format!("setp.ne.u32 \t{pred}, {raw}, 0;"));
-                    w.homes[p.0 as usize] = Some(Home::Reg(pred));
-                } else {
-                    let r = w.reg(class);
-                    w.emit(format!("ld.param.{} \t{r}, [{sym}_p{i}];", param(s)));
-                    w.homes[p.0 as usize] = Some(Home::Reg(r));
-                }
-            }
-        }
+    if let FnRole::Handler { state, message } = &f.role {
+        let (state_ptr, msg_ptr, resp_ptr) =
+            (w.reg(func::Class::B64), w.reg(func::Class::B64), w.reg(func::Class::B64));
+        w.emit(format!("ld.param.u64 \t{state_ptr}, [{sym}_state];"));
+        w.emit(format!("ld.param.u64 \t{msg_ptr}, [{sym}_msg];"));
+        w.emit(format!("ld.param.u64 \t{resp_ptr}, [{sym}_resp];"));
+        bind_handler_inputs(&mut w, *state, *message, state_ptr, msg_ptr, resp_ptr);
     }
+    finish_function(w, &handler_signature(&f.name))
+}
+
+fn bind_handler_inputs(
+    w: &mut FuncWriter<'_>,
+    state: Option<LocalId>,
+    message: LocalId,
+    state_ptr: func::Reg,
+    msg_ptr: func::Reg,
+    resp_ptr: func::Reg,
+) {
+    let message_ty = w.f.local(message).ty.clone();
+    w.preload_message(&message_ty, msg_ptr);
+    if let Some(state) = state {
+        w.homes[state.0 as usize] =
+            Some(Home::Mem(func::Addr { base: state_ptr, offset: 0, guard: None }));
+    }
+    w.homes[message.0 as usize] =
+        Some(Home::Mem(func::Addr { base: msg_ptr, offset: 0, guard: None }));
+    w.response = Some(resp_ptr);
+}
+
+/// Emits the body, then assembles declarations, frame set-up, body and epilogue.
+fn finish_function(mut w: FuncWriter<'_>, signature: &str) -> Result<String, String> {
+    let f = w.f;
     for stmt in &f.body.stmts {
         w.stmt(stmt);
     }
@@ -182,6 +157,49 @@ fn write_function(module: &Module, f: &Function) -> Result<String, String> {
     text.push_str(&w.body);
     let _ = writeln!(text, "{}:\n\tret;\n}}\n", w.return_label);
     Ok(text)
+}
+
+/// `<name>_batch(cb, states, messages, responses, count)`: one thread per message, element
+/// `i` of each array and sequence number `i`, with the handler's body written in place (no
+/// call, which ptxas does not always inline).
+fn write_batch_entry(module: &Module, f: &Function) -> Result<String, String> {
+    let FnRole::Handler { state, message } = &f.role else { return Ok(String::new()) };
+    let sym = format!("{}_batch", f.name);
+    let size = |ty: &Ty| entry::size_of(module, ty);
+    let state_size = state.map_or(0, |s| size(&f.local(s).ty));
+    let (msg_size, resp_size) = (size(&f.local(*message).ty), size(&f.ret));
+    let mut w = FuncWriter::new(f, &module.structs, &module.functions);
+    let (index, count, index_ok) =
+        (w.reg(func::Class::B32), w.reg(func::Class::B32), w.reg(func::Class::Pred));
+    let (tid, ntid, ctaid) =
+        (w.reg(func::Class::B32), w.reg(func::Class::B32), w.reg(func::Class::B32));
+    w.emit(format!("mov.u32 \t{ctaid}, %ctaid.x;"));
+    w.emit(format!("mov.u32 \t{ntid}, %ntid.x;"));
+    w.emit(format!("mov.u32 \t{tid}, %tid.x;"));
+    w.emit(format!("mad.lo.u32 \t{index}, {ctaid}, {ntid}, {tid};"));
+    w.emit(format!("ld.param.u32 \t{count}, [{sym}_count];"));
+    w.emit(format!("setp.ge.u32 \t{index_ok}, {index}, {count};"));
+    let exit = w.return_label.clone();
+    w.emit(format!("@{index_ok} bra \t{exit};"));
+    let (cb, seq) = (w.cb, w.seq);
+    w.emit(format!("ld.param.u64 \t{cb}, [{sym}_cb];"));
+    w.emit(format!("cvt.u64.u32 \t{seq}, {index};"));
+    let pointer = |w: &mut FuncWriter<'_>, name: &str, element: u32| {
+        let (base, offset, ptr) =
+            (w.reg(func::Class::B64), w.reg(func::Class::B64), w.reg(func::Class::B64));
+        w.emit(format!("ld.param.u64 \t{base}, [{sym}_{name}];"));
+        w.emit(format!("mul.wide.u32 \t{offset}, {index}, {element};"));
+        w.emit(format!("add.s64 \t{ptr}, {base}, {offset};"));
+        ptr
+    };
+    let state_ptr = pointer(&mut w, "states", state_size);
+    let msg_ptr = pointer(&mut w, "msgs", msg_size);
+    let resp_ptr = pointer(&mut w, "resps", resp_size);
+    bind_handler_inputs(&mut w, *state, *message, state_ptr, msg_ptr, resp_ptr);
+    let signature = format!(
+        ".visible .entry {sym}(.param .u64 {sym}_cb, .param .u64 {sym}_states, .param .u64 {sym}_msgs, .param .u64 {sym}_resps, .param .u32 {sym}_count)"
+    );
+    finish_function(w, &signature)
 }
 
 /// Records an error in the control block: first code kept, every error counted, the

@@ -1,0 +1,107 @@
+#!/usr/bin/env python3
+"""SASS instruction counts: ringkernel-codegen's PTX versus NVRTC's for the same kernels.
+
+Usage (from the repository root, with .venv holding nvidia-cuda-nvcc-cu12,
+nvidia-cuda-nvrtc-cu12, nvidia-cuda-cuobjdump and nvidia-cuda-nvdisasm):
+    python3 scripts/sass/compare.py [sm_90]
+
+Both PTX texts go through `ptxas -O3 -arch=<target>`; `cuobjdump -sass` lists the SASS and
+every instruction except NOP is counted, over all functions of the cubin. On ringkernel's
+side the persistent entry is removed first, so that both cubins hold the batch kernel, the
+handler and its helpers only.
+"""
+import ctypes
+import glob
+import os
+import re
+import subprocess
+import sys
+import tempfile
+
+TARGET = sys.argv[1] if len(sys.argv) > 1 else "sm_90"
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+SITE = glob.glob(os.path.join(ROOT, ".venv/lib/python3*/site-packages/nvidia"))[0]
+PTXAS = os.path.join(SITE, "cuda_nvcc/bin/ptxas")
+CUOBJDUMP = (glob.glob(os.path.join(SITE, "cuda_cuobjdump/bin/cuobjdump")) + glob.glob(os.path.join(SITE, "cu13/bin/cuobjdump")))[0]
+NVDISASM_DIR = os.path.dirname((glob.glob(os.path.join(SITE, "cuda_nvdisasm/bin/nvdisasm")) + glob.glob(os.path.join(SITE, "cu13/bin/nvdisasm")))[0])
+NVRTC = glob.glob(os.path.join(SITE, "cuda_nvrtc/lib/libnvrtc.so*"))[0]
+
+# (golden file, handler fn name)
+KERNELS = [
+    ("stateless_scalar", "echo_plus_one"),
+    ("control_if", "classify"),
+    ("loops", "collatz"),
+    ("device_calls", "device_calls"),
+    ("float_math", "float_math"),
+    ("bits", "bit_stats"),
+]
+
+
+def nvrtc_ptx(source: str, arch: str) -> str:
+    lib = ctypes.CDLL(NVRTC)
+    prog = ctypes.c_void_p()
+    check = lambda rc, what: rc == 0 or sys.exit(f"nvrtc {what} failed: {rc}")
+    check(lib.nvrtcCreateProgram(ctypes.byref(prog), source.encode(), b"kernels.cu", 0, None, None), "create")
+    opts = [f"--gpu-architecture=compute_{arch[3:]}".encode(), b"--fmad=false", b"-default-device"]
+    arr = (ctypes.c_char_p * len(opts))(*opts)
+    rc = lib.nvrtcCompileProgram(prog, len(opts), arr)
+    if rc != 0:
+        size = ctypes.c_size_t()
+        lib.nvrtcGetProgramLogSize(prog, ctypes.byref(size))
+        log = ctypes.create_string_buffer(size.value)
+        lib.nvrtcGetProgramLog(prog, log)
+        sys.exit("nvrtc compile failed:\n" + log.value.decode())
+    size = ctypes.c_size_t()
+    lib.nvrtcGetPTXSize(prog, ctypes.byref(size))
+    ptx = ctypes.create_string_buffer(size.value)
+    lib.nvrtcGetPTX(prog, ptx)
+    return ptx.value.decode()
+
+
+def sass_counts(ptx: str, tmp: str, tag: str) -> dict:
+    ptx_path = os.path.join(tmp, f"{tag}.ptx")
+    cubin = os.path.join(tmp, f"{tag}.cubin")
+    with open(ptx_path, "w") as f:
+        f.write(ptx)
+    subprocess.run([PTXAS, "-O3", f"-arch={TARGET}", ptx_path, "-o", cubin], check=True)
+    env = dict(os.environ, PATH=NVDISASM_DIR + os.pathsep + os.environ.get("PATH", ""))
+    out = subprocess.run([CUOBJDUMP, "-sass", cubin], check=True, capture_output=True, text=True, env=env).stdout
+    counts, current = {}, None
+    for line in out.splitlines():
+        m = re.match(r"\s*Function : (\S+)", line)
+        if m:
+            current = m.group(1)
+            counts[current] = 0
+        elif current and re.search(r"/\*[0-9a-f]{4}\*/", line) and " NOP" not in line:
+            counts[current] += 1
+    return counts
+
+
+def main():
+    tmp = tempfile.mkdtemp(prefix="rk-sass-")
+    with open(os.path.join(ROOT, "scripts/sass/kernels.cu")) as f:
+        cuda = f.read()
+    nvrtc = sass_counts(nvrtc_ptx(cuda, TARGET), tmp, "nvrtc")
+    print(f"| kernel | ringkernel SASS | NVRTC SASS | ratio |")
+    print(f"|---|---|---|---|")
+    worst = 0.0
+    for golden, name in KERNELS:
+        subprocess.run(["cargo", "run", "-q", "-p", "ringkernel-codegen", "--example", "smoke", "--",
+                        f"ringkernel-codegen/tests/in/{golden}.rs", TARGET, tmp], check=True, cwd=ROOT, capture_output=True)
+        artifact = [p for p in glob.glob(os.path.join(tmp, "*.ptx")) if open(p).read().count(f".func {name}_handler(") > 0 and "ringkernel-artifact" in open(p).read()][0]
+        ptx = open(artifact).read()
+        ptx = re.sub(r"\.visible \.entry " + name + r"_persistent\(.*?\n}\n", "", ptx, flags=re.S)
+        ours = sass_counts(ptx, tmp, f"rk-{name}")
+        # NVRTC: the batch kernel plus any device functions it kept (those named in it).
+        theirs = sum(v for k, v in nvrtc.items() if k == f"{name}_batch")
+        mine = sum(ours.values())
+        ratio = mine / theirs
+        worst = max(worst, ratio)
+        print(f"| `{name}` | {mine} | {theirs} | {ratio:.2f}x |")
+        for p in glob.glob(os.path.join(tmp, "*-v*.ptx")):
+            os.remove(p)
+    print(f"\nworst ratio {worst:.2f}x (goal: at most 1.25x)")
+
+
+if __name__ == "__main__":
+    main()
