@@ -5,6 +5,10 @@ use crate::ir::*;
 
 use super::func::{Addr, Class, FuncWriter, Home, LoopLabels, Reg, Val, arith, class_of};
 
+fn node_is_int(node: &ExprNode) -> bool {
+    node.ty.scalar().is_some_and(Scalar::is_int)
+}
+
 fn scalar_of(ty: &Ty) -> Scalar {
     ty.scalar().unwrap_or(Scalar::U32)
 }
@@ -71,10 +75,14 @@ impl FuncWriter<'_> {
                 let c = self.scalar(*cond);
                 let (else_label, end) = (self.label("else"), self.label("endif"));
                 self.emit(format!("@!{c} bra \t{else_label};"));
+                self.enter_region();
                 self.block_into(then, dst);
+                self.leave_region();
                 self.emit(format!("bra.uni \t{end};"));
                 self.place_label(&else_label);
+                self.enter_region();
                 self.block_into(otherwise, dst);
+                self.leave_region();
                 self.place_label(&end);
                 return;
             }
@@ -117,6 +125,20 @@ impl FuncWriter<'_> {
         match &node.kind {
             ExprKind::Const(c) => Val::Reg(self.constant(*c, scalar_of(&node.ty))),
             ExprKind::Local(local) => match self.homes[local.0 as usize] {
+                // An immutable local's register is written once (per loop iteration at most)
+                // before any read, so it can be used directly, which lets equal expressions
+                // over it be recognised.
+                Some(Home::Reg(r))
+                    if !self.f.local(*local).mutable
+                        && self.f.local(*local).kind != LocalKind::Var =>
+                {
+                    Val::Reg(r)
+                }
+                Some(Home::Reg(r))
+                    if !self.f.local(*local).mutable && !self.is_loop_counter(*local) =>
+                {
+                    Val::Reg(r)
+                }
                 Some(Home::Reg(r)) => Val::Reg(self.copy_reg(r)),
                 Some(Home::Mem(addr)) if node.ty.is_aggregate() => Val::Mem(addr),
                 Some(Home::Mem(addr)) => Val::Reg(self.load(scalar_of(&node.ty), addr)),
@@ -146,7 +168,16 @@ impl FuncWriter<'_> {
                     Val::Reg(self.load(scalar_of(&node.ty), addr))
                 }
             }
-            ExprKind::Unary(op, inner) => Val::Reg(self.unary(*op, *inner)),
+            ExprKind::Unary(op, inner) => {
+                let v = self.scalar(*inner);
+                let key = format!("{op:?} {v} {}", node.ty);
+                if let Some(r) = self.recall(&key) {
+                    return Val::Reg(r);
+                }
+                let r = self.unary_reg(*op, scalar_of(&self.f.expr(*inner).ty), v);
+                self.remember(key, r);
+                Val::Reg(r)
+            }
             ExprKind::Binary(op, l, r) => Val::Reg(self.binary(*op, *l, *r)),
             ExprKind::And(l, r) | ExprKind::Or(l, r) => {
                 let is_and = matches!(node.kind, ExprKind::And(..));
@@ -155,7 +186,9 @@ impl FuncWriter<'_> {
                 self.emit(format!("mov.pred \t{out}, {left};"));
                 let done = self.label("sc");
                 self.emit(format!("@{}{out} bra \t{done};", if is_and { "!" } else { "" }));
+                self.enter_region();
                 let right = self.scalar(*r);
+                self.leave_region();
                 self.emit(format!("mov.pred \t{out}, {right};"));
                 self.place_label(&done);
                 Val::Reg(out)
@@ -163,7 +196,13 @@ impl FuncWriter<'_> {
             ExprKind::Cast(inner) => {
                 let from = scalar_of(&self.f.expr(*inner).ty);
                 let value = self.scalar(*inner);
-                Val::Reg(self.cast(value, from, scalar_of(&node.ty)))
+                let key = format!("as {value} {} {}", from.name(), node.ty);
+                if let Some(r) = self.recall(&key) {
+                    return Val::Reg(r);
+                }
+                let r = self.cast(value, from, scalar_of(&node.ty));
+                self.remember(key, r);
+                Val::Reg(r)
             }
             ExprKind::Call(func, args) => self.call(*func, args, &node.ty),
             ExprKind::Math(fun, args) => Val::Reg(self.math(*fun, args, scalar_of(&node.ty))),
@@ -272,9 +311,7 @@ impl FuncWriter<'_> {
         r
     }
 
-    fn unary(&mut self, op: UnaryOp, inner: ExprId) -> Reg {
-        let s = scalar_of(&self.f.expr(inner).ty);
-        let v = self.scalar(inner);
+    fn unary_reg(&mut self, op: UnaryOp, s: Scalar, v: Reg) -> Reg {
         let out = self.reg(v.class);
         match (op, v.class) {
             (UnaryOp::Not, Class::Pred) => self.emit(format!("not.pred \t{out}, {v};")),
@@ -289,6 +326,19 @@ impl FuncWriter<'_> {
     fn binary(&mut self, op: BinaryOp, l: ExprId, r: ExprId) -> Reg {
         let s = scalar_of(&self.f.expr(l).ty);
         let rs = scalar_of(&self.f.expr(r).ty);
+        if let Some(p) = self.divisibility_test(op, l, r) {
+            return p;
+        }
+        if op == BinaryOp::Div
+            && s.is_float()
+            && matches!(self.f.expr(l).kind, ExprKind::Const(Const::Float(v)) if v == 1.0)
+        {
+            // `1.0 / x`: the correctly rounded reciprocal is bit-identical and cheaper.
+            let x = self.scalar(r);
+            let out = self.reg(x.class);
+            self.emit(format!("rcp.rn.{} \t{out}, {x};", arith(s)));
+            return out;
+        }
         if let (BinaryOp::Div | BinaryOp::Rem, true, ExprKind::Const(Const::Int(bits))) =
             (op, s.is_int(), &self.f.expr(r).kind)
         {
@@ -298,7 +348,17 @@ impl FuncWriter<'_> {
         }
         let a = self.scalar(l);
         let b = self.scalar(r);
-        self.binary_regs(op, s, a, b, rs)
+        // Division and remainder record errors: never merged.
+        if matches!(op, BinaryOp::Div | BinaryOp::Rem) && s.is_int() {
+            return self.binary_regs(op, s, a, b, rs);
+        }
+        let key = format!("{op:?} {a} {b} {}", s.name());
+        if let Some(r) = self.recall(&key) {
+            return r;
+        }
+        let out = self.binary_regs(op, s, a, b, rs);
+        self.remember(key, out);
+        out
     }
 
     /// `a op b` for scalars of type `s` (`bs`: the type of `b`, which differs for shifts).
@@ -366,6 +426,38 @@ impl FuncWriter<'_> {
         }
         self.normalize(s, out);
         out
+    }
+
+    /// `a % 2^k == 0` and `a % 2^k != 0` as a test of the low bits (true for signed `a` too:
+    /// a truncated remainder is zero exactly when the low `k` bits are).
+    fn divisibility_test(&mut self, op: BinaryOp, l: ExprId, r: ExprId) -> Option<Reg> {
+        if !matches!(op, BinaryOp::Eq | BinaryOp::Ne)
+            || !matches!(self.f.expr(r).kind, ExprKind::Const(Const::Int(0)))
+        {
+            return None;
+        }
+        let ExprKind::Binary(BinaryOp::Rem, a, d) = self.f.expr(l).kind else { return None };
+        let ExprKind::Const(Const::Int(bits)) = self.f.expr(d).kind else { return None };
+        let s = scalar_of(&self.f.expr(a).ty);
+        let width = s.size() * 8;
+        let divisor = if s.is_signed_int() {
+            ((bits << (64 - width)) as i64) >> (64 - width)
+        } else {
+            bits as i64
+        };
+        if !s.is_int() || divisor <= 0 || !(divisor as u64).is_power_of_two() {
+            return None;
+        }
+        let value = self.scalar(a);
+        let (bt, ut) = if value.class == Class::B64 { ("b64", "u64") } else { ("b32", "u32") };
+        let low = self.reg(value.class);
+        self.emit(format!("and.{bt} \t{low}, {value}, {};", divisor - 1));
+        let out = self.reg(Class::Pred);
+        self.emit(format!(
+            "setp.{}.{ut} \t{out}, {low}, 0;",
+            if op == BinaryOp::Eq { "eq" } else { "ne" }
+        ));
+        Some(out)
     }
 
     /// `a / c` or `a % c` for a constant `c`: no runtime checks where the constant rules
@@ -569,6 +661,9 @@ impl FuncWriter<'_> {
             let copy = self.copy_reg(value);
             self.homes[param.0 as usize] = Some(Home::Reg(copy));
         }
+        // An early `return` skips the rest of the body: nothing computed inside may be
+        // reused after the call.
+        self.enter_region();
         for stmt in &callee.body.stmts {
             self.stmt(stmt);
         }
@@ -576,6 +671,7 @@ impl FuncWriter<'_> {
             self.write_result(tail);
         }
         self.place_label(&done);
+        self.leave_region();
         self.f = saved_f;
         self.homes = saved_homes;
         self.loops = saved_loops;
@@ -589,23 +685,94 @@ impl FuncWriter<'_> {
     }
 
     fn if_value(&mut self, cond: ExprId, then: &Block, otherwise: Option<&Block>, ty: &Ty) -> Val {
+        if let (Some(s), Some(other)) = (ty.scalar(), otherwise) {
+            let mut budget = 24;
+            if self.speculatable_block(then, &mut budget)
+                && self.speculatable_block(other, &mut budget)
+            {
+                // Both sides are small and have no effects: compute both and select.
+                let c = self.scalar(cond);
+                let a = self.scalar(then.tail.unwrap_or(cond));
+                let b = self.scalar(other.tail.unwrap_or(cond));
+                let out = self.reg(class_of(s));
+                let t = match out.class {
+                    Class::Pred => {
+                        self.emit(format!("and.pred \t{out}, {c}, {a};"));
+                        let not_c = self.reg(Class::Pred);
+                        self.emit(format!("not.pred \t{not_c}, {c};"));
+                        let else_part = self.reg(Class::Pred);
+                        self.emit(format!("and.pred \t{else_part}, {not_c}, {b};"));
+                        self.emit(format!("or.pred \t{out}, {out}, {else_part};"));
+                        return Val::Reg(out);
+                    }
+                    Class::B32 => "b32",
+                    Class::B64 => "b64",
+                    Class::F32 => "f32",
+                    Class::F64 => "f64",
+                };
+                self.emit(format!("selp.{t} \t{out}, {a}, {b}, {c};"));
+                return Val::Reg(out);
+            }
+        }
         let c = self.scalar(cond);
         let (else_label, end) = (self.label("else"), self.label("endif"));
         self.emit(format!("@!{c} bra \t{else_label};"));
         let result = self.result_home(ty);
+        self.enter_region();
         let then_val = self.block_value(then, ty);
         self.move_into(result, then_val, ty);
+        self.leave_region();
         self.emit(format!("bra.uni \t{end};"));
         self.place_label(&else_label);
         if let Some(other) = otherwise {
+            self.enter_region();
             let else_val = self.block_value(other, ty);
             self.move_into(result, else_val, ty);
+            self.leave_region();
         }
         self.place_label(&end);
         match result {
             Some(Home::Reg(r)) => Val::Reg(r),
             Some(Home::Mem(a)) => Val::Mem(a),
             None => Val::Unit,
+        }
+    }
+
+    /// A block that is only a cheap value without effects (no statements, no division,
+    /// indexing, calls or clock ticks), within `budget` nodes: safe to evaluate even when
+    /// its branch is not taken.
+    fn speculatable_block(&self, block: &Block, budget: &mut u32) -> bool {
+        block.stmts.is_empty() && block.tail.is_some_and(|t| self.speculatable(t, budget))
+    }
+
+    fn speculatable(&self, id: ExprId, budget: &mut u32) -> bool {
+        if *budget == 0 {
+            return false;
+        }
+        *budget -= 1;
+        let node = self.f.expr(id);
+        if node.ty.is_aggregate() {
+            return false;
+        }
+        match &node.kind {
+            ExprKind::Const(_) | ExprKind::Local(_) => true,
+            ExprKind::Field(base, _) => {
+                matches!(self.f.expr(*base).kind, ExprKind::Local(l) if self.f.local(l).kind == LocalKind::Message)
+            }
+            ExprKind::Unary(_, a) | ExprKind::Cast(a) => self.speculatable(*a, budget),
+            ExprKind::Binary(op, a, b) => {
+                // Integer division records errors; float division has no effects.
+                let effect =
+                    matches!(op, BinaryOp::Div | BinaryOp::Rem) && node_is_int(self.f.expr(*a));
+                !effect && self.speculatable(*a, budget) && self.speculatable(*b, budget)
+            }
+            ExprKind::Math(_, args) => args.iter().all(|a| self.speculatable(*a, budget)),
+            ExprKind::If(c, then, Some(other)) => {
+                self.speculatable(*c, budget)
+                    && self.speculatable_block(then, budget)
+                    && self.speculatable_block(other, budget)
+            }
+            _ => false,
         }
     }
 
@@ -672,6 +839,7 @@ impl FuncWriter<'_> {
             }
             Stmt::While(cond, body) => {
                 let (top, end) = (self.label("while"), self.label("wend"));
+                self.enter_region();
                 self.place_label(&top);
                 let c = self.scalar(*cond);
                 self.emit(format!("@!{c} bra \t{end};"));
@@ -680,15 +848,18 @@ impl FuncWriter<'_> {
                 self.loops.pop();
                 self.emit(format!("bra.uni \t{top};"));
                 self.place_label(&end);
+                self.leave_region();
             }
             Stmt::Loop(body) => {
                 let (top, end) = (self.label("loop"), self.label("lend"));
+                self.enter_region();
                 self.place_label(&top);
                 self.loops.push(LoopLabels { continue_to: top.clone(), break_to: end.clone() });
                 self.block_value(body, &Ty::Unit);
                 self.loops.pop();
                 self.emit(format!("bra.uni \t{top};"));
                 self.place_label(&end);
+                self.leave_region();
             }
             Stmt::For { var, start, end, inclusive, body } => {
                 self.for_loop(*var, *start, *end, *inclusive, body)
@@ -733,6 +904,7 @@ impl FuncWriter<'_> {
         ));
         self.homes[var.0 as usize] = Some(Home::Reg(counter));
         let (top, next, done) = (self.label("for"), self.label("fnext"), self.label("fend"));
+        self.enter_region();
         self.place_label(&top);
         let go = self.reg(Class::Pred);
         self.emit(format!(
@@ -755,6 +927,18 @@ impl FuncWriter<'_> {
         self.normalize(s, counter);
         self.emit(format!("bra.uni \t{top};"));
         self.place_label(&done);
+        self.leave_region();
+    }
+
+    fn is_loop_counter(&self, local: LocalId) -> bool {
+        fn find(block: &Block, local: LocalId) -> bool {
+            block.stmts.iter().any(|s| match s {
+                Stmt::For { var, body, .. } => *var == local || find(body, local),
+                Stmt::While(_, body) | Stmt::Loop(body) => find(body, local),
+                _ => false,
+            })
+        }
+        find(&self.f.body, local)
     }
 
     /// Address of a place in memory, or the register of a scalar local.

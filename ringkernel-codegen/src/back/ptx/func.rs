@@ -140,6 +140,9 @@ pub(crate) struct FuncWriter<'a> {
     pub inline_result: Option<Reg>,
     /// Scalars of the (read-only) message loaded once at entry: (base, offset) → register.
     pub preloaded: Vec<(Reg, i64, Scalar, Reg)>,
+    /// Pure expressions already computed, by operator and operand registers, one scope per
+    /// conditionally executed region: an entry is only reused where its definition dominates.
+    memo: Vec<Vec<(String, Reg)>>,
 }
 
 impl<'a> FuncWriter<'a> {
@@ -166,6 +169,7 @@ impl<'a> FuncWriter<'a> {
             uses_frame: false,
             inline_result: None,
             preloaded: Vec::new(),
+            memo: vec![Vec::new()],
         };
         w.cb = w.reg(Class::B64);
         w.seq = w.reg(Class::B64);
@@ -231,6 +235,32 @@ impl<'a> FuncWriter<'a> {
         self.frame_size = offset.saturating_add(size);
         self.uses_frame = true;
         Addr { base: self.frame_base, offset: i64::from(offset), guard: None }
+    }
+
+    /// Enters a region that may not execute (a branch, a loop body, the right side of `&&`).
+    pub fn enter_region(&mut self) {
+        self.memo.push(Vec::new());
+    }
+
+    /// Leaves it: what was computed inside is not available after.
+    pub fn leave_region(&mut self) {
+        self.memo.pop();
+    }
+
+    /// A register already holding the value of `key`, if one dominates this point.
+    pub fn recall(&self, key: &str) -> Option<Reg> {
+        self.memo
+            .iter()
+            .rev()
+            .flat_map(|scope| scope.iter())
+            .find(|(k, _)| k == key)
+            .map(|(_, r)| *r)
+    }
+
+    pub fn remember(&mut self, key: String, r: Reg) {
+        if let Some(scope) = self.memo.last_mut() {
+            scope.push((key, r));
+        }
     }
 
     /// Loads every scalar of the message that is not inside an array into a register, at

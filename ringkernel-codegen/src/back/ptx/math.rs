@@ -8,6 +8,28 @@ impl FuncWriter<'_> {
     pub fn math(&mut self, fun: MathFn, args: &[ExprId], out_scalar: Scalar) -> Reg {
         let s = self.f.expr(args[0]).ty.scalar().unwrap_or(Scalar::F32);
         let vals: Vec<Reg> = args.iter().map(|a| self.scalar(*a)).collect();
+        // Math methods are pure: an equal call with the same operands reuses its register.
+        let key = format!(
+            "{fun:?} {} {}",
+            vals.iter().map(|r| r.to_string()).collect::<Vec<_>>().join(" "),
+            s.name()
+        );
+        if let Some(r) = self.recall(&key) {
+            return r;
+        }
+        let r = self.math_uncached(fun, args, &vals, s, out_scalar);
+        self.remember(key, r);
+        r
+    }
+
+    fn math_uncached(
+        &mut self,
+        fun: MathFn,
+        args: &[ExprId],
+        vals: &[Reg],
+        s: Scalar,
+        out_scalar: Scalar,
+    ) -> Reg {
         let x = vals[0];
         let t = arith(s);
         let out = self.reg(class_of(out_scalar));
@@ -96,7 +118,7 @@ impl FuncWriter<'_> {
             }
         }
         if n < 0 {
-            self.emit(format!("div.rn.{t} \t{out}, {one}, {out};"));
+            self.emit(format!("rcp.rn.{t} \t{out}, {out};"));
         }
     }
 
@@ -125,6 +147,6 @@ impl FuncWriter<'_> {
         self.emit(format!("shr.u32 \t{e}, {e}, 1;"));
         self.emit(format!("bra.uni \t{top};"));
         self.place_label(&done);
-        self.emit(format!("@{negative} div.rn.{t} \t{out}, {one}, {out};"));
+        self.emit(format!("@{negative} rcp.rn.{t} \t{out}, {out};"));
     }
 }
