@@ -60,7 +60,14 @@ fn golden_outputs_are_current_and_deterministic() {
 
 fn find_ptxas() -> Option<PathBuf> {
     if let Ok(path) = std::env::var("RINGKERNEL_PTXAS") {
-        return Some(PathBuf::from(path));
+        // Tests run in the package directory; a relative path is taken from the workspace root.
+        let path = PathBuf::from(path);
+        let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        return Some(if path.is_relative() && !path.exists() {
+            workspace.join(path)
+        } else {
+            path
+        });
     }
     let path = std::env::var_os("PATH")?;
     std::env::split_paths(&path).map(|dir| dir.join("ptxas")).find(|p| p.is_file())
@@ -91,7 +98,7 @@ fn every_golden_kernel_assembles_with_ptxas() {
                     .arg("-o")
                     .arg(scratch.join("out.cubin"))
                     .output()
-                    .expect("run ptxas");
+                    .unwrap_or_else(|e| panic!("cannot run ptxas at {}: {e}", ptxas.display()));
                 if output.status.success() {
                     assembled += 1;
                 } else {
