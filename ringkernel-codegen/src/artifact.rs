@@ -56,18 +56,19 @@ impl ArtifactKind {
     }
 }
 
-/// Launch settings recorded in the artifact (mirrors the runtime's `ActorConfig`).
+/// Launch and queue configuration of an actor, as recorded in artifacts. The runtime's
+/// `ringkernel::rules::ActorConfig` is this type.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct ActorSettings {
-    /// Blocks in the grid.
+    /// Blocks in the grid (at least 1).
     pub grid_size: u32,
-    /// Threads per block.
+    /// Threads per block (1 to 1024).
     pub block_size: u32,
-    /// Slots per ring.
+    /// Slots in each ring (a power of two, at least 2).
     pub queue_capacity: u32,
-    /// Dynamic shared memory per block.
+    /// Dynamic shared memory per block, in bytes.
     pub shared_memory_bytes: u32,
-    /// Idle back-off of the persistent loop, in nanoseconds.
+    /// How long an idle persistent kernel sleeps between polls, in nanoseconds.
     pub idle_backoff_ns: u32,
 }
 
@@ -80,6 +81,28 @@ impl Default for ActorSettings {
             shared_memory_bytes: 0,
             idle_backoff_ns: 1_000,
         }
+    }
+}
+
+impl ActorSettings {
+    /// Checks the ranges documented on each field; the error says which is wrong.
+    pub fn check(&self) -> Result<(), String> {
+        if self.grid_size == 0 {
+            return Err("actor_config.grid_size must be at least 1".into());
+        }
+        if !(1..=1024).contains(&self.block_size) {
+            return Err(format!(
+                "actor_config.block_size must be 1 to 1024, got {}",
+                self.block_size
+            ));
+        }
+        if self.queue_capacity < 2 || !self.queue_capacity.is_power_of_two() {
+            return Err(format!(
+                "actor_config.queue_capacity must be a power of two of at least 2, got {}",
+                self.queue_capacity
+            ));
+        }
+        Ok(())
     }
 }
 

@@ -2,7 +2,7 @@
 
 use ringkernel_codegen::artifact::{Artifact, ArtifactError};
 
-use super::rule::{ActorConfig, CompiledRule, RuleMetadata};
+use super::rule::{CompiledRule, RuleMetadata};
 
 impl CompiledRule {
     /// A rule from a parsed artifact. The PTX bytes are the whole artifact file (metadata
@@ -17,13 +17,7 @@ impl CompiledRule {
             compute_cap: m.compute_cap.clone(),
             depends_on: m.depends_on.clone(),
             signature: None,
-            actor_config: ActorConfig {
-                grid_size: m.actor.grid_size,
-                block_size: m.actor.block_size,
-                queue_capacity: m.actor.queue_capacity,
-                shared_memory_bytes: m.actor.shared_memory_bytes,
-                idle_backoff_ns: m.actor.idle_backoff_ns,
-            },
+            actor_config: m.actor,
             metadata: RuleMetadata {
                 description: format!("{} v{} ({})", artifact.id, artifact.version, m.compiler),
                 author: String::new(),

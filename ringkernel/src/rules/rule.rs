@@ -27,54 +27,9 @@ pub struct CompiledRule {
     pub metadata: RuleMetadata,
 }
 
-/// Launch and queue configuration of the actor that runs a rule.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct ActorConfig {
-    /// Blocks in the grid (at least 1).
-    pub grid_size: u32,
-    /// Threads per block (1 to 1024).
-    pub block_size: u32,
-    /// Slots in each ring (a power of two, at least 2).
-    pub queue_capacity: u32,
-    /// Dynamic shared memory per block, in bytes.
-    pub shared_memory_bytes: u32,
-    /// How long an idle persistent kernel sleeps between polls, in nanoseconds.
-    pub idle_backoff_ns: u32,
-}
-
-impl Default for ActorConfig {
-    fn default() -> Self {
-        Self {
-            grid_size: 1,
-            block_size: 128,
-            queue_capacity: 1024,
-            shared_memory_bytes: 0,
-            idle_backoff_ns: 1_000,
-        }
-    }
-}
-
-impl ActorConfig {
-    /// Checks the ranges documented on each field; the error says which is wrong.
-    pub fn check(&self) -> Result<(), String> {
-        if self.grid_size == 0 {
-            return Err("actor_config.grid_size must be at least 1".into());
-        }
-        if !(1..=1024).contains(&self.block_size) {
-            return Err(format!(
-                "actor_config.block_size must be 1 to 1024, got {}",
-                self.block_size
-            ));
-        }
-        if self.queue_capacity < 2 || !self.queue_capacity.is_power_of_two() {
-            return Err(format!(
-                "actor_config.queue_capacity must be a power of two of at least 2, got {}",
-                self.queue_capacity
-            ));
-        }
-        Ok(())
-    }
-}
+/// Launch and queue configuration of the actor that runs a rule: the same type the compiler
+/// records in artifacts, so that one definition serves both.
+pub use ringkernel_codegen::artifact::ActorSettings as ActorConfig;
 
 /// Descriptive metadata of a rule.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

@@ -140,8 +140,7 @@ impl FuncWriter<'_> {
                     Val::Reg(r)
                 }
                 Some(Home::Reg(r)) => Val::Reg(self.copy_reg(r)),
-                Some(Home::Mem(addr)) if node.ty.is_aggregate() => Val::Mem(addr),
-                Some(Home::Mem(addr)) => Val::Reg(self.load(scalar_of(&node.ty), addr)),
+                Some(Home::Mem(addr)) => self.value_at(&node.ty, addr),
                 None => Val::Unit,
             },
             ExprKind::Field(base, index) => {
@@ -153,20 +152,12 @@ impl FuncWriter<'_> {
                     .and_then(|l| l.fields.get(*index as usize))
                     .map_or(0, |f| f.offset);
                 let addr = base_addr.plus(offset);
-                if node.ty.is_aggregate() {
-                    Val::Mem(addr)
-                } else {
-                    Val::Reg(self.load(scalar_of(&node.ty), addr))
-                }
+                self.value_at(&node.ty, addr)
             }
             ExprKind::Index(base, index) => {
                 let base_addr = self.memory(*base);
                 let addr = self.element(base_addr, &self.f.expr(*base).ty.clone(), *index);
-                if node.ty.is_aggregate() {
-                    Val::Mem(addr)
-                } else {
-                    Val::Reg(self.load(scalar_of(&node.ty), addr))
-                }
+                self.value_at(&node.ty, addr)
             }
             ExprKind::Unary(op, inner) => {
                 let v = self.scalar(*inner);
@@ -246,6 +237,11 @@ impl FuncWriter<'_> {
                 Val::Mem(slot)
             }
         }
+    }
+
+    /// The value of type `ty` stored at `addr`: aggregates stay in memory, scalars are loaded.
+    fn value_at(&mut self, ty: &Ty, addr: Addr) -> Val {
+        if ty.is_aggregate() { Val::Mem(addr) } else { Val::Reg(self.load(scalar_of(ty), addr)) }
     }
 
     /// Address of element `index` of the array at `base`, guarded by the bounds check.
