@@ -1,6 +1,18 @@
-//! Procedural macros of ringkernel.
+//! Procedural macros of ringkernel: `#[derive(RingMessage)]`, `#[ring_kernel]`, `#[rule]` and
+//! `#[device]`. Use them through the `ringkernel` facade, which pins this crate's exact version.
 //!
-//! This crate will hold the thin `#[proc_macro_attribute]` / `#[proc_macro_derive]` shims for
-//! `#[derive(RingMessage)]`, `#[ring_kernel]`, `#[rule]` and `#[device]` (see the macros
-//! issue). Use them through the `ringkernel` facade, which pins this crate's exact version.
-//! It exports nothing yet: the macros land together with the codegen front end they share.
+//! Each macro is split parse → validate → expand; errors are collected and reported with the
+//! span of the offending code.
+
+mod message;
+
+use proc_macro::TokenStream;
+
+/// Derives `ringkernel::RingMessage` for a `#[repr(C)]` struct whose fields are DSL types
+/// (scalars, fixed arrays, other `RingMessage` structs): a stable `TYPE_ID` (a hash of the
+/// module path and name, or `#[message(type_id = N)]`), the `LAYOUT` rustc chose, and
+/// encoding that never reads padding. The struct must also be `Clone + Copy`.
+#[proc_macro_derive(RingMessage, attributes(message))]
+pub fn derive_ring_message(input: TokenStream) -> TokenStream {
+    message::derive(input.into()).into()
+}

@@ -12,6 +12,9 @@
 #![deny(unsafe_op_in_unsafe_fn)]
 #![warn(missing_docs)]
 
+#[doc(hidden)]
+#[path = "private.rs"]
+pub mod __private;
 pub mod context;
 pub mod hlc;
 pub mod kernel;
@@ -23,3 +26,4 @@ pub use context::{AuthContext, AuthError, RingContext, SecureRingContext, Tenant
 pub use hlc::{Hlc, HlcError, HlcTimestamp};
 pub use kernel::{GpuKernel, HandlerError, LaunchConfig, RingKernelHandler};
 pub use message::{FieldLayout, MessageError, RingMessage, TypeLayout};
+pub use ringkernel_macros::RingMessage;

@@ -6,7 +6,7 @@
 
 pub(crate) mod infer;
 mod lower;
-mod types;
+pub mod types;
 
 use proc_macro2::Span as PmSpan;
 use syn::spanned::Spanned;

@@ -5,24 +5,47 @@ use crate::ir::Ty;
 use crate::layout::{FieldType, Scalar, StructDef};
 
 use super::at;
+#[allow(unused_imports)]
+use syn::spanned::Spanned as _;
 
 const DSL_TYPES_HELP: &str = "use a scalar (bool, i8..i64, u8..u64, isize, usize, f32, f64), a fixed array `[T; N]` or a #[derive(RingMessage)] struct";
 
-/// A field or parameter type; `None` (with a diagnostic) when it is not a DSL type.
-pub(crate) fn field_type(ty: &syn::Type, diags: &mut Diagnostics) -> Option<FieldType> {
+/// Why a written type is not a DSL type: where, what, and what to write instead. Shared
+/// by the build-time front end and the proc macros (which report it with the span).
+pub struct TypeProblem {
+    /// The offending part of the type.
+    pub span: proc_macro2::Span,
+    /// What is wrong.
+    pub message: String,
+    /// What to write instead.
+    pub help: &'static str,
+}
+
+/// Reads a field or parameter type: a scalar, `[T; N]` with a literal `N`, or a struct name
+/// (assumed to be a `#[derive(RingMessage)]` struct).
+pub fn classify_type(ty: &syn::Type) -> Result<FieldType, TypeProblem> {
+    use syn::spanned::Spanned;
+    let problem = |node: &dyn Spanned, message: String| TypeProblem {
+        span: node.span(),
+        message,
+        help: DSL_TYPES_HELP,
+    };
     match ty {
         syn::Type::Path(p) if p.qself.is_none() => {
-            let last = p.path.segments.last()?;
+            let Some(last) = p.path.segments.last() else {
+                return Err(problem(ty, "empty type path".into()));
+            };
             let name = last.ident.to_string();
             if !last.arguments.is_empty() {
-                diags.push(
-                    Diagnostic::new(at(ty), format!("`{name}<...>` is not a DSL type: generic and heap types are not supported on the GPU"))
-                        .help(DSL_TYPES_HELP),
-                );
-                return None;
+                return Err(problem(
+                    ty,
+                    format!(
+                        "`{name}<...>` is not a DSL type: generic and heap types are not supported on the GPU"
+                    ),
+                ));
             }
             if let Some(scalar) = Scalar::from_name(&name) {
-                return Some(FieldType::Scalar(scalar));
+                return Ok(FieldType::Scalar(scalar));
             }
             if matches!(
                 name.as_str(),
@@ -38,49 +61,43 @@ pub(crate) fn field_type(ty: &syn::Type, diags: &mut Diagnostics) -> Option<Fiel
                     | "i128"
                     | "u128"
             ) {
-                diags.push(
-                    Diagnostic::new(at(ty), format!("`{name}` is not a DSL type"))
-                        .help(DSL_TYPES_HELP),
-                );
-                return None;
+                return Err(problem(ty, format!("`{name}` is not a DSL type")));
             }
-            Some(FieldType::Struct(name))
+            Ok(FieldType::Struct(name))
         }
         syn::Type::Array(a) => {
-            let elem = field_type(&a.elem, diags)?;
-            let len = match &a.len {
-                syn::Expr::Lit(syn::ExprLit { lit: syn::Lit::Int(n), .. }) => {
-                    n.base10_parse::<u32>().ok()
+            let elem = classify_type(&a.elem)?;
+            match &a.len {
+                syn::Expr::Lit(syn::ExprLit { lit: syn::Lit::Int(n), .. })
+                    if n.base10_parse::<u32>().is_ok() =>
+                {
+                    Ok(FieldType::Array(Box::new(elem), n.base10_parse::<u32>().unwrap_or(0)))
                 }
-                _ => None,
-            };
-            match len {
-                Some(len) => Some(FieldType::Array(Box::new(elem), len)),
-                None => {
-                    diags.push(
-                        Diagnostic::new(at(&a.len), "array lengths must be integer literals")
-                            .help("write the length as a number, e.g. `[f32; 16]`"),
-                    );
-                    None
-                }
+                other => Err(TypeProblem {
+                    span: other.span(),
+                    message: "array lengths must be integer literals".into(),
+                    help: "write the length as a number, e.g. `[f32; 16]`",
+                }),
             }
         }
-        syn::Type::Paren(p) => field_type(&p.elem, diags),
+        syn::Type::Paren(p) => classify_type(&p.elem),
         syn::Type::Tuple(t) if t.elems.is_empty() => {
-            diags.push(Diagnostic::new(at(ty), "`()` cannot be a field").help(DSL_TYPES_HELP));
-            None
+            Err(problem(ty, "`()` cannot be a field".into()))
         }
         syn::Type::Reference(_) | syn::Type::Ptr(_) => {
-            diags.push(
-                Diagnostic::new(at(ty), "references and pointers are not DSL types")
-                    .help(DSL_TYPES_HELP),
-            );
-            None
+            Err(problem(ty, "references and pointers are not DSL types".into()))
         }
-        _ => {
+        _ => Err(problem(ty, "this type is not supported in kernels".into())),
+    }
+}
+
+/// A field or parameter type; `None` (with a diagnostic) when it is not a DSL type.
+pub(crate) fn field_type(ty: &syn::Type, diags: &mut Diagnostics) -> Option<FieldType> {
+    match classify_type(ty) {
+        Ok(t) => Some(t),
+        Err(problem) => {
             diags.push(
-                Diagnostic::new(at(ty), "this type is not supported in kernels")
-                    .help(DSL_TYPES_HELP),
+                Diagnostic::new(super::span_of(problem.span), problem.message).help(problem.help),
             );
             None
         }

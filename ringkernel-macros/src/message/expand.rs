@@ -1,0 +1,79 @@
+//! Code generation for `#[derive(RingMessage)]`.
+
+use proc_macro2::TokenStream;
+use quote::quote;
+
+use super::Message;
+
+pub(crate) fn expand(message: &Message<'_>) -> TokenStream {
+    let ident = message.ident;
+    let name = ident.to_string();
+    let p = quote!(::ringkernel::__private);
+    let idents: Vec<_> = message.fields.iter().map(|f| f.ident).collect();
+    let names: Vec<String> = idents.iter().map(|i| i.to_string()).collect();
+    let types: Vec<_> = message.fields.iter().map(|f| f.ty).collect();
+    let type_id = match message.type_id {
+        Some(id) => quote!(#id),
+        None => quote!(#p::type_id_of(::core::concat!(::core::module_path!(), "::", #name))),
+    };
+    quote! {
+        #[automatically_derived]
+        impl #p::RingField for #ident {
+            const SIZE: usize = ::core::mem::size_of::<Self>();
+
+            fn write_field(&self, out: &mut [u8]) {
+                // Padding is written as zeros: no uninitialised byte ever leaves the process.
+                out.fill(0);
+                #(
+                    let offset = ::core::mem::offset_of!(#ident, #idents);
+                    <#types as #p::RingField>::write_field(&self.#idents, &mut out[offset..offset + <#types as #p::RingField>::SIZE]);
+                )*
+            }
+
+            fn read_field(bytes: &[u8]) -> ::core::result::Result<Self, #p::MessageError> {
+                ::core::result::Result::Ok(Self {
+                    #(
+                        #idents: {
+                            let offset = ::core::mem::offset_of!(#ident, #idents);
+                            <#types as #p::RingField>::read_field(&bytes[offset..offset + <#types as #p::RingField>::SIZE])?
+                        },
+                    )*
+                })
+            }
+
+            fn zeroed() -> Self {
+                Self { #( #idents: <#types as #p::RingField>::zeroed(), )* }
+            }
+        }
+
+        #[automatically_derived]
+        impl #p::RingMessage for #ident {
+            const TYPE_ID: u64 = #type_id;
+            const LAYOUT: #p::TypeLayout = #p::TypeLayout {
+                name: #name,
+                size: ::core::mem::size_of::<Self>() as u32,
+                align: ::core::mem::align_of::<Self>() as u32,
+                fields: &[
+                    #(
+                        #p::FieldLayout {
+                            name: #names,
+                            offset: ::core::mem::offset_of!(#ident, #idents) as u32,
+                            size: ::core::mem::size_of::<#types>() as u32,
+                        },
+                    )*
+                ],
+            };
+
+            fn encode(&self, out: &mut [u8]) -> ::core::result::Result<(), #p::MessageError> {
+                #p::check_size(&<Self as #p::RingMessage>::LAYOUT, out.len())?;
+                <Self as #p::RingField>::write_field(self, out);
+                ::core::result::Result::Ok(())
+            }
+
+            fn decode(bytes: &[u8]) -> ::core::result::Result<Self, #p::MessageError> {
+                #p::check_size(&<Self as #p::RingMessage>::LAYOUT, bytes.len())?;
+                <Self as #p::RingField>::read_field(bytes)
+            }
+        }
+    }
+}
