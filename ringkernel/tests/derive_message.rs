@@ -89,7 +89,7 @@ fn bad_input_is_an_error_not_a_panic() {
 fn type_ids_are_stable_unique_and_overridable() {
     assert_eq!(Pinned::TYPE_ID, 4242);
     assert_ne!(Outer::TYPE_ID, Inner::TYPE_ID);
-    assert!(Outer::TYPE_ID >= 1 << 63);
+    const { assert!(Outer::TYPE_ID >= 1 << 63) };
     // The documented formula: FNV-1a of "<module path>::<name>" with the top bit set.
     assert_eq!(
         Outer::TYPE_ID,
