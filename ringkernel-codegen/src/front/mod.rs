@@ -146,11 +146,15 @@ pub(crate) fn collect_items(file: &syn::File, diags: &mut Diagnostics) -> Source
 
 const KERNEL_KEYS: &str = "`id`, `version`, `compute_cap`, `depends_on`, `queue_capacity`, `block_size`, `grid_size`, `shared_memory_bytes`, `idle_backoff_ns`";
 
-fn parse_kernel_attrs(
-    attr: &syn::Attribute,
+/// Parses the arguments of `#[ring_kernel(...)]` (`is_rule == false`) or `#[rule(...)]`;
+/// shared with the proc macros, so both report the same errors with the same spans.
+/// `attr_span` is where to point when something is missing.
+pub fn parse_kernel_args(
+    tokens: proc_macro2::TokenStream,
     is_rule: bool,
-    diags: &mut Diagnostics,
-) -> Option<KernelAttrs> {
+    attr_span: PmSpan,
+) -> Result<KernelAttrs, syn::Error> {
+    use syn::parse::Parser;
     let kind = if is_rule { ArtifactKind::Rule } else { ArtifactKind::RingKernel };
     let mut attrs = KernelAttrs {
         kind,
@@ -160,10 +164,14 @@ fn parse_kernel_attrs(
         depends_on: Vec::new(),
         actor: ActorSettings::default(),
     };
-    let mut seen_version = false;
+    let mut seen: Vec<String> = Vec::new();
     let name = if is_rule { "rule" } else { "ring_kernel" };
-    let result = attr.parse_nested_meta(|meta| {
+    let parser = syn::meta::parser(|meta| {
         let key = meta.path.get_ident().map(|i| i.to_string()).unwrap_or_default();
+        if seen.contains(&key) {
+            return Err(meta.error(format!("duplicate `{name}` argument `{key}`")));
+        }
+        seen.push(key.clone());
         let u32_value = |meta: &syn::meta::ParseNestedMeta| -> syn::Result<u32> {
             let lit: syn::LitInt = meta.value()?.parse()?;
             lit.base10_parse()
@@ -171,18 +179,33 @@ fn parse_kernel_attrs(
         match key.as_str() {
             "id" => {
                 let lit: syn::LitStr = meta.value()?.parse()?;
-                attrs.id = lit.value();
+                let id = lit.value();
+                let ok = !id.is_empty()
+                    && id.len() <= 128
+                    && id
+                        .chars()
+                        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'));
+                if !ok {
+                    return Err(syn::Error::new(
+                        lit.span(),
+                        "`id` must be 1 to 128 characters of letters, digits, `_`, `-` and `.`",
+                    ));
+                }
+                attrs.id = id;
             }
-            "version" => {
+            "version" if is_rule => {
                 let lit: syn::LitInt = meta.value()?.parse()?;
-                attrs.version = lit.base10_parse()?;
-                seen_version = true;
+                attrs.version = lit.base10_parse().map_err(|_| {
+                    syn::Error::new(lit.span(), "`version` must be a whole number (u64)")
+                })?;
             }
             "compute_cap" => {
                 let lit: syn::LitStr = meta.value()?.parse()?;
+                crate::back::ptx::isa_version(&lit.value())
+                    .map_err(|e| syn::Error::new(lit.span(), e))?;
                 attrs.compute_cap = Some(lit.value());
             }
-            "depends_on" => {
+            "depends_on" if is_rule => {
                 let list: syn::ExprArray = meta.value()?.parse()?;
                 let mut deps = Vec::new();
                 for elem in &list.elems {
@@ -200,39 +223,84 @@ fn parse_kernel_attrs(
                 }
                 attrs.depends_on = deps;
             }
-            "queue_capacity" => attrs.actor.queue_capacity = u32_value(&meta)?,
+            "queue_capacity" => {
+                let value = u32_value(&meta)?;
+                if value < 2 || !value.is_power_of_two() {
+                    return Err(meta.error("`queue_capacity` must be a power of two of at least 2"));
+                }
+                attrs.actor.queue_capacity = value;
+            }
             "block_size" => attrs.actor.block_size = u32_value(&meta)?,
             "grid_size" => attrs.actor.grid_size = u32_value(&meta)?,
             "shared_memory_bytes" => attrs.actor.shared_memory_bytes = u32_value(&meta)?,
             "idle_backoff_ns" => attrs.actor.idle_backoff_ns = u32_value(&meta)?,
+            "version" | "depends_on" => {
+                return Err(meta.error(format!(
+                    "`{key}` belongs to `#[rule]`; a `#[ring_kernel]` has no versions"
+                )));
+            }
             _ => {
-                return Err(
-                    meta.error(format!("unknown `{name}` argument `{key}`; valid: {KERNEL_KEYS}"))
+                let help = format!(
+                    "write `#[{name}(id = \"...\"{})]`",
+                    if is_rule { ", version = N" } else { "" }
                 );
+                return Err(meta.error(with_help(
+                    format!("unknown `{name}` argument `{key}`; valid: {KERNEL_KEYS}"),
+                    &help,
+                )));
             }
         }
         Ok(())
     });
-    if let Err(err) = result {
-        diags.push(Diagnostic::new(span_of(err.span()), err.to_string()).help(format!(
-            "write `#[{name}(id = \"...\"{})]`",
-            if is_rule { ", version = N" } else { "" }
-        )));
-        return None;
-    }
+    parser.parse2(tokens)?;
     if attrs.id.is_empty() {
-        diags.push(
-            Diagnostic::new(at(attr), format!("`#[{name}]` needs an `id`"))
-                .help(format!("write `#[{name}(id = \"my-kernel\", ...)]`")),
-        );
-        return None;
+        return Err(syn::Error::new(
+            attr_span,
+            with_help(
+                format!("`#[{name}]` needs an `id`"),
+                &format!("write `#[{name}(id = \"my-kernel\", ...)]`"),
+            ),
+        ));
     }
-    if is_rule && !seen_version {
-        diags.push(
-            Diagnostic::new(at(attr), "`#[rule]` needs a `version`")
-                .help("write `version = 1` (and raise it for every new release)"),
-        );
-        return None;
+    if is_rule && !seen.iter().any(|k| k == "version") {
+        return Err(syn::Error::new(
+            attr_span,
+            with_help(
+                "`#[rule]` needs a `version`".into(),
+                "write `version = 1` (and raise it for every new release)",
+            ),
+        ));
     }
-    Some(attrs)
+    Ok(attrs)
+}
+
+/// An error message with a help line, in the form rustc prints for proc-macro errors; the
+/// build-time front end splits it back into a diagnostic's message and help.
+pub fn with_help(message: String, help: &str) -> String {
+    format!("{message}\n  = help: {help}")
+}
+
+fn parse_kernel_attrs(
+    attr: &syn::Attribute,
+    is_rule: bool,
+    diags: &mut Diagnostics,
+) -> Option<KernelAttrs> {
+    let tokens = match &attr.meta {
+        syn::Meta::List(list) => list.tokens.clone(),
+        _ => proc_macro2::TokenStream::new(),
+    };
+    match parse_kernel_args(tokens, is_rule, attr.span()) {
+        Ok(attrs) => Some(attrs),
+        Err(err) => {
+            for e in err {
+                let text = e.to_string();
+                let diagnostic = match text.split_once("\n  = help: ") {
+                    Some((message, help)) => Diagnostic::new(span_of(e.span()), message).help(help),
+                    None => Diagnostic::new(span_of(e.span()), text),
+                };
+                diags.push(diagnostic);
+            }
+            None
+        }
+    }
 }
