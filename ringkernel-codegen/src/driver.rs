@@ -45,6 +45,16 @@ pub enum BuildError {
         /// The second source.
         second: PathBuf,
     },
+    /// Two versions of one rule have different message, response or state layouts: they
+    /// could not swap on the same queues and state.
+    AbiMismatch {
+        /// Rule id.
+        id: String,
+        /// One version and its source.
+        first: (u64, PathBuf),
+        /// Another version and its source.
+        second: (u64, PathBuf),
+    },
     /// `OUT_DIR` is not set and no output directory was given.
     NoOutDir,
 }
@@ -70,6 +80,14 @@ impl fmt::Display for BuildError {
                     second.display()
                 )
             }
+            BuildError::AbiMismatch { id, first, second } => write!(
+                f,
+                "error: rule `{id}` v{} ({}) and v{} ({}) have different message, response or state layouts\n  = help: versions of one rule swap on the same queues and state: keep the types, or give the new layout a new rule id",
+                first.0,
+                first.1.display(),
+                second.0,
+                second.1.display()
+            ),
             BuildError::NoOutDir => {
                 write!(f, "error: OUT_DIR is not set (run from a build script or call `out_dir`)")
             }
@@ -195,6 +213,24 @@ impl Build {
         }
         if let Some(err) = duplicate {
             return Err(err);
+        }
+        // Every version of a rule must keep the layouts (same ABI hash).
+        let mut by_id: BTreeMap<&str, (u64, u64, &PathBuf)> = BTreeMap::new();
+        for (file, artifact) in produced.values() {
+            let entry = (artifact.version, artifact.metadata.abi_hash, file);
+            match by_id.get(artifact.id.as_str()) {
+                Some(&(version, hash, first)) if hash != artifact.metadata.abi_hash => {
+                    return Err(BuildError::AbiMismatch {
+                        id: artifact.id.clone(),
+                        first: (version, first.clone()),
+                        second: (artifact.version, file.clone()),
+                    });
+                }
+                Some(_) => {}
+                None => {
+                    by_id.insert(&artifact.id, entry);
+                }
+            }
         }
         std::fs::create_dir_all(&out)
             .map_err(|error| BuildError::Io { path: out.clone(), error })?;

@@ -78,3 +78,40 @@ fn the_same_id_and_version_from_two_files_is_an_error() {
     assert!(err.to_string().contains("`adder-v1.ptx` is produced by both"), "{err}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn rule_versions_with_different_layouts_are_an_error() {
+    let dir = scratch("abi");
+    std::fs::write(
+        dir.join("src/v1.rs"),
+        "#[rule(id = \"r\", version = 1)]\nfn r1(ctx: &mut RingContext, x: u32) -> u32 { x }\n",
+    )
+    .unwrap();
+    std::fs::write(dir.join("src/v2.rs"), "#[rule(id = \"r\", version = 2)]\nfn r2(ctx: &mut RingContext, x: u64) -> u32 { x as u32 }\n").unwrap();
+    let err = Build::new()
+        .root(&dir)
+        .dirs(["src"])
+        .out_dir(dir.join("out"))
+        .cargo_directives(false)
+        .compile()
+        .unwrap_err();
+    assert!(matches!(err, BuildError::AbiMismatch { .. }), "{err}");
+    assert!(err.to_string().contains("rule `r` v1"), "{err}");
+    std::fs::write(
+        dir.join("src/v2.rs"),
+        "#[rule(id = \"r\", version = 2)]\nfn r2(ctx: &mut RingContext, x: u32) -> u32 { x + 1 }\n",
+    )
+    .unwrap();
+    assert_eq!(
+        Build::new()
+            .root(&dir)
+            .dirs(["src"])
+            .out_dir(dir.join("out"))
+            .cargo_directives(false)
+            .compile()
+            .unwrap()
+            .len(),
+        2
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

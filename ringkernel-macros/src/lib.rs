@@ -16,3 +16,32 @@ use proc_macro::TokenStream;
 pub fn derive_ring_message(input: TokenStream) -> TokenStream {
     message::derive(input.into()).into()
 }
+
+mod kernel;
+
+/// Turns `fn name(ctx: &mut RingContext, [state: &mut S,] msg: M) -> R` into a persistent GPU
+/// kernel: the function stays (with the DSL's semantics natively: wrapping integers, division
+/// by zero → 0, out-of-bounds index → 0), and `<Name>Kernel` implements `GpuKernel` and
+/// `RingKernelHandler<M, R>` with the PTX build.rs compiled from the same source.
+///
+/// Arguments: `id = "..."` (required), `queue_capacity`, `block_size`, `grid_size`,
+/// `shared_memory_bytes`, `idle_backoff_ns`, `compute_cap`.
+#[proc_macro_attribute]
+pub fn ring_kernel(args: TokenStream, item: TokenStream) -> TokenStream {
+    kernel::expand(kernel::Kind::RingKernel, args.into(), item.into()).into()
+}
+
+/// Like `#[ring_kernel]`, for a versioned rule: `#[rule(id = "...", version = N,
+/// compute_cap = "sm_80", depends_on = ["..."])]` generates `<Name>Rule` with
+/// `fn compiled() -> CompiledRule` and registers its host implementation for the CPU backend.
+#[proc_macro_attribute]
+pub fn rule(args: TokenStream, item: TokenStream) -> TokenStream {
+    kernel::expand(kernel::Kind::Rule, args.into(), item.into()).into()
+}
+
+/// Marks a helper callable from handlers (inlined into the PTX; natively, the function with
+/// the DSL's semantics).
+#[proc_macro_attribute]
+pub fn device(args: TokenStream, item: TokenStream) -> TokenStream {
+    kernel::expand(kernel::Kind::Device, args.into(), item.into()).into()
+}

@@ -26,4 +26,4 @@ pub use context::{AuthContext, AuthError, RingContext, SecureRingContext, Tenant
 pub use hlc::{Hlc, HlcError, HlcTimestamp};
 pub use kernel::{GpuKernel, HandlerError, LaunchConfig, RingKernelHandler};
 pub use message::{FieldLayout, MessageError, RingMessage, TypeLayout};
-pub use ringkernel_macros::RingMessage;
+pub use ringkernel_macros::{RingMessage, device, ring_kernel, rule};

@@ -257,3 +257,165 @@ mod tests {
         assert_eq!(type_id_of(""), 0xcbf2_9ce4_8422_2325 | (1 << 63));
     }
 }
+
+/// Integer `abs` of the DSL wraps (`MIN.abs() == MIN`); float `abs` is IEEE.
+pub trait DslAbs: Copy {
+    /// `x.abs()`.
+    fn dsl_abs(self) -> Self;
+}
+
+macro_rules! abs_ops {
+    (int: $($i:ty),*; float: $($f:ty),*) => {
+        $(impl DslAbs for $i { fn dsl_abs(self) -> Self { self.wrapping_abs() } })*
+        $(impl DslAbs for $f { fn dsl_abs(self) -> Self { self.abs() } })*
+    };
+}
+
+abs_ops!(int: i8, i16, i32, i64, isize; float: f32, f64);
+
+/// Whether the `// <key>: ` line of an artifact records `layout` (size, alignment and every
+/// field's name, offset and size, in order). `None` means the line must say `none` (a handler
+/// without state). Evaluated at compile time by the code `#[ring_kernel]` and `#[rule]`
+/// generate, so a PTX built for another layout than rustc's is a compile error.
+pub const fn artifact_layout_matches(
+    artifact: &str,
+    key: &str,
+    layout: Option<&TypeLayout>,
+) -> bool {
+    let text = artifact.as_bytes();
+    let Some(mut i) = find_line(text, key.as_bytes()) else { return false };
+    let Some(layout) = layout else { return starts_with_at(text, i, b"none") };
+    // Type name (not compared: a struct may be re-exported under another path).
+    while i < text.len() && text[i] != b' ' && text[i] != b'\n' {
+        i += 1;
+    }
+    let Some((size, next)) = keyed_number(text, i, b" size=") else { return false };
+    let Some((align, next)) = keyed_number(text, next, b" align=") else { return false };
+    if size != layout.size as u64
+        || align != layout.align as u64
+        || !starts_with_at(text, next, b" fields=")
+    {
+        return false;
+    }
+    i = next + 8;
+    let mut f = 0;
+    while f < layout.fields.len() {
+        let field = &layout.fields[f];
+        if f > 0 {
+            if !starts_with_at(text, i, b",") {
+                return false;
+            }
+            i += 1;
+        }
+        if !starts_with_at(text, i, field.name.as_bytes()) {
+            return false;
+        }
+        let Some((offset, next)) = keyed_number(text, i + field.name.len(), b"@") else {
+            return false;
+        };
+        let Some((fsize, next)) = keyed_number(text, next, b":") else { return false };
+        if offset != field.offset as u64 || fsize != field.size as u64 {
+            return false;
+        }
+        i = next;
+        f += 1;
+    }
+    i >= text.len() || text[i] == b'\n' || text[i] == b'\r'
+}
+
+/// Index just after `// <key>: ` at the start of a line, if there is such a line.
+const fn find_line(text: &[u8], key: &[u8]) -> Option<usize> {
+    let mut i = 0;
+    while i < text.len() {
+        if (i == 0 || text[i - 1] == b'\n')
+            && starts_with_at(text, i, b"// ")
+            && starts_with_at(text, i + 3, key)
+            && starts_with_at(text, i + 3 + key.len(), b": ")
+        {
+            return Some(i + 3 + key.len() + 2);
+        }
+        i += 1;
+    }
+    None
+}
+
+const fn starts_with_at(text: &[u8], at: usize, prefix: &[u8]) -> bool {
+    if at + prefix.len() > text.len() {
+        return false;
+    }
+    let mut j = 0;
+    while j < prefix.len() {
+        if text[at + j] != prefix[j] {
+            return false;
+        }
+        j += 1;
+    }
+    true
+}
+
+/// Parses `<key><decimal>` at `at`; the number and the index after it.
+const fn keyed_number(text: &[u8], at: usize, key: &[u8]) -> Option<(u64, usize)> {
+    if !starts_with_at(text, at, key) {
+        return None;
+    }
+    let mut i = at + key.len();
+    let start = i;
+    let mut value: u64 = 0;
+    while i < text.len() && text[i].is_ascii_digit() {
+        value = value * 10 + (text[i] - b'0') as u64;
+        i += 1;
+    }
+    if i == start { None } else { Some((value, i)) }
+}
+
+/// A rule's host implementation, registered by `#[rule]` so that the CPU backend can run
+/// whatever version the registry activates: found by (id, version, artifact digest).
+pub struct HostRule {
+    /// Rule id.
+    pub id: &'static str,
+    /// Version.
+    pub version: u64,
+    /// The artifact text the PTX of this version came from.
+    pub artifact: &'static str,
+    /// Builds a fresh handler (state zeroed) that works on encoded messages.
+    pub new_handler: fn() -> Box<dyn ByteHandler>,
+}
+
+inventory::collect!(HostRule);
+
+pub use inventory;
+
+/// A handler working on encoded messages and state, whatever its Rust types.
+pub trait ByteHandler: Send {
+    /// Decodes `message`, runs the handler, encodes the response into `response`.
+    fn handle_bytes(
+        &mut self,
+        ctx: &mut crate::RingContext,
+        message: &[u8],
+        response: &mut [u8],
+    ) -> Result<(), crate::HandlerError>;
+    /// The encoded state (empty for stateless handlers).
+    fn state_bytes(&self) -> Vec<u8>;
+    /// Replaces the state (for a swap that keeps it); a wrong size or invalid value is an error.
+    fn set_state_bytes(&mut self, bytes: &[u8]) -> Result<(), MessageError>;
+    /// Sizes of (message, response, state).
+    fn sizes(&self) -> (usize, usize, usize);
+}
+
+/// Every registered host rule.
+pub fn host_rules() -> impl Iterator<Item = &'static HostRule> {
+    inventory::iter::<HostRule>.into_iter()
+}
+
+/// Runs a future that completes without waiting (the body of an `async fn` handler, which
+/// the DSL forbids to `.await`) and returns its output.
+pub fn ready<F: std::future::Future>(future: F) -> Result<F::Output, crate::HandlerError> {
+    let mut future = std::pin::pin!(future);
+    let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+    match future.as_mut().poll(&mut cx) {
+        std::task::Poll::Ready(output) => Ok(output),
+        std::task::Poll::Pending => Err(crate::HandlerError::Rejected(
+            "the handler awaited, which kernels cannot do".into(),
+        )),
+    }
+}

@@ -6,6 +6,7 @@
 
 pub(crate) mod infer;
 mod lower;
+pub mod syntax;
 pub mod types;
 
 use proc_macro2::Span as PmSpan;

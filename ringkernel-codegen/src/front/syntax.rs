@@ -1,0 +1,84 @@
+//! Constructs outside the DSL, found from syntax alone: what the proc macros can report at
+//! macro time, with spans, before build.rs's full check (which also knows the types).
+
+use proc_macro2::Span;
+use syn::spanned::Spanned;
+use syn::visit::Visit;
+
+use super::with_help;
+
+/// Every construct of `block` the DSL does not support, as (span, message with help).
+pub fn unsupported_constructs(block: &syn::Block) -> Vec<(Span, String)> {
+    let mut finder = Finder { found: Vec::new() };
+    finder.visit_block(block);
+    finder.found
+}
+
+struct Finder {
+    found: Vec<(Span, String)>,
+}
+
+impl Finder {
+    fn report(&mut self, node: &dyn Spanned, message: &str, help: &str) {
+        self.found.push((node.span(), with_help(message.into(), help)));
+    }
+}
+
+impl<'ast> Visit<'ast> for Finder {
+    fn visit_expr(&mut self, e: &'ast syn::Expr) {
+        match e {
+            syn::Expr::Closure(_) => self.report(e, "closures are not supported in kernels", "write a `#[device] fn` and call it"),
+            syn::Expr::Await(_) => self.report(e, "`.await` is not supported in kernel bodies", "handlers may be `async fn`, but their bodies run to completion on the GPU: remove `.await`"),
+            syn::Expr::Macro(m) => {
+                let name = m.mac.path.segments.last().map(|s| s.ident.to_string()).unwrap_or_default();
+                self.report(e, &format!("macros like `{name}!` are not supported in kernels"), "kernels run on the GPU: no printing, formatting or panicking; record results in the state or response");
+            }
+            syn::Expr::Match(_) => self.report(e, "`match` is not supported yet", "use `if` / `else if` / `else`"),
+            syn::Expr::Reference(_) => self.report(e, "references are not supported in kernels", "pass and copy values; only the handler's state is a reference"),
+            syn::Expr::Unsafe(_) => self.report(e, "`unsafe` blocks are not allowed in kernels", "kernels are safe Rust; remove `unsafe`"),
+            syn::Expr::Tuple(t) if !t.elems.is_empty() => self.report(e, "tuples are not supported", "use a #[derive(RingMessage)] struct"),
+            syn::Expr::Try(_) => self.report(e, "`?` is not supported in kernels", "kernels cannot fail; return a status field instead"),
+            syn::Expr::Async(_) => self.report(e, "`async` blocks are not supported in kernels", "remove `async`"),
+            syn::Expr::Range(_) => self.report(e, "ranges are only supported in `for` loops", "write `for i in a..b`"),
+            syn::Expr::Let(_) => self.report(e, "`if let` / `while let` are not supported", "compare values with `==` instead"),
+            syn::Expr::ForLoop(f) => {
+                if f.label.is_some() {
+                    self.report(e, "loop labels are not supported", "restructure with a flag variable");
+                }
+                // The range of a `for` is allowed: visit its bounds, not the range itself.
+                if let syn::Expr::Range(r) = &*f.expr {
+                    if let Some(start) = &r.start {
+                        self.visit_expr(start);
+                    }
+                    if let Some(end) = &r.end {
+                        self.visit_expr(end);
+                    }
+                } else {
+                    self.report(&f.expr, "`for` loops iterate over ranges only", "write `for i in start..end` or `start..=end`");
+                }
+                self.visit_block(&f.body);
+                return;
+            }
+            syn::Expr::While(w) if w.label.is_some() => self.report(e, "loop labels are not supported", "restructure with a flag variable"),
+            syn::Expr::Loop(l) if l.label.is_some() => self.report(e, "loop labels are not supported", "restructure with a flag variable"),
+            _ => {}
+        }
+        syn::visit::visit_expr(self, e);
+    }
+
+    fn visit_stmt(&mut self, s: &'ast syn::Stmt) {
+        match s {
+            syn::Stmt::Item(item) => self.report(
+                item,
+                "items cannot be declared inside a kernel",
+                "move it to module level; helpers are `#[device] fn`",
+            ),
+            syn::Stmt::Macro(m) => {
+                let name =
+                    m.mac.path.segments.last().map(|s| s.ident.to_string()).unwrap_or_default();
+                self.report(s, &format!("macros like `{name}!` are not supported in kernels"), "kernels run on the GPU: no printing, formatting or panicking; record results in the state or response");
+            }
+            _ => syn::visit::visit_stmt(self, s),
+        }
+    }
+}

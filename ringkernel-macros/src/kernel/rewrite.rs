@@ -1,0 +1,182 @@
+//! Rewrites a handler body so that, natively, it has the DSL's semantics (those of the GPU):
+//! integer arithmetic wraps, `/` and `%` by zero give 0 and record an error, shifts take their
+//! amount modulo the width, an out-of-bounds index reads 0 or drops the write and records an
+//! error, integer `abs` wraps.
+
+use proc_macro2::TokenStream;
+use quote::{format_ident, quote};
+use syn::visit_mut::VisitMut;
+
+fn private() -> TokenStream {
+    quote!(::ringkernel::__private)
+}
+
+pub(crate) fn rewrite_body(block: &mut syn::Block) {
+    Native { slots: 0 }.visit_block_mut(block);
+}
+
+struct Native {
+    slots: u32,
+}
+
+enum Op {
+    Arith(&'static str),
+    Shift(&'static str),
+}
+
+fn compound(op: &syn::BinOp) -> Option<Op> {
+    use syn::BinOp as B;
+    Some(match op {
+        B::AddAssign(_) => Op::Arith("dsl_add"),
+        B::SubAssign(_) => Op::Arith("dsl_sub"),
+        B::MulAssign(_) => Op::Arith("dsl_mul"),
+        B::DivAssign(_) => Op::Arith("dsl_div"),
+        B::RemAssign(_) => Op::Arith("dsl_rem"),
+        B::ShlAssign(_) => Op::Shift("dsl_shl"),
+        B::ShrAssign(_) => Op::Shift("dsl_shr"),
+        _ => return None,
+    })
+}
+
+fn apply(op: &Op, left: TokenStream, right: TokenStream) -> TokenStream {
+    let p = private();
+    match op {
+        Op::Arith(name) => {
+            let f = format_ident!("{name}");
+            quote!(#p::DslArith::#f(#left, #right))
+        }
+        Op::Shift(name) => {
+            let f = format_ident!("{name}");
+            quote!(#p::DslShift::#f(#left, #p::ShiftAmount::amount(#right)))
+        }
+    }
+}
+
+fn bitwise_compound(op: &syn::BinOp) -> Option<TokenStream> {
+    use syn::BinOp as B;
+    Some(match op {
+        B::BitAndAssign(_) => quote!(&),
+        B::BitOrAssign(_) => quote!(|),
+        B::BitXorAssign(_) => quote!(^),
+        _ => return None,
+    })
+}
+
+impl Native {
+    /// `place = value` where the place may go through indices: the value first, then every
+    /// index checked once; an out-of-bounds step drops the write.
+    fn assign(
+        &mut self,
+        place: &mut syn::Expr,
+        combine: impl FnOnce(TokenStream) -> TokenStream,
+    ) -> TokenStream {
+        self.place_chain(
+            place,
+            Box::new(|target| {
+                let value = combine(target.clone());
+                quote!(#target = #value;)
+            }),
+        )
+    }
+
+    fn place_chain(
+        &mut self,
+        place: &mut syn::Expr,
+        then: Box<dyn FnOnce(TokenStream) -> TokenStream + '_>,
+    ) -> TokenStream {
+        match place {
+            syn::Expr::Index(index) => {
+                self.visit_expr_mut(&mut index.index);
+                let idx = &index.index;
+                let slot = format_ident!("__rk_slot{}", self.slots);
+                self.slots += 1;
+                let p = private();
+                let idx_tokens = quote!(#idx);
+                let slot_tokens = quote!((*#slot));
+                let inner = then(slot_tokens);
+                self.place_chain(&mut index.expr, Box::new(move |base| {
+                    quote! {
+                        if let ::core::option::Option::Some(#slot) = #p::dsl_index_mut(&mut #base, #idx_tokens) {
+                            #inner
+                        }
+                    }
+                }))
+            }
+            syn::Expr::Field(field) => {
+                let member = field.member.clone();
+                self.place_chain(&mut field.base, Box::new(move |base| then(quote!(#base.#member))))
+            }
+            syn::Expr::Paren(paren) => self.place_chain(&mut paren.expr, then),
+            other => then(quote!(#other)),
+        }
+    }
+}
+
+impl VisitMut for Native {
+    fn visit_expr_mut(&mut self, e: &mut syn::Expr) {
+        // Assignments first: their left side is a place, not a value.
+        if let syn::Expr::Assign(assign) = e {
+            self.visit_expr_mut(&mut assign.right);
+            let right = &assign.right;
+            let value = quote!(__rk_value);
+            let body = self.assign(&mut assign.left, |_| value.clone());
+            *e = syn::parse_quote!({ let __rk_value = #right; #body });
+            return;
+        }
+        if let syn::Expr::Binary(binary) = e {
+            if let Some(op) = compound(&binary.op) {
+                self.visit_expr_mut(&mut binary.right);
+                let right = &binary.right;
+                let body =
+                    self.assign(&mut binary.left, |target| apply(&op, target, quote!(__rk_value)));
+                *e = syn::parse_quote!({ let __rk_value = #right; #body });
+                return;
+            }
+            if let Some(symbol) = bitwise_compound(&binary.op) {
+                self.visit_expr_mut(&mut binary.right);
+                let right = &binary.right;
+                let body =
+                    self.assign(&mut binary.left, |target| quote!(#target #symbol __rk_value));
+                *e = syn::parse_quote!({ let __rk_value = #right; #body });
+                return;
+            }
+        }
+        syn::visit_mut::visit_expr_mut(self, e);
+        let p = private();
+        match e {
+            syn::Expr::Binary(binary) => {
+                use syn::BinOp as B;
+                let op = match binary.op {
+                    B::Add(_) => Op::Arith("dsl_add"),
+                    B::Sub(_) => Op::Arith("dsl_sub"),
+                    B::Mul(_) => Op::Arith("dsl_mul"),
+                    B::Div(_) => Op::Arith("dsl_div"),
+                    B::Rem(_) => Op::Arith("dsl_rem"),
+                    B::Shl(_) => Op::Shift("dsl_shl"),
+                    B::Shr(_) => Op::Shift("dsl_shr"),
+                    _ => return,
+                };
+                let (left, right) = (&binary.left, &binary.right);
+                let tokens = apply(&op, quote!(#left), quote!(#right));
+                *e = syn::parse_quote!(#tokens);
+            }
+            // `-128i8` must stay a literal (128i8 alone is out of range).
+            syn::Expr::Unary(unary)
+                if matches!(unary.op, syn::UnOp::Neg(_))
+                    && !matches!(&*unary.expr, syn::Expr::Lit(_)) =>
+            {
+                let inner = &unary.expr;
+                *e = syn::parse_quote!(#p::DslArith::dsl_neg(#inner));
+            }
+            syn::Expr::Index(index) => {
+                let (base, idx) = (&index.expr, &index.index);
+                *e = syn::parse_quote!(#p::dsl_index(&#base, #idx));
+            }
+            syn::Expr::MethodCall(call) if call.method == "abs" && call.args.is_empty() => {
+                let receiver = &call.receiver;
+                *e = syn::parse_quote!(#p::DslAbs::dsl_abs(#receiver));
+            }
+            _ => {}
+        }
+    }
+}
