@@ -22,6 +22,7 @@ pub struct Build {
     compute_cap: String,
     out_dir: Option<PathBuf>,
     emit_cargo_directives: bool,
+    excluded: Vec<PathBuf>,
 }
 
 /// Why a build failed.
@@ -118,6 +119,7 @@ impl Build {
             compute_cap,
             out_dir: None,
             emit_cargo_directives: true,
+            excluded: Vec::new(),
         }
     }
 
@@ -133,6 +135,12 @@ impl Build {
     /// Scans these directories instead (relative to the crate root).
     pub fn dirs<P: AsRef<Path>>(mut self, dirs: impl IntoIterator<Item = P>) -> Self {
         self.dirs = dirs.into_iter().map(|d| self.root.join(d)).collect();
+        self
+    }
+
+    /// Skips these directories (relative to the crate root), e.g. compile-fail test cases.
+    pub fn exclude<P: AsRef<Path>>(mut self, dirs: impl IntoIterator<Item = P>) -> Self {
+        self.excluded.extend(dirs.into_iter().map(|d| self.root.join(d)));
         self
     }
 
@@ -170,7 +178,7 @@ impl Build {
                 if self.emit_cargo_directives {
                     println!("cargo:rerun-if-changed={}", dir.display());
                 }
-                collect_rust_files(dir, &mut files)
+                collect_rust_files(dir, &self.excluded, &mut files)
                     .map_err(|error| BuildError::Io { path: dir.clone(), error })?;
             }
         }
@@ -258,17 +266,21 @@ impl Build {
     }
 }
 
-fn collect_rust_files(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
+fn collect_rust_files(
+    dir: &Path,
+    excluded: &[PathBuf],
+    out: &mut Vec<PathBuf>,
+) -> std::io::Result<()> {
     for entry in std::fs::read_dir(dir)? {
         let path = entry?.path();
         if path.is_dir() {
-            if path
+            let skipped = path
                 .file_name()
-                .is_some_and(|n| n == "target" || n.to_string_lossy().starts_with('.'))
-            {
+                .is_some_and(|n| n == "target" || n.to_string_lossy().starts_with('.'));
+            if skipped || excluded.contains(&path) {
                 continue;
             }
-            collect_rust_files(&path, out)?;
+            collect_rust_files(&path, excluded, out)?;
         } else if path.extension().is_some_and(|e| e == "rs") {
             out.push(path);
         }

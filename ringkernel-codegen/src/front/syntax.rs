@@ -59,6 +59,14 @@ impl<'ast> Visit<'ast> for Finder {
                 self.visit_block(&f.body);
                 return;
             }
+            syn::Expr::Call(call) => {
+                if let syn::Expr::Path(path) = &*call.func {
+                    if path.path.segments.len() > 1 {
+                        let text: Vec<String> = path.path.segments.iter().map(|s| s.ident.to_string()).collect();
+                        self.report(&call.func, &format!("`{}` cannot be called in a kernel", text.join("::")), "only `#[device]` functions (called by name) run on the GPU; heap types and library calls do not");
+                    }
+                }
+            }
             syn::Expr::While(w) if w.label.is_some() => self.report(e, "loop labels are not supported", "restructure with a flag variable"),
             syn::Expr::Loop(l) if l.label.is_some() => self.report(e, "loop labels are not supported", "restructure with a flag variable"),
             _ => {}
@@ -77,6 +85,14 @@ impl<'ast> Visit<'ast> for Finder {
                 let name =
                     m.mac.path.segments.last().map(|s| s.ident.to_string()).unwrap_or_default();
                 self.report(s, &format!("macros like `{name}!` are not supported in kernels"), "kernels run on the GPU: no printing, formatting or panicking; record results in the state or response");
+            }
+            syn::Stmt::Local(local) => {
+                if let syn::Pat::Type(typed) = &local.pat {
+                    if let Err(problem) = super::types::classify_type(&typed.ty) {
+                        self.found.push((problem.span, with_help(problem.message, problem.help)));
+                    }
+                }
+                syn::visit::visit_stmt(self, s);
             }
             _ => syn::visit::visit_stmt(self, s),
         }

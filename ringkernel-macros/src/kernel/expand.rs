@@ -34,8 +34,7 @@ fn artifact_path(kind: Kind, id: &str, version: u64) -> Result<PathBuf, syn::Err
         return Err(syn::Error::new(
             Span::call_site(),
             format!(
-                "no PTX artifact for `{id}` v{version} (expected {}): build.rs did not compile this handler\n  = help: call `ringkernel_codegen::Build::new().run()` in build.rs, scanning the directory of this file (by default src/, examples/ and tests/)",
-                path.display()
+                "no PTX artifact `{id}-v{version}.ptx` among those build.rs wrote: build.rs did not compile this handler\n  = help: call `ringkernel_codegen::Build::new().run()` in build.rs, scanning the directory of this file (by default src/, examples/ and tests/)"
             ),
         ));
     }

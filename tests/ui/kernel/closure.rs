@@ -1,0 +1,9 @@
+use ringkernel::{ring_kernel, RingContext};
+
+#[ring_kernel(id = "k")]
+fn k(_ctx: &mut RingContext, x: u32) -> u32 {
+    let add = |y: u32| y + 1;
+    x
+}
+
+fn main() {}

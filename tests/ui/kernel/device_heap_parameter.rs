@@ -1,0 +1,8 @@
+use ringkernel::device;
+
+#[device]
+fn helper(name: String) -> u32 {
+    1
+}
+
+fn main() {}

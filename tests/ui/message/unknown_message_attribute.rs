@@ -1,0 +1,10 @@
+use ringkernel::RingMessage;
+
+#[derive(RingMessage, Clone, Copy)]
+#[repr(C)]
+#[message(kind = 3)]
+struct Tagged {
+    x: u32,
+}
+
+fn main() {}
