@@ -54,6 +54,19 @@ pub trait RingMessage: Sized + Send + 'static {
     /// Reads a message from `bytes`, which must be exactly `LAYOUT.size` bytes long.
     fn decode(bytes: &[u8]) -> Result<Self, MessageError>;
 
+    /// Reads a message from `bytes` (the length must be `LAYOUT.size`): the same as
+    /// [`RingMessage::decode`].
+    fn from_bytes(bytes: &[u8]) -> Result<Self, MessageError> {
+        Self::decode(bytes)
+    }
+
+    /// The value's own bytes without copying, when the type has no padding (a byte view of
+    /// padding would read uninitialised memory); `None` otherwise: use
+    /// [`RingMessage::encode`], which writes padding as zeros.
+    fn as_bytes(&self) -> Option<&[u8]> {
+        None
+    }
+
     /// Encodes into a new vector of `LAYOUT.size` bytes.
     fn to_bytes(&self) -> Vec<u8> {
         let mut out = vec![0u8; Self::LAYOUT.size as usize];
@@ -92,6 +105,10 @@ macro_rules! scalar_message {
                 let mut raw = [0u8; core::mem::size_of::<$ty>()];
                 raw.copy_from_slice(bytes);
                 Ok(<$ty>::from_le_bytes(raw))
+            }
+
+            fn as_bytes(&self) -> Option<&[u8]> {
+                crate::__private::byte_view(self)
             }
         }
     )*};
@@ -156,6 +173,15 @@ mod tests {
         assert!(7u16.encode(&mut [0u8; 3]).is_err());
         assert!(bool::decode(&[2]).is_err());
         assert_eq!(bool::decode(&[1]), Ok(true));
+    }
+
+    #[test]
+    fn scalars_have_byte_views_equal_to_their_encoding() {
+        let x = 0x0102_0304u32;
+        if cfg!(target_endian = "little") {
+            assert_eq!(x.as_bytes(), Some(&x.to_bytes()[..]));
+        }
+        assert_eq!(u8::from_bytes(&[9]), Ok(9));
     }
 
     #[test]

@@ -11,6 +11,9 @@ pub use crate::message::{FieldLayout, MessageError, RingMessage, TypeLayout, che
 pub trait RingField: Sized + Copy {
     /// Size in bytes (equals `size_of::<Self>()`).
     const SIZE: usize;
+    /// Whether every byte of the type belongs to a field (no padding anywhere inside), which
+    /// makes a byte view of a value sound.
+    const PADDING_FREE: bool = true;
     /// Writes the value into exactly `SIZE` bytes.
     fn write_field(&self, out: &mut [u8]);
     /// Reads a value from exactly `SIZE` bytes.
@@ -59,6 +62,7 @@ impl RingField for bool {
 
 impl<T: RingField, const N: usize> RingField for [T; N] {
     const SIZE: usize = T::SIZE * N;
+    const PADDING_FREE: bool = T::PADDING_FREE;
     fn write_field(&self, out: &mut [u8]) {
         for (item, chunk) in self.iter().zip(out.chunks_exact_mut(T::SIZE.max(1))) {
             item.write_field(chunk);
@@ -74,6 +78,22 @@ impl<T: RingField, const N: usize> RingField for [T; N] {
     fn zeroed() -> Self {
         [T::zeroed(); N]
     }
+}
+
+/// A byte view of `value` when `T` has no padding, `None` otherwise.
+///
+/// On big-endian hosts the native bytes differ from the little-endian encoding, so there is
+/// no view there.
+pub fn byte_view<T: RingField>(value: &T) -> Option<&[u8]> {
+    if !T::PADDING_FREE || cfg!(target_endian = "big") {
+        return None;
+    }
+    // SAFETY: `T` has no padding (PADDING_FREE, computed from its fields' sizes recursively),
+    // so all `size_of::<T>()` bytes behind the reference are initialised; the slice borrows
+    // `value` immutably for its lifetime and `u8` has no alignment requirement.
+    Some(unsafe {
+        std::slice::from_raw_parts((value as *const T).cast::<u8>(), std::mem::size_of::<T>())
+    })
 }
 
 /// FNV-1a 64 of `bytes`, usable in constants: the stable type id of a message is this hash of

@@ -96,3 +96,21 @@ fn type_ids_are_stable_unique_and_overridable() {
         ringkernel::__private::type_id_of(concat!(module_path!(), "::Outer"))
     );
 }
+
+#[derive(RingMessage, Clone, Copy, Debug, PartialEq)]
+#[repr(C)]
+struct Dense {
+    a: u32,
+    b: [u16; 2],
+    pinned: Pinned,
+}
+
+#[test]
+fn byte_views_exist_exactly_for_padding_free_types() {
+    let dense = Dense { a: 0x0102_0304, b: [5, 6], pinned: Pinned { x: 7 } };
+    let view = dense.as_bytes().expect("Dense has no padding");
+    assert_eq!(view, dense.to_bytes().as_slice(), "the view and the encoding agree");
+    assert!(sample().as_bytes().is_none(), "Outer has padding: no view");
+    assert!(Inner { flag: true, value: 1.0 }.as_bytes().is_none());
+    assert_eq!(Dense::from_bytes(view), Ok(dense));
+}

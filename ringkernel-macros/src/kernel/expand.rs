@@ -191,3 +191,31 @@ pub(crate) fn handler(kind: Kind, h: &Handler<'_>) -> Result<TokenStream, syn::E
         #rule_items
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_crate_without_a_build_script_is_told_what_to_add() {
+        // SAFETY: the only test of this crate that touches the environment; nothing else in
+        // this process reads these variables concurrently.
+        unsafe {
+            std::env::remove_var("OUT_DIR");
+            std::env::remove_var("RINGKERNEL_ARTIFACT_DIR");
+        }
+        let err = artifact_path(Kind::RingKernel, "counter", 1).unwrap_err().to_string();
+        assert!(err.starts_with("`#[ring_kernel]` needs the PTX that build.rs compiles, and this crate has no build script"), "{err}");
+        assert!(err.contains("add `build.rs` containing `fn main() { ringkernel_codegen::Build::new().run(); }`"), "{err}");
+        assert!(err.contains("`ringkernel-codegen` under `[build-dependencies]`"), "{err}");
+        let dir = std::env::temp_dir().join(format!("rk-no-artifact-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        // SAFETY: as above.
+        unsafe { std::env::set_var("RINGKERNEL_ARTIFACT_DIR", &dir) };
+        let err = artifact_path(Kind::Rule, "scorer", 4).unwrap_err().to_string();
+        assert!(err.starts_with("no PTX artifact `scorer-v4.ptx`"), "{err}");
+        std::fs::write(dir.join("scorer-v4.ptx"), "x").unwrap();
+        assert_eq!(artifact_path(Kind::Rule, "scorer", 4).unwrap(), dir.join("scorer-v4.ptx"));
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}

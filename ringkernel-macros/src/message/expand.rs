@@ -20,6 +20,8 @@ pub(crate) fn expand(message: &Message<'_>) -> TokenStream {
         #[automatically_derived]
         impl #p::RingField for #ident {
             const SIZE: usize = ::core::mem::size_of::<Self>();
+            const PADDING_FREE: bool = (0 #( + ::core::mem::size_of::<#types>() )*) == ::core::mem::size_of::<Self>()
+                #( && <#types as #p::RingField>::PADDING_FREE )*;
 
             fn write_field(&self, out: &mut [u8]) {
                 // Padding is written as zeros: no uninitialised byte ever leaves the process.
@@ -73,6 +75,10 @@ pub(crate) fn expand(message: &Message<'_>) -> TokenStream {
             fn decode(bytes: &[u8]) -> ::core::result::Result<Self, #p::MessageError> {
                 #p::check_size(&<Self as #p::RingMessage>::LAYOUT, bytes.len())?;
                 <Self as #p::RingField>::read_field(bytes)
+            }
+
+            fn as_bytes(&self) -> ::core::option::Option<&[u8]> {
+                #p::byte_view(self)
             }
         }
     }
