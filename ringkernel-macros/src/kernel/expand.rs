@@ -206,7 +206,12 @@ mod tests {
         }
         let err = artifact_path(Kind::RingKernel, "counter", 1).unwrap_err().to_string();
         assert!(err.starts_with("`#[ring_kernel]` needs the PTX that build.rs compiles, and this crate has no build script"), "{err}");
-        assert!(err.contains("add `build.rs` containing `fn main() { ringkernel_codegen::Build::new().run(); }`"), "{err}");
+        assert!(
+            err.contains(
+                "add `build.rs` containing `fn main() { ringkernel_codegen::Build::new().run(); }`"
+            ),
+            "{err}"
+        );
         assert!(err.contains("`ringkernel-codegen` under `[build-dependencies]`"), "{err}");
         let dir = std::env::temp_dir().join(format!("rk-no-artifact-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
