@@ -7,6 +7,15 @@ use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 use syn::visit_mut::VisitMut;
 
+/// An operand that becomes a call argument loses its parentheses (rustc would warn about
+/// them at the user's span).
+fn unparen(e: &syn::Expr) -> &syn::Expr {
+    match e {
+        syn::Expr::Paren(p) => unparen(&p.expr),
+        other => other,
+    }
+}
+
 fn private() -> TokenStream {
     quote!(::ringkernel::__private)
 }
@@ -87,7 +96,7 @@ impl Native {
         match place {
             syn::Expr::Index(index) => {
                 self.visit_expr_mut(&mut index.index);
-                let idx = &index.index;
+                let idx = unparen(&index.index);
                 let slot = format_ident!("__rk_slot{}", self.slots);
                 self.slots += 1;
                 let p = private();
@@ -156,7 +165,7 @@ impl VisitMut for Native {
                     B::Shr(_) => Op::Shift("dsl_shr"),
                     _ => return,
                 };
-                let (left, right) = (&binary.left, &binary.right);
+                let (left, right) = (unparen(&binary.left), unparen(&binary.right));
                 let tokens = apply(&op, quote!(#left), quote!(#right));
                 *e = syn::parse_quote!(#tokens);
             }
@@ -165,15 +174,15 @@ impl VisitMut for Native {
                 if matches!(unary.op, syn::UnOp::Neg(_))
                     && !matches!(&*unary.expr, syn::Expr::Lit(_)) =>
             {
-                let inner = &unary.expr;
+                let inner = unparen(&unary.expr);
                 *e = syn::parse_quote!(#p::DslArith::dsl_neg(#inner));
             }
             syn::Expr::Index(index) => {
-                let (base, idx) = (&index.expr, &index.index);
+                let (base, idx) = (&index.expr, unparen(&index.index));
                 *e = syn::parse_quote!(#p::dsl_index(&#base, #idx));
             }
             syn::Expr::MethodCall(call) if call.method == "abs" && call.args.is_empty() => {
-                let receiver = &call.receiver;
+                let receiver = unparen(&call.receiver);
                 *e = syn::parse_quote!(#p::DslAbs::dsl_abs(#receiver));
             }
             _ => {}
