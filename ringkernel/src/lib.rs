@@ -16,6 +16,7 @@
 #[path = "private.rs"]
 pub mod __private;
 pub mod context;
+pub mod cpu;
 pub mod hlc;
 pub mod kernel;
 pub mod message;

@@ -1,0 +1,300 @@
+//! The single-producer single-consumer ring of the ABI ([`ringkernel_codegen::abi`]), in host
+//! memory: the same header, slot layout and orderings the GPU kernel uses, so the CPU backend
+//! and the CUDA backend speak one protocol.
+//!
+//! Ownership enforces "single producer, single consumer": [`Ring::new`] returns one
+//! [`Producer`] and one [`Consumer`], neither `Clone`. Orderings (see the ABI docs): the
+//! producer writes a slot, then publishes `tail + 1` with `Release`; the consumer reads `tail`
+//! with `Acquire`, reads the slot, then frees it by storing `head + 1` with `Release`, which the
+//! producer reads with `Acquire` before reusing the slot.
+
+use std::alloc::{Layout, alloc_zeroed, dealloc};
+use std::ptr::NonNull;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+
+use ringkernel_codegen::abi::{
+    ABI_VERSION, CACHE_LINE, GeometryError, QueueHeader, RingGeometry, SlotHeader, offsets,
+};
+
+/// The memory of one ring: a [`QueueHeader`] followed by the slots.
+struct RingMemory {
+    base: NonNull<u8>,
+    layout: Layout,
+    geometry: RingGeometry,
+}
+
+// SAFETY: the memory is only accessed through `Producer` and `Consumer`, one of each per ring;
+// the shared header fields are atomics, and a slot is written by the producer only while it
+// is free and read by the consumer only after the producer published it (release/acquire on
+// `tail`), then reused by the producer only after the consumer freed it (release/acquire on
+// `head`). No slot is ever accessed by both sides at once.
+unsafe impl Send for RingMemory {}
+// SAFETY: see `Send`: concurrent access from the two sides follows the protocol above.
+unsafe impl Sync for RingMemory {}
+
+impl RingMemory {
+    fn header(&self) -> &QueueHeader {
+        // SAFETY: `base` points to an allocation of at least `size_of::<QueueHeader>()` bytes,
+        // aligned to the cache line (QueueHeader's alignment), initialised (zeroed, then the
+        // geometry written before the ring was shared), and alive as long as `self`.
+        unsafe { &*self.base.as_ptr().cast::<QueueHeader>() }
+    }
+
+    fn slot(&self, index: u64) -> *mut u8 {
+        // SAFETY: `slot_offset` is below `total_bytes` (it wraps the index at the capacity), so
+        // the resulting pointer stays inside the allocation.
+        unsafe { self.base.as_ptr().add(self.geometry.slot_offset(index) as usize) }
+    }
+}
+
+impl Drop for RingMemory {
+    fn drop(&mut self) {
+        // SAFETY: allocated in `Ring::new` with this exact layout, freed once (Drop).
+        unsafe { dealloc(self.base.as_ptr(), self.layout) }
+    }
+}
+
+/// Creates rings.
+pub struct Ring;
+
+/// Why a ring could not be created.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RingError {
+    /// Bad capacity or size.
+    #[error("{0}")]
+    Geometry(String),
+    /// The allocator refused.
+    #[error("could not allocate {0} bytes for a ring")]
+    OutOfMemory(u64),
+}
+
+impl From<GeometryError> for RingError {
+    fn from(e: GeometryError) -> Self {
+        RingError::Geometry(e.to_string())
+    }
+}
+
+impl Ring {
+    /// A ring of `capacity` slots (a power of two) for messages of `payload_size` bytes of type
+    /// `type_id`.
+    pub fn new(
+        capacity: u32,
+        payload_size: u32,
+        type_id: u64,
+    ) -> Result<(Producer, Consumer), RingError> {
+        let geometry = RingGeometry::new(capacity, payload_size)?;
+        let total = geometry.total_bytes();
+        let layout = Layout::from_size_align(total as usize, CACHE_LINE)
+            .map_err(|_| RingError::OutOfMemory(total))?;
+        // SAFETY: `layout` has a non-zero size (at least the header).
+        let raw = unsafe { alloc_zeroed(layout) };
+        let base = NonNull::new(raw).ok_or(RingError::OutOfMemory(total))?;
+        // SAFETY: freshly allocated, zeroed (a valid QueueHeader: atomics at 0, integers 0),
+        // aligned and sized for the header; not shared yet, so plain writes are fine.
+        unsafe {
+            let header = base.as_ptr().cast::<QueueHeader>();
+            (*header).capacity = geometry.capacity;
+            (*header).slot_size = geometry.slot_size;
+            (*header).payload_size = geometry.payload_size;
+            (*header).abi_version = ABI_VERSION;
+            (*header).type_id = type_id;
+        }
+        let memory = Arc::new(RingMemory { base, layout, geometry });
+        let producer = Producer { memory: memory.clone(), tail: 0, cached_head: 0 };
+        let consumer = Consumer { memory, head: 0, cached_tail: 0 };
+        Ok((producer, consumer))
+    }
+}
+
+/// The writing side of a ring.
+pub struct Producer {
+    memory: Arc<RingMemory>,
+    /// Our copy of `tail` (we are its only writer).
+    tail: u64,
+    /// The last `head` we read; refreshed only when the ring looks full.
+    cached_head: u64,
+}
+
+impl Producer {
+    /// Number of slots.
+    pub fn capacity(&self) -> u32 {
+        self.memory.geometry.capacity
+    }
+
+    /// Message size.
+    pub fn payload_size(&self) -> usize {
+        self.memory.geometry.payload_size as usize
+    }
+
+    /// Writes one message if there is room: `fill` writes the payload (exactly
+    /// `payload_size` bytes). Returns `false` when the ring is full.
+    pub fn try_push(&mut self, header: SlotHeader, fill: impl FnOnce(&mut [u8])) -> bool {
+        let capacity = u64::from(self.memory.geometry.capacity);
+        if self.tail - self.cached_head == capacity {
+            // Acquire: the consumer's reads of the slots it freed happen before our reuse.
+            self.cached_head = self.memory.header().head.load(Ordering::Acquire);
+            if self.tail - self.cached_head == capacity {
+                return false;
+            }
+        }
+        let slot = self.memory.slot(self.tail);
+        let payload_size = self.payload_size();
+        // SAFETY: the slot at `tail` is free (tail - head < capacity) and only the producer
+        // (us, `&mut self`) writes free slots; it spans `slot_size >= 32 + payload_size` bytes
+        // inside the allocation, 16-byte aligned (SlotHeader needs 8).
+        unsafe {
+            slot.cast::<SlotHeader>().write(header);
+            let payload = std::slice::from_raw_parts_mut(
+                slot.add(offsets::SLOT_PAYLOAD as usize),
+                payload_size,
+            );
+            fill(payload);
+        }
+        self.tail += 1;
+        // Release: the slot's contents are visible to a consumer that acquires this tail.
+        self.memory.header().tail.store(self.tail, Ordering::Release);
+        true
+    }
+
+    /// Messages written and not yet consumed (may be stale by the time it returns).
+    pub fn len(&self) -> u64 {
+        self.tail - self.memory.header().head.load(Ordering::Acquire)
+    }
+
+    /// Whether the ring is empty.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// The reading side of a ring.
+pub struct Consumer {
+    memory: Arc<RingMemory>,
+    /// Our copy of `head` (we are its only writer).
+    head: u64,
+    /// The last `tail` we read; refreshed only when the ring looks empty.
+    cached_tail: u64,
+}
+
+impl Consumer {
+    /// Message size.
+    pub fn payload_size(&self) -> usize {
+        self.memory.geometry.payload_size as usize
+    }
+
+    /// Type id the ring was created for.
+    pub fn type_id(&self) -> u64 {
+        self.memory.header().type_id
+    }
+
+    /// Whether a message is waiting (refreshes the cached tail).
+    pub fn has_message(&mut self) -> bool {
+        if self.head == self.cached_tail {
+            self.cached_tail = self.memory.header().tail.load(Ordering::Acquire);
+        }
+        self.head != self.cached_tail
+    }
+
+    /// Reads one message if there is one: `read` gets the slot header and the payload; the
+    /// slot is freed after it returns.
+    pub fn try_pop<R>(&mut self, read: impl FnOnce(&SlotHeader, &[u8]) -> R) -> Option<R> {
+        if !self.has_message() {
+            return None;
+        }
+        let slot = self.memory.slot(self.head);
+        // SAFETY: the slot at `head` was published by the producer (head < tail, acquired),
+        // is not reused before we store head + 1, and holds an initialised SlotHeader and
+        // `payload_size` payload bytes.
+        let result = unsafe {
+            let header = slot.cast::<SlotHeader>().read();
+            let payload = std::slice::from_raw_parts(
+                slot.add(offsets::SLOT_PAYLOAD as usize),
+                self.payload_size(),
+            );
+            read(&header, payload)
+        };
+        self.head += 1;
+        // Release: our reads of the slot happen before the producer reuses it.
+        self.memory.header().head.store(self.head, Ordering::Release);
+        Some(result)
+    }
+
+    /// Messages waiting (may be stale by the time it returns).
+    pub fn len(&self) -> u64 {
+        self.memory.header().tail.load(Ordering::Acquire) - self.head
+    }
+
+    /// Whether no message is waiting.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn header(sequence: u64) -> SlotHeader {
+        SlotHeader { type_id: 9, sequence, correlation: sequence * 10, hlc: 0 }
+    }
+
+    #[test]
+    fn fills_up_refuses_then_frees() {
+        let (mut p, mut c) = Ring::new(4, 8, 9).unwrap();
+        for i in 0..4 {
+            assert!(p.try_push(header(i), |b| b.copy_from_slice(&i.to_le_bytes())));
+        }
+        assert!(!p.try_push(header(4), |_| {}), "a full ring refuses");
+        assert_eq!(c.len(), 4);
+        let first = c
+            .try_pop(|h, b| (h.sequence, h.correlation, u64::from_le_bytes(b.try_into().unwrap())));
+        assert_eq!(first, Some((0, 0, 0)));
+        assert!(p.try_push(header(4), |b| b.copy_from_slice(&4u64.to_le_bytes())));
+        let rest: Vec<u64> = std::iter::from_fn(|| c.try_pop(|h, _| h.sequence)).collect();
+        assert_eq!(rest, [1, 2, 3, 4]);
+        assert!(c.try_pop(|_, _| ()).is_none());
+        assert_eq!(c.type_id(), 9);
+    }
+
+    #[test]
+    fn header_matches_the_abi() {
+        let (p, _c) = Ring::new(8, 12, 77).unwrap();
+        let h = p.memory.header();
+        assert_eq!(
+            (h.capacity, h.slot_size, h.payload_size, h.type_id, h.abi_version),
+            (8, 48, 12, 77, ABI_VERSION)
+        );
+        assert_eq!(p.memory.base.as_ptr() as usize % CACHE_LINE, 0);
+        assert!(Ring::new(6, 4, 0).is_err());
+    }
+
+    #[test]
+    fn two_threads_pass_a_million_messages_in_order_without_loss() {
+        const N: u64 = 1_000_000;
+        let (mut p, mut c) = Ring::new(64, 8, 1).unwrap();
+        let producer = std::thread::spawn(move || {
+            let mut i = 0;
+            while i < N {
+                if p.try_push(header(i), |b| b.copy_from_slice(&(i ^ 0x5555).to_le_bytes())) {
+                    i += 1;
+                } else {
+                    std::hint::spin_loop();
+                }
+            }
+        });
+        let mut expected = 0;
+        while expected < N {
+            if let Some((seq, value)) =
+                c.try_pop(|h, b| (h.sequence, u64::from_le_bytes(b.try_into().unwrap())))
+            {
+                assert_eq!((seq, value), (expected, expected ^ 0x5555), "out of order or torn");
+                expected += 1;
+            } else {
+                std::hint::spin_loop();
+            }
+        }
+        producer.join().unwrap();
+        assert!(c.try_pop(|_, _| ()).is_none());
+    }
+}
