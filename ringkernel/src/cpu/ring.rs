@@ -2,7 +2,7 @@
 //! memory: the same header, slot layout and orderings the GPU kernel uses, so the CPU backend
 //! and the CUDA backend speak one protocol.
 //!
-//! Ownership enforces "single producer, single consumer": [`Ring::new`] returns one
+//! Ownership enforces "single producer, single consumer": [`Ring::create`] returns one
 //! [`Producer`] and one [`Consumer`], neither `Clone`. Orderings (see the ABI docs): the
 //! producer writes a slot, then publishes `tail + 1` with `Release`; the consumer reads `tail`
 //! with `Acquire`, reads the slot, then frees it by storing `head + 1` with `Release`, which the
@@ -50,7 +50,7 @@ impl RingMemory {
 
 impl Drop for RingMemory {
     fn drop(&mut self) {
-        // SAFETY: allocated in `Ring::new` with this exact layout, freed once (Drop).
+        // SAFETY: allocated in `Ring::create` with this exact layout, freed once (Drop).
         unsafe { dealloc(self.base.as_ptr(), self.layout) }
     }
 }
@@ -78,7 +78,7 @@ impl From<GeometryError> for RingError {
 impl Ring {
     /// A ring of `capacity` slots (a power of two) for messages of `payload_size` bytes of type
     /// `type_id`.
-    pub fn new(
+    pub fn create(
         capacity: u32,
         payload_size: u32,
         type_id: u64,
@@ -241,7 +241,7 @@ mod tests {
 
     #[test]
     fn fills_up_refuses_then_frees() {
-        let (mut p, mut c) = Ring::new(4, 8, 9).unwrap();
+        let (mut p, mut c) = Ring::create(4, 8, 9).unwrap();
         for i in 0..4 {
             assert!(p.try_push(header(i), |b| b.copy_from_slice(&i.to_le_bytes())));
         }
@@ -259,20 +259,20 @@ mod tests {
 
     #[test]
     fn header_matches_the_abi() {
-        let (p, _c) = Ring::new(8, 12, 77).unwrap();
+        let (p, _c) = Ring::create(8, 12, 77).unwrap();
         let h = p.memory.header();
         assert_eq!(
             (h.capacity, h.slot_size, h.payload_size, h.type_id, h.abi_version),
             (8, 48, 12, 77, ABI_VERSION)
         );
         assert_eq!(p.memory.base.as_ptr() as usize % CACHE_LINE, 0);
-        assert!(Ring::new(6, 4, 0).is_err());
+        assert!(Ring::create(6, 4, 0).is_err());
     }
 
     #[test]
     fn two_threads_pass_a_million_messages_in_order_without_loss() {
         const N: u64 = 1_000_000;
-        let (mut p, mut c) = Ring::new(64, 8, 1).unwrap();
+        let (mut p, mut c) = Ring::create(64, 8, 1).unwrap();
         let producer = std::thread::spawn(move || {
             let mut i = 0;
             while i < N {
