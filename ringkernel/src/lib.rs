@@ -21,10 +21,13 @@ pub mod hlc;
 pub mod kernel;
 pub mod message;
 pub mod rules;
+pub mod runtime;
 
 pub use async_trait::async_trait;
 pub use context::{AuthContext, AuthError, RingContext, SecureRingContext, TenantId};
+pub use cpu::{CallError, KernelHandle, KernelMetrics, Response, SendError, TerminateReport};
 pub use hlc::{Hlc, HlcError, HlcTimestamp};
 pub use kernel::{GpuKernel, HandlerError, LaunchConfig, RingKernelHandler};
 pub use message::{FieldLayout, MessageError, RingMessage, TypeLayout};
 pub use ringkernel_macros::{RingMessage, device, ring_kernel, rule};
+pub use runtime::{Backend, Runtime, RuntimeBuilder, RuntimeError};

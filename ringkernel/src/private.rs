@@ -420,6 +420,8 @@ pub trait ByteHandler: Send {
     fn set_state_bytes(&mut self, bytes: &[u8]) -> Result<(), MessageError>;
     /// Sizes of (message, response, state).
     fn sizes(&self) -> (usize, usize, usize);
+    /// Type ids of (message, response).
+    fn type_ids(&self) -> (u64, u64);
 }
 
 /// Every registered host rule.

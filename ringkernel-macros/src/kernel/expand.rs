@@ -183,6 +183,9 @@ pub(crate) fn handler(kind: Kind, h: &Handler<'_>) -> Result<TokenStream, syn::E
             }
             fn state_bytes(&self) -> ::std::vec::Vec<u8> { #state_bytes }
             fn set_state_bytes(&mut self, bytes: &[u8]) -> ::core::result::Result<(), #p::MessageError> { #set_state }
+            fn type_ids(&self) -> (u64, u64) {
+                (<#msg as #p::RingMessage>::TYPE_ID, <#resp as #p::RingMessage>::TYPE_ID)
+            }
             fn sizes(&self) -> (usize, usize, usize) {
                 (<#msg as #p::RingMessage>::LAYOUT.size as usize, <#resp as #p::RingMessage>::LAYOUT.size as usize, #state_size)
             }

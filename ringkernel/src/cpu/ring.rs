@@ -127,6 +127,11 @@ impl Producer {
         self.memory.geometry.payload_size as usize
     }
 
+    /// Type id the ring was created for.
+    pub fn type_id(&self) -> u64 {
+        self.memory.header().type_id
+    }
+
     /// Writes one message if there is room: `fill` writes the payload (exactly
     /// `payload_size` bytes). Returns `false` when the ring is full.
     pub fn try_push(&mut self, header: SlotHeader, fill: impl FnOnce(&mut [u8])) -> bool {

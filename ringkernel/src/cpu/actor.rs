@@ -1,0 +1,236 @@
+//! The actor thread: one per launched kernel, owning the handler and its state.
+//!
+//! It speaks the ABI: the host sets [`ControlBlock::requested`] (run, quiesce, terminate) and
+//! the actor acknowledges in [`ControlBlock::acknowledged`] at a message boundary, counts
+//! processed messages and records errors, exactly like the persistent GPU kernel.
+//!
+//! Idle policy: spin a little, then yield, then park. Waking uses a Dekker-style handshake:
+//! the actor publishes `sleeping = true`, issues a SeqCst fence and re-checks its rings and
+//! control before parking; a producer publishes its message (release), issues a SeqCst fence
+//! and then reads `sleeping`. One of the two always sees the other, so no wake-up is lost
+//! (and `park_timeout` bounds the damage of any bug here).
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering, fence};
+use std::thread::{JoinHandle, Thread};
+use std::time::Duration;
+
+use parking_lot::Mutex;
+use ringkernel_codegen::abi::{ControlBlock, SlotHeader, ack, request};
+
+use super::ring::{Consumer, Producer};
+use crate::__private::{ByteHandler, take_errors};
+use crate::context::RingContext;
+
+/// Type id written into a response slot when the handler failed: the caller gets an error.
+pub(crate) const FAILED_RESPONSE: u64 = u64::MAX;
+
+/// A replacement handler waiting for the actor to install it (while quiesced).
+pub(crate) struct Pending {
+    pub handler: Box<dyn ByteHandler>,
+    /// Carry the old handler's state into the new one.
+    pub keep_state: bool,
+    /// Tag reported back once installed (the rule version).
+    pub tag: u64,
+}
+
+/// What the actor and the host share.
+pub(crate) struct Shared {
+    pub control: ControlBlock,
+    pub sleeping: AtomicBool,
+    pub thread: Mutex<Option<Thread>>,
+    pub mailbox: Mutex<Option<Pending>>,
+    /// Result of the last install: the tag now running, or why it failed.
+    pub installed: Mutex<Option<Result<u64, String>>>,
+    /// Handler time per message, in nanoseconds, for the latency histogram.
+    pub latency: crate::cpu::metrics::Histogram,
+}
+
+impl Shared {
+    pub fn new() -> Self {
+        Self {
+            control: ControlBlock::default(),
+            sleeping: AtomicBool::new(false),
+            thread: Mutex::new(None),
+            mailbox: Mutex::new(None),
+            installed: Mutex::new(None),
+            latency: crate::cpu::metrics::Histogram::default(),
+        }
+    }
+
+    /// Wakes the actor if it may be parked. Call after publishing work or a request.
+    pub fn wake(&self) {
+        fence(Ordering::SeqCst);
+        if self.sleeping.load(Ordering::SeqCst) {
+            if let Some(thread) = self.thread.lock().as_ref() {
+                thread.unpark();
+            }
+        }
+    }
+
+    pub fn request(&self, state: u32) {
+        self.control.requested.store(state, Ordering::Release);
+        self.wake();
+    }
+}
+
+pub(crate) struct Actor {
+    pub shared: Arc<Shared>,
+    pub input: Consumer,
+    pub output: Producer,
+    pub handler: Box<dyn ByteHandler>,
+    pub ctx: RingContext,
+    pub tag: u64,
+    /// Where the handler writes its response before it is pushed.
+    pub scratch: Vec<u8>,
+}
+
+impl Actor {
+    pub fn spawn(self, name: String) -> std::io::Result<JoinHandle<Actor>> {
+        let shared = self.shared.clone();
+        let handle = std::thread::Builder::new().name(name).spawn(move || {
+            let mut actor = self;
+            actor.run();
+            actor
+        })?;
+        *shared.thread.lock() = Some(handle.thread().clone());
+        // The actor may have parked before its Thread was published: wake it once.
+        shared.wake();
+        Ok(handle)
+    }
+
+    fn run(&mut self) {
+        let mut idle: u32 = 0;
+        loop {
+            match self.shared.control.requested.load(Ordering::Acquire) {
+                request::RUN => {
+                    if self.shared.control.acknowledged.load(Ordering::Relaxed) != ack::RUNNING {
+                        self.install_pending();
+                        self.shared.control.acknowledged.store(ack::RUNNING, Ordering::Release);
+                    }
+                    if self.process_one() {
+                        idle = 0;
+                        continue;
+                    }
+                }
+                request::QUIESCE
+                    if self.shared.control.acknowledged.load(Ordering::Relaxed)
+                        != ack::QUIESCED =>
+                {
+                    self.shared.control.acknowledged.store(ack::QUIESCED, Ordering::Release);
+                }
+                request::TERMINATE => {
+                    self.shared.control.acknowledged.store(ack::TERMINATED, Ordering::Release);
+                    return;
+                }
+                _ => {}
+            }
+            idle = idle.saturating_add(1);
+            self.back_off(idle);
+        }
+    }
+
+    /// Installs a handler waiting in the mailbox (the host sent it while we were quiesced).
+    fn install_pending(&mut self) {
+        let Some(pending) = self.shared.mailbox.lock().take() else { return };
+        let mut next = pending.handler;
+        let result = if pending.keep_state {
+            next.set_state_bytes(&self.handler.state_bytes()).map_err(|e| e.to_string())
+        } else {
+            Ok(())
+        };
+        let outcome = match result {
+            Ok(()) => {
+                self.handler = next;
+                self.tag = pending.tag;
+                Ok(pending.tag)
+            }
+            Err(why) => {
+                Err(format!("state of the running version does not fit the new one: {why}"))
+            }
+        };
+        *self.shared.installed.lock() = Some(outcome);
+    }
+
+    /// Handles one message if there is one and room for its response. The handler writes
+    /// into `scratch`; the response slot is pushed afterwards, marked failed when the handler
+    /// (or the message's type) was wrong, so the caller always gets an answer.
+    fn process_one(&mut self) -> bool {
+        let Actor { input, output, handler, ctx, shared, scratch, .. } = self;
+        if !input.has_message() || output.len() >= u64::from(output.capacity()) {
+            return false;
+        }
+        let (expected_type, response_type) = (input.type_id(), output.type_id());
+        input.try_pop(|slot, payload| {
+            let started = std::time::Instant::now();
+            let _ = ctx.begin_message(slot.sequence, slot.correlation, None);
+            let ok = if slot.type_id == expected_type {
+                handler.handle_bytes(ctx, payload, scratch).is_ok()
+            } else {
+                record(
+                    &shared.control,
+                    ringkernel_codegen::abi::error::WRONG_MESSAGE_TYPE,
+                    slot.sequence,
+                );
+                false
+            };
+            for code in take_errors() {
+                record(&shared.control, code, slot.sequence);
+            }
+            let header = SlotHeader {
+                type_id: if ok { response_type } else { FAILED_RESPONSE },
+                sequence: slot.sequence,
+                correlation: slot.correlation,
+                hlc: slot.hlc,
+            };
+            let pushed = output.try_push(header, |response| {
+                if ok {
+                    response.copy_from_slice(scratch);
+                } else {
+                    response.fill(0);
+                }
+            });
+            debug_assert!(pushed, "room was checked before popping");
+            shared.latency.record(started.elapsed());
+        });
+        // Single writer: a plain increment published with release, as the GPU kernel does.
+        let processed = shared.control.messages_processed.load(Ordering::Relaxed) + 1;
+        shared.control.messages_processed.store(processed, Ordering::Release);
+        if shared.control.requested.load(Ordering::Relaxed) != request::RUN {
+            return false;
+        }
+        true
+    }
+
+    fn back_off(&self, idle: u32) {
+        match idle {
+            0..=64 => std::hint::spin_loop(),
+            65..=128 => std::thread::yield_now(),
+            _ => {
+                self.shared.sleeping.store(true, Ordering::SeqCst);
+                fence(Ordering::SeqCst);
+                let work = !self.input.is_empty() || self.requested_changed();
+                if !work {
+                    std::thread::park_timeout(Duration::from_millis(50));
+                }
+                self.shared.sleeping.store(false, Ordering::SeqCst);
+            }
+        }
+    }
+
+    fn requested_changed(&self) -> bool {
+        let requested = self.shared.control.requested.load(Ordering::Acquire);
+        let acknowledged = self.shared.control.acknowledged.load(Ordering::Acquire);
+        !matches!(
+            (requested, acknowledged),
+            (request::RUN, ack::RUNNING) | (request::QUIESCE, ack::QUIESCED)
+        )
+    }
+}
+
+/// Records an error as the GPU does: first code kept, every error counted, last sequence kept.
+pub(crate) fn record(control: &ControlBlock, code: u32, sequence: u64) {
+    control.error_count.fetch_add(1, Ordering::Relaxed);
+    let _ = control.error_code.compare_exchange(0, code, Ordering::Relaxed, Ordering::Relaxed);
+    control.error_sequence.store(sequence, Ordering::Relaxed);
+}

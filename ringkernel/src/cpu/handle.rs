@@ -1,0 +1,428 @@
+//! [`KernelHandle`]: sending to and hearing from a running actor.
+
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::marker::PhantomData;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use parking_lot::Mutex;
+use ringkernel_codegen::abi::{SlotHeader, ack, request};
+
+use super::actor::{Actor, FAILED_RESPONSE, Shared};
+use super::ring::{Consumer, Producer};
+use crate::message::{MessageError, RingMessage};
+
+/// The untyped side of a running actor, shared by every handle to it.
+pub(crate) struct HandleCore {
+    pub id: String,
+    pub shared: Arc<Shared>,
+    pub producer: Mutex<Producer>,
+    pub router: Mutex<Router>,
+    pub next_sequence: AtomicU64,
+    pub next_correlation: AtomicU64,
+    pub thread: Mutex<Option<JoinHandle<Actor>>>,
+    pub message: (u64, usize),
+    pub response: (u64, usize),
+}
+
+/// Responses read from the output ring but not yet taken.
+pub(crate) struct Router {
+    pub consumer: Consumer,
+    unclaimed: VecDeque<Raw>,
+    claimed: HashMap<u64, Raw>,
+    waiting: HashSet<u64>,
+}
+
+impl Router {
+    pub fn new(consumer: Consumer) -> Self {
+        Self {
+            consumer,
+            unclaimed: VecDeque::new(),
+            claimed: HashMap::new(),
+            waiting: HashSet::new(),
+        }
+    }
+
+    /// Moves every response in the ring to where it belongs.
+    fn drain(&mut self) {
+        while let Some(raw) = self.consumer.try_pop(|h, b| Raw { header: *h, bytes: b.to_vec() }) {
+            if raw.header.correlation != 0 && self.waiting.contains(&raw.header.correlation) {
+                self.claimed.insert(raw.header.correlation, raw);
+            } else {
+                self.unclaimed.push_back(raw);
+            }
+        }
+    }
+}
+
+struct Raw {
+    header: SlotHeader,
+    bytes: Vec<u8>,
+}
+
+/// A response and the sequence and correlation ids of the message it answers.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Response<R> {
+    /// Sequence number of the message.
+    pub sequence: u64,
+    /// Correlation id (0 for plain sends).
+    pub correlation: u64,
+    /// The handler's result.
+    pub value: R,
+}
+
+/// Why a message could not be sent; the message is handed back.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum SendError<M> {
+    /// The input queue is full (only from `try_send`).
+    #[error("the actor's input queue is full")]
+    Full(M),
+    /// The actor was terminated.
+    #[error("the actor was terminated")]
+    Terminated(M),
+}
+
+impl<M> SendError<M> {
+    /// The message that was not sent.
+    pub fn into_inner(self) -> M {
+        match self {
+            SendError::Full(m) | SendError::Terminated(m) => m,
+        }
+    }
+}
+
+/// Why no response came back.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CallError {
+    /// The actor was terminated.
+    #[error("the actor was terminated")]
+    Terminated,
+    /// The handler failed on this message (see the actor's error counters).
+    #[error("the handler failed on message {sequence}")]
+    HandlerFailed {
+        /// Sequence number of the message.
+        sequence: u64,
+    },
+    /// The response bytes did not decode.
+    #[error("the response does not decode: {0}")]
+    Decode(#[from] MessageError),
+}
+
+/// What `terminate` found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TerminateReport {
+    /// Messages handled over the actor's life.
+    pub processed: u64,
+    /// Messages still queued when it stopped (never handled).
+    pub pending: u64,
+}
+
+/// Counters and handler latencies of an actor.
+#[derive(Debug, Clone, PartialEq)]
+pub struct KernelMetrics {
+    /// Messages handled.
+    pub processed: u64,
+    /// Messages waiting in the input queue.
+    pub queued: u64,
+    /// Errors recorded (division by zero, index out of bounds, failed handlers...).
+    pub errors: u32,
+    /// First error code recorded (see `ringkernel_codegen::abi::error`).
+    pub first_error: u32,
+    /// Median handler time (bucket upper bound).
+    pub latency_p50: Option<Duration>,
+    /// 99th percentile handler time (bucket upper bound).
+    pub latency_p99: Option<Duration>,
+}
+
+/// How a waiting caller passes time: spin, then yield, then sleep briefly.
+struct Backoff(u32);
+
+impl Backoff {
+    fn snooze(&mut self) {
+        self.0 = self.0.saturating_add(1);
+        match self.0 {
+            0..=200 => std::hint::spin_loop(),
+            201..=400 => std::thread::yield_now(),
+            _ => std::thread::sleep(Duration::from_micros(50)),
+        }
+    }
+
+    /// In async code: spin briefly, then give the executor back.
+    async fn snooze_async(&mut self) {
+        self.0 = self.0.saturating_add(1);
+        if self.0 <= 200 {
+            std::hint::spin_loop();
+        } else {
+            YieldNow(false).await;
+        }
+    }
+}
+
+/// Returns `Pending` once (waking itself), so that other tasks run.
+struct YieldNow(bool);
+
+impl std::future::Future for YieldNow {
+    type Output = ();
+    fn poll(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<()> {
+        if self.0 {
+            return std::task::Poll::Ready(());
+        }
+        self.0 = true;
+        cx.waker().wake_by_ref();
+        std::task::Poll::Pending
+    }
+}
+
+/// A typed handle to a running actor: `M` in, `R` out. Cloning gives another handle to the
+/// same actor. All methods take `&self`; concurrent senders are serialised on the input
+/// queue (the ring has one producer), concurrent receivers on the output queue.
+pub struct KernelHandle<M, R> {
+    pub(crate) core: Arc<HandleCore>,
+    pub(crate) _types: PhantomData<fn(M) -> R>,
+}
+
+impl<M, R> Clone for KernelHandle<M, R> {
+    fn clone(&self) -> Self {
+        Self { core: self.core.clone(), _types: PhantomData }
+    }
+}
+
+impl<M: RingMessage, R: RingMessage> KernelHandle<M, R> {
+    /// The kernel or rule id.
+    pub fn id(&self) -> &str {
+        &self.core.id
+    }
+
+    fn terminated(&self) -> bool {
+        self.core.shared.control.requested.load(Ordering::Acquire) == request::TERMINATE
+    }
+
+    fn push(&self, msg: &M, correlation: u64) -> Result<u64, ()> {
+        let mut producer = self.core.producer.lock();
+        let sequence = self.core.next_sequence.load(Ordering::Relaxed);
+        let header = SlotHeader { type_id: M::TYPE_ID, sequence, correlation, hlc: 0 };
+        let pushed = producer.try_push(header, |slot| {
+            // The ring was sized for M: encoding cannot fail on size.
+            let _ = msg.encode(slot);
+        });
+        drop(producer);
+        if !pushed {
+            return Err(());
+        }
+        self.core.next_sequence.store(sequence + 1, Ordering::Relaxed);
+        self.core.shared.wake();
+        Ok(sequence)
+    }
+
+    /// Sends `msg` if there is room; hands it back when the queue is full. Returns its
+    /// sequence number.
+    pub fn try_send(&self, msg: M) -> Result<u64, SendError<M>> {
+        if self.terminated() {
+            return Err(SendError::Terminated(msg));
+        }
+        self.push(&msg, 0).map_err(|()| SendError::Full(msg))
+    }
+
+    /// Sends `msg`, waiting while the queue is full (back-pressure, never loss).
+    pub async fn send(&self, msg: M) -> Result<u64, SendError<M>> {
+        let mut backoff = Backoff(0);
+        loop {
+            if self.terminated() {
+                return Err(SendError::Terminated(msg));
+            }
+            if let Ok(sequence) = self.push(&msg, 0) {
+                return Ok(sequence);
+            }
+            backoff.snooze_async().await;
+        }
+    }
+
+    /// `send` for synchronous code: blocks the thread while the queue is full.
+    pub fn send_blocking(&self, msg: M) -> Result<u64, SendError<M>> {
+        let mut backoff = Backoff(0);
+        loop {
+            if self.terminated() {
+                return Err(SendError::Terminated(msg));
+            }
+            if let Ok(sequence) = self.push(&msg, 0) {
+                return Ok(sequence);
+            }
+            backoff.snooze();
+        }
+    }
+
+    fn decode(raw: Raw) -> Result<Response<R>, CallError> {
+        if raw.header.type_id == FAILED_RESPONSE {
+            return Err(CallError::HandlerFailed { sequence: raw.header.sequence });
+        }
+        Ok(Response {
+            sequence: raw.header.sequence,
+            correlation: raw.header.correlation,
+            value: R::decode(&raw.bytes)?,
+        })
+    }
+
+    /// The next response of a plain `send`, if one is ready.
+    pub fn try_receive(&self) -> Option<Result<Response<R>, CallError>> {
+        let mut router = self.core.router.lock();
+        if router.unclaimed.is_empty() {
+            router.drain();
+        }
+        router.unclaimed.pop_front().map(Self::decode)
+    }
+
+    /// Waits for the next response of a plain `send`.
+    pub async fn receive(&self) -> Result<Response<R>, CallError> {
+        let mut backoff = Backoff(0);
+        loop {
+            if let Some(result) = self.try_receive() {
+                return result;
+            }
+            if self.terminated() {
+                return Err(CallError::Terminated);
+            }
+            backoff.snooze_async().await;
+        }
+    }
+
+    /// `receive` for synchronous code.
+    pub fn receive_blocking(&self) -> Result<Response<R>, CallError> {
+        let mut backoff = Backoff(0);
+        loop {
+            if let Some(result) = self.try_receive() {
+                return result;
+            }
+            if self.terminated() {
+                return Err(CallError::Terminated);
+            }
+            backoff.snooze();
+        }
+    }
+
+    fn start_call(&self) -> u64 {
+        let correlation = self.core.next_correlation.fetch_add(1, Ordering::Relaxed);
+        self.core.router.lock().waiting.insert(correlation);
+        correlation
+    }
+
+    fn poll_call(&self, correlation: u64) -> Option<Result<R, CallError>> {
+        let mut router = self.core.router.lock();
+        router.drain();
+        let raw = router.claimed.remove(&correlation)?;
+        router.waiting.remove(&correlation);
+        Some(Self::decode(raw).map(|r| r.value))
+    }
+
+    fn abandon_call(&self, correlation: u64) {
+        let mut router = self.core.router.lock();
+        router.waiting.remove(&correlation);
+        router.claimed.remove(&correlation);
+    }
+
+    /// Sends `msg` and waits for its response (matched by correlation id, whatever else is
+    /// in flight).
+    pub async fn call(&self, msg: M) -> Result<R, CallError> {
+        let correlation = self.start_call();
+        let mut backoff = Backoff(0);
+        while self.push(&msg, correlation).is_err() {
+            if self.terminated() {
+                self.abandon_call(correlation);
+                return Err(CallError::Terminated);
+            }
+            backoff.snooze_async().await;
+        }
+        let mut backoff = Backoff(0);
+        loop {
+            if let Some(result) = self.poll_call(correlation) {
+                return result;
+            }
+            if self.terminated() {
+                self.abandon_call(correlation);
+                return Err(CallError::Terminated);
+            }
+            backoff.snooze_async().await;
+        }
+    }
+
+    /// `call` for synchronous code.
+    pub fn call_blocking(&self, msg: M) -> Result<R, CallError> {
+        let correlation = self.start_call();
+        let mut backoff = Backoff(0);
+        while self.push(&msg, correlation).is_err() {
+            if self.terminated() {
+                self.abandon_call(correlation);
+                return Err(CallError::Terminated);
+            }
+            backoff.snooze();
+        }
+        let mut backoff = Backoff(0);
+        loop {
+            if let Some(result) = self.poll_call(correlation) {
+                return result;
+            }
+            if self.terminated() {
+                self.abandon_call(correlation);
+                return Err(CallError::Terminated);
+            }
+            backoff.snooze();
+        }
+    }
+
+    /// Resumes processing after `deactivate`.
+    pub fn activate(&self) {
+        self.core.shared.request(request::RUN);
+        wait_for(&self.core.shared, ack::RUNNING, Duration::from_secs(5));
+    }
+
+    /// Stops processing at the next message boundary; queued messages stay queued.
+    pub fn deactivate(&self) {
+        self.core.shared.request(request::QUIESCE);
+        wait_for(&self.core.shared, ack::QUIESCED, Duration::from_secs(5));
+    }
+
+    /// Stops the actor at a message boundary and reports what was handled and what was left
+    /// queued. Later sends fail with `Terminated`.
+    pub fn terminate(&self) -> TerminateReport {
+        self.core.shared.request(request::TERMINATE);
+        if let Some(thread) = self.core.thread.lock().take() {
+            let _ = thread.join();
+        }
+        let queued = self.core.producer.lock().len();
+        TerminateReport {
+            processed: self.core.shared.control.messages_processed.load(Ordering::Acquire),
+            pending: queued,
+        }
+    }
+
+    /// Counters and latencies.
+    pub fn metrics(&self) -> KernelMetrics {
+        let control = &self.core.shared.control;
+        KernelMetrics {
+            processed: control.messages_processed.load(Ordering::Acquire),
+            queued: self.core.producer.lock().len(),
+            errors: control.error_count.load(Ordering::Relaxed),
+            first_error: control.error_code.load(Ordering::Relaxed),
+            latency_p50: self.core.shared.latency.quantile(0.5),
+            latency_p99: self.core.shared.latency.quantile(0.99),
+        }
+    }
+}
+
+/// Waits (blocking, bounded) until the actor acknowledges `state`.
+pub(crate) fn wait_for(shared: &Shared, state: u32, limit: Duration) -> bool {
+    let started = Instant::now();
+    let mut backoff = Backoff(0);
+    while shared.control.acknowledged.load(Ordering::Acquire) != state {
+        if started.elapsed() > limit {
+            return false;
+        }
+        shared.wake();
+        backoff.snooze();
+    }
+    true
+}

@@ -1,0 +1,185 @@
+//! The CPU backend with macro-generated kernels: calls, ordering, back-pressure, activation,
+//! errors, concurrent callers, idle parking, termination, hand-written async handlers.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use ringkernel::{
+    Backend, CallError, HandlerError, RingContext, RingKernelHandler, RingMessage, Runtime,
+    SendError, ring_kernel,
+};
+
+#[derive(RingMessage, Clone, Copy, Debug, PartialEq)]
+#[repr(C)]
+pub struct Job {
+    pub id: u32,
+    pub divisor: u32,
+}
+
+#[derive(RingMessage, Clone, Copy, Debug, PartialEq)]
+#[repr(C)]
+pub struct Done {
+    pub id: u32,
+    pub quotient: u32,
+    pub handled: u64,
+}
+
+#[derive(RingMessage, Clone, Copy, Debug, PartialEq)]
+#[repr(C)]
+pub struct Counter {
+    pub handled: u64,
+}
+
+#[ring_kernel(id = "cpu-jobs", queue_capacity = 8)]
+fn jobs(_ctx: &mut RingContext, c: &mut Counter, job: Job) -> Done {
+    c.handled += 1;
+    Done { id: job.id, quotient: 1000 / job.divisor, handled: c.handled }
+}
+
+fn runtime() -> Runtime {
+    Runtime::builder().backend(Backend::Cpu).build().unwrap()
+}
+
+#[test]
+fn call_returns_the_handlers_result_and_state_persists() {
+    let rt = runtime();
+    let handle = rt.launch(JobsKernel::default()).unwrap();
+    assert_eq!(
+        handle.call_blocking(Job { id: 1, divisor: 10 }),
+        Ok(Done { id: 1, quotient: 100, handled: 1 })
+    );
+    assert_eq!(handle.call_blocking(Job { id: 2, divisor: 3 }).unwrap().handled, 2);
+    let report = handle.terminate();
+    assert_eq!((report.processed, report.pending), (2, 0));
+    assert!(matches!(handle.try_send(Job { id: 3, divisor: 1 }), Err(SendError::Terminated(_))));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sends_are_answered_in_order_and_errors_are_recorded_not_fatal() {
+    let rt = runtime();
+    let handle = rt.launch(JobsKernel::default()).unwrap();
+    // The queues hold 8: the sender waits for room while the receiver drains (back-pressure).
+    let sender = {
+        let handle = handle.clone();
+        tokio::spawn(async move {
+            for id in 0..100 {
+                handle.send(Job { id, divisor: id % 5 }).await.unwrap();
+            }
+        })
+    };
+    for id in 0..100 {
+        let response = handle.receive().await.unwrap();
+        assert_eq!((response.sequence, response.value.id), (u64::from(id), id));
+        let expected = if id % 5 == 0 { 0 } else { 1000 / (id % 5) };
+        assert_eq!(response.value.quotient, expected, "division by zero gives 0");
+    }
+    sender.await.unwrap();
+    let metrics = handle.metrics();
+    assert_eq!(
+        (metrics.processed, metrics.errors, metrics.first_error),
+        (100, 20, ringkernel_codegen::abi::error::DIVISION_BY_ZERO)
+    );
+    assert!(metrics.latency_p50.is_some());
+    handle.terminate();
+}
+
+#[test]
+fn a_full_queue_pushes_back_and_deactivation_keeps_messages_queued() {
+    let rt = runtime();
+    let handle = rt.launch(JobsKernel::default()).unwrap();
+    handle.deactivate();
+    for id in 0..8 {
+        handle.try_send(Job { id, divisor: 1 }).unwrap();
+    }
+    let refused = handle.try_send(Job { id: 99, divisor: 1 }).unwrap_err();
+    assert!(matches!(refused, SendError::Full(_)));
+    assert_eq!(refused.into_inner().id, 99, "the message comes back");
+    std::thread::sleep(Duration::from_millis(20));
+    assert_eq!(handle.metrics().processed, 0, "a deactivated actor handles nothing");
+    assert_eq!(handle.metrics().queued, 8);
+    handle.activate();
+    let ids: Vec<u32> = (0..8).map(|_| handle.receive_blocking().unwrap().value.id).collect();
+    assert_eq!(ids, (0..8).collect::<Vec<_>>());
+    // Now the queue drains while a blocking send waits for room.
+    for id in 0..50 {
+        handle.send_blocking(Job { id, divisor: 2 }).unwrap();
+        handle.receive_blocking().unwrap();
+    }
+    handle.deactivate();
+    handle.try_send(Job { id: 7, divisor: 1 }).unwrap();
+    let report = handle.terminate();
+    assert_eq!((report.processed, report.pending), (58, 1), "terminate reports what was left");
+}
+
+#[test]
+fn concurrent_callers_get_their_own_responses() {
+    let rt = runtime();
+    let handle = rt.launch(JobsKernel::default()).unwrap();
+    let threads: Vec<_> = (0..4u32)
+        .map(|t| {
+            let handle = handle.clone();
+            std::thread::spawn(move || {
+                for i in 0..500u32 {
+                    let id = t * 10_000 + i;
+                    let done = handle.call_blocking(Job { id, divisor: 7 }).unwrap();
+                    assert_eq!(done.id, id, "a caller got someone else's response");
+                }
+            })
+        })
+        .collect();
+    for t in threads {
+        t.join().unwrap();
+    }
+    assert_eq!(handle.metrics().processed, 2000);
+    handle.terminate();
+}
+
+#[test]
+fn an_idle_actor_parks_and_wakes_on_the_next_message() {
+    let rt = runtime();
+    let handle = rt.launch(JobsKernel::default()).unwrap();
+    handle.call_blocking(Job { id: 1, divisor: 1 }).unwrap();
+    std::thread::sleep(Duration::from_millis(100));
+    let started = std::time::Instant::now();
+    handle.call_blocking(Job { id: 2, divisor: 1 }).unwrap();
+    assert!(
+        started.elapsed() < Duration::from_millis(40),
+        "the parked actor was not woken: {:?}",
+        started.elapsed()
+    );
+    handle.terminate();
+}
+
+/// A hand-written async handler that really awaits.
+struct Slow;
+
+#[ringkernel::async_trait]
+impl RingKernelHandler<u32, u32> for Slow {
+    async fn handle(&mut self, _ctx: &mut RingContext, msg: u32) -> Result<u32, HandlerError> {
+        tokio::time::sleep(Duration::from_millis(1)).await;
+        if msg == 13 {
+            return Err(HandlerError::Rejected("unlucky".into()));
+        }
+        Ok(msg * 2)
+    }
+}
+
+#[test]
+fn hand_written_async_handlers_work_and_failures_reach_the_caller() {
+    let rt = runtime();
+    let handle = rt.launch_handler("slow", 4, Slow).unwrap();
+    assert_eq!(handle.call_blocking(21), Ok(42));
+    assert!(matches!(handle.call_blocking(13), Err(CallError::HandlerFailed { .. })));
+    assert_eq!(handle.call_blocking(1), Ok(2));
+    assert_eq!(
+        handle.metrics().errors,
+        0,
+        "a rejected message is a failed response, not a DSL error"
+    );
+    handle.terminate();
+    assert!(matches!(
+        Runtime::builder().backend(Backend::Cuda).build(),
+        Err(ringkernel::RuntimeError::BackendUnavailable { .. })
+    ));
+    let _ = Arc::new(());
+}
