@@ -183,3 +183,23 @@ fn hand_written_async_handlers_work_and_failures_reach_the_caller() {
     ));
     let _ = Arc::new(());
 }
+
+#[test]
+fn batches_send_what_fits_in_order_and_receive_everything() {
+    let rt = runtime();
+    let handle = rt.launch(JobsKernel::default()).unwrap();
+    handle.deactivate();
+    let jobs: Vec<Job> = (0..20).map(|id| Job { id, divisor: 1 }).collect();
+    assert_eq!(handle.send_batch(&jobs).unwrap(), 8, "only what fits is sent");
+    handle.activate();
+    let mut sent = 8;
+    let mut got = Vec::new();
+    while got.len() < 20 {
+        sent += handle.send_batch(&jobs[sent..]).unwrap();
+        handle.receive_batch(&mut got, 5);
+    }
+    let ids: Vec<u32> = got.into_iter().map(|r| r.unwrap().value.id).collect();
+    assert_eq!(ids, (0..20).collect::<Vec<_>>());
+    handle.terminate();
+    assert_eq!(handle.send_batch(&jobs), Err(CallError::Terminated));
+}

@@ -1,6 +1,6 @@
 //! [`KernelHandle`]: sending to and hearing from a running actor.
 
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::VecDeque;
 use std::marker::PhantomData;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -27,32 +27,33 @@ pub(crate) struct HandleCore {
     pub response: (u64, usize),
 }
 
-/// Responses read from the output ring but not yet taken.
+/// Responses read from the output ring but not yet taken. Few calls wait at once, so the
+/// waiting and claimed sets are small vectors.
 pub(crate) struct Router {
     pub consumer: Consumer,
     unclaimed: VecDeque<Raw>,
-    claimed: HashMap<u64, Raw>,
-    waiting: HashSet<u64>,
+    claimed: Vec<Raw>,
+    waiting: Vec<u64>,
 }
 
 impl Router {
     pub fn new(consumer: Consumer) -> Self {
-        Self {
-            consumer,
-            unclaimed: VecDeque::new(),
-            claimed: HashMap::new(),
-            waiting: HashSet::new(),
+        Self { consumer, unclaimed: VecDeque::new(), claimed: Vec::new(), waiting: Vec::new() }
+    }
+
+    /// Files a response that is not the one being looked for.
+    fn file(&mut self, raw: Raw) {
+        if raw.header.correlation != 0 && self.waiting.contains(&raw.header.correlation) {
+            self.claimed.push(raw);
+        } else {
+            self.unclaimed.push_back(raw);
         }
     }
 
     /// Moves every response in the ring to where it belongs.
     fn drain(&mut self) {
         while let Some(raw) = self.consumer.try_pop(|h, b| Raw { header: *h, bytes: b.to_vec() }) {
-            if raw.header.correlation != 0 && self.waiting.contains(&raw.header.correlation) {
-                self.claimed.insert(raw.header.correlation, raw);
-            } else {
-                self.unclaimed.push_back(raw);
-            }
+            self.file(raw);
         }
     }
 }
@@ -256,24 +257,29 @@ impl<M: RingMessage, R: RingMessage> KernelHandle<M, R> {
         }
     }
 
-    fn decode(raw: Raw) -> Result<Response<R>, CallError> {
-        if raw.header.type_id == FAILED_RESPONSE {
-            return Err(CallError::HandlerFailed { sequence: raw.header.sequence });
-        }
-        Ok(Response {
-            sequence: raw.header.sequence,
-            correlation: raw.header.correlation,
-            value: R::decode(&raw.bytes)?,
-        })
-    }
-
     /// The next response of a plain `send`, if one is ready.
     pub fn try_receive(&self) -> Option<Result<Response<R>, CallError>> {
         let mut router = self.core.router.lock();
+        if router.unclaimed.is_empty() && router.waiting.is_empty() {
+            // Fast path: no call is waiting for a correlation id, so the next response is
+            // ours; decode it straight from the slot.
+            return router.consumer.try_pop(|header, bytes| Self::decode_slot(header, bytes));
+        }
         if router.unclaimed.is_empty() {
             router.drain();
         }
-        router.unclaimed.pop_front().map(Self::decode)
+        router.unclaimed.pop_front().map(|raw| Self::decode_slot(&raw.header, &raw.bytes))
+    }
+
+    fn decode_slot(header: &SlotHeader, bytes: &[u8]) -> Result<Response<R>, CallError> {
+        if header.type_id == FAILED_RESPONSE {
+            return Err(CallError::HandlerFailed { sequence: header.sequence });
+        }
+        Ok(Response {
+            sequence: header.sequence,
+            correlation: header.correlation,
+            value: R::decode(bytes)?,
+        })
     }
 
     /// Waits for the next response of a plain `send`.
@@ -306,22 +312,101 @@ impl<M: RingMessage, R: RingMessage> KernelHandle<M, R> {
 
     fn start_call(&self) -> u64 {
         let correlation = self.core.next_correlation.fetch_add(1, Ordering::Relaxed);
-        self.core.router.lock().waiting.insert(correlation);
+        self.core.router.lock().waiting.push(correlation);
         correlation
     }
 
+    /// The response to `correlation` if it arrived. A response popped from the ring that is
+    /// ours is decoded in place (no allocation); others are filed for their owners.
     fn poll_call(&self, correlation: u64) -> Option<Result<R, CallError>> {
         let mut router = self.core.router.lock();
-        router.drain();
-        let raw = router.claimed.remove(&correlation)?;
-        router.waiting.remove(&correlation);
-        Some(Self::decode(raw).map(|r| r.value))
+        let found = if let Some(i) =
+            router.claimed.iter().position(|raw| raw.header.correlation == correlation)
+        {
+            let raw = router.claimed.swap_remove(i);
+            Some(Self::decode_slot(&raw.header, &raw.bytes).map(|r| r.value))
+        } else {
+            loop {
+                let popped = router.consumer.try_pop(|header, bytes| {
+                    if header.correlation == correlation {
+                        Ok(Self::decode_slot(header, bytes).map(|r| r.value))
+                    } else {
+                        Err(Raw { header: *header, bytes: bytes.to_vec() })
+                    }
+                });
+                match popped {
+                    None => break None,
+                    Some(Ok(result)) => break Some(result),
+                    Some(Err(other)) => router.file(other),
+                }
+            }
+        };
+        if found.is_some() {
+            router.waiting.retain(|c| *c != correlation);
+        }
+        found
     }
 
     fn abandon_call(&self, correlation: u64) {
         let mut router = self.core.router.lock();
-        router.waiting.remove(&correlation);
-        router.claimed.remove(&correlation);
+        router.waiting.retain(|c| *c != correlation);
+        router.claimed.retain(|raw| raw.header.correlation != correlation);
+    }
+
+    /// Sends as many of `messages` as fit, in order, with one lock and one wake-up; returns
+    /// how many were sent (the rest did not fit: send them later).
+    pub fn send_batch(&self, messages: &[M]) -> Result<usize, CallError> {
+        if self.terminated() {
+            return Err(CallError::Terminated);
+        }
+        let mut producer = self.core.producer.lock();
+        let mut sequence = self.core.next_sequence.load(Ordering::Relaxed);
+        let mut sent = 0;
+        for msg in messages {
+            let header = SlotHeader { type_id: M::TYPE_ID, sequence, correlation: 0, hlc: 0 };
+            if !producer.try_push(header, |slot| {
+                let _ = msg.encode(slot);
+            }) {
+                break;
+            }
+            sequence += 1;
+            sent += 1;
+        }
+        self.core.next_sequence.store(sequence, Ordering::Relaxed);
+        drop(producer);
+        if sent > 0 {
+            self.core.shared.wake();
+        }
+        Ok(sent)
+    }
+
+    /// Appends up to `max` ready responses of plain sends to `out`; returns how many.
+    pub fn receive_batch(
+        &self,
+        out: &mut Vec<Result<Response<R>, CallError>>,
+        max: usize,
+    ) -> usize {
+        let mut router = self.core.router.lock();
+        let mut taken = 0;
+        while taken < max {
+            let next = match router.unclaimed.pop_front() {
+                Some(raw) => Some(Self::decode_slot(&raw.header, &raw.bytes)),
+                None if router.waiting.is_empty() => {
+                    router.consumer.try_pop(|header, bytes| Self::decode_slot(header, bytes))
+                }
+                None => {
+                    router.drain();
+                    router
+                        .unclaimed
+                        .pop_front()
+                        .map(|raw| Self::decode_slot(&raw.header, &raw.bytes))
+                }
+            };
+            let Some(next) = next else { break };
+            out.push(next);
+            taken += 1;
+        }
+        taken
     }
 
     /// Sends `msg` and waits for its response (matched by correlation id, whatever else is

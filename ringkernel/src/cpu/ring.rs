@@ -162,6 +162,17 @@ impl Producer {
         true
     }
 
+    /// Whether one more message fits, using the cached head (refreshed only when the ring
+    /// looks full, so the common case touches no shared cache line).
+    pub fn has_room(&mut self) -> bool {
+        let capacity = u64::from(self.memory.geometry.capacity);
+        if self.tail - self.cached_head < capacity {
+            return true;
+        }
+        self.cached_head = self.memory.header().head.load(Ordering::Acquire);
+        self.tail - self.cached_head < capacity
+    }
+
     /// Messages written and not yet consumed (may be stale by the time it returns).
     pub fn len(&self) -> u64 {
         self.tail - self.memory.header().head.load(Ordering::Acquire)

@@ -47,6 +47,7 @@ pub(crate) fn start(
         ctx: RingContext::new(id, slot, clock),
         tag,
         scratch: vec![0; resp_size],
+        idle_phase: 0,
     };
     let thread = actor
         .spawn(format!("ringkernel-{id}"))
