@@ -2,6 +2,15 @@
 //! memory: the same header, slot layout and orderings the GPU kernel uses, so the CPU backend
 //! and the CUDA backend speak one protocol.
 //!
+//! On top of `tail`, each slot announces itself: the producer writes the slot's `type_id` last,
+//! atomically with `Release` (0 is never a valid type id), and the consumer polls the
+//! `type_id` of the slot it will read next with `Acquire`, then clears it after reading. A
+//! round trip then moves only the slots' cache lines, not the `tail` words (which stay up to
+//! date for readers that follow the ABI's `tail` protocol, such as the GPU kernel). `type_id`
+//! is only ever accessed atomically. The generated PTX kernel's producer side stores `type_id`
+//! as a plain write and publishes with `tail`, so a host consumer of a ring the GPU writes
+//! must follow the `tail` protocol, not this one.
+//!
 //! Ownership enforces "single producer, single consumer": [`Ring::create`] returns one
 //! [`Producer`] and one [`Consumer`], neither `Clone`. Orderings (see the ABI docs): the
 //! producer writes a slot, then publishes `tail + 1` with `Release`; the consumer reads `tail`
@@ -11,7 +20,7 @@
 use std::alloc::{Layout, alloc_zeroed, dealloc};
 use std::ptr::NonNull;
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use ringkernel_codegen::abi::{
     ABI_VERSION, CACHE_LINE, GeometryError, QueueHeader, RingGeometry, SlotHeader, offsets,
@@ -55,6 +64,15 @@ impl Drop for RingMemory {
     }
 }
 
+/// The `type_id` word of a slot, as an atomic.
+fn slot_type_id<'a>(slot: *mut u8) -> &'a AtomicU64 {
+    // SAFETY: `slot` points to a live slot (inside a `RingMemory` that outlives every use by
+    // its producer and consumer), 16-byte aligned, whose first 8 bytes are the `type_id`
+    // word; that word is only ever accessed through this atomic (zero-initialised memory is
+    // a valid AtomicU64).
+    unsafe { AtomicU64::from_ptr(slot.add(offsets::SLOT_TYPE_ID as usize).cast::<u64>()) }
+}
+
 /// Creates rings.
 pub struct Ring;
 
@@ -83,6 +101,11 @@ impl Ring {
         payload_size: u32,
         type_id: u64,
     ) -> Result<(Producer, Consumer), RingError> {
+        if type_id == 0 {
+            return Err(RingError::Geometry(
+                "type id 0 is reserved: it marks an empty slot".into(),
+            ));
+        }
         let geometry = RingGeometry::new(capacity, payload_size)?;
         let total = geometry.total_bytes();
         let layout = Layout::from_size_align(total as usize, CACHE_LINE)
@@ -102,7 +125,7 @@ impl Ring {
         }
         let memory = Arc::new(RingMemory { base, layout, geometry });
         let producer = Producer { memory: memory.clone(), tail: 0, cached_head: 0 };
-        let consumer = Consumer { memory, head: 0, cached_tail: 0 };
+        let consumer = Consumer { memory, head: 0 };
         Ok((producer, consumer))
     }
 }
@@ -143,21 +166,29 @@ impl Producer {
                 return false;
             }
         }
+        debug_assert_ne!(header.type_id, 0, "type id 0 marks an empty slot");
         let slot = self.memory.slot(self.tail);
         let payload_size = self.payload_size();
         // SAFETY: the slot at `tail` is free (tail - head < capacity) and only the producer
         // (us, `&mut self`) writes free slots; it spans `slot_size >= 32 + payload_size` bytes
-        // inside the allocation, 16-byte aligned (SlotHeader needs 8).
+        // inside the allocation, 16-byte aligned (SlotHeader needs 8). `type_id` is not written
+        // here: the consumer may be polling it (atomically) right now.
         unsafe {
-            slot.cast::<SlotHeader>().write(header);
+            let fields = slot.cast::<u64>();
+            fields.add(1).write(header.sequence);
+            fields.add(2).write(header.correlation);
+            fields.add(3).write(header.hlc);
             let payload = std::slice::from_raw_parts_mut(
                 slot.add(offsets::SLOT_PAYLOAD as usize),
                 payload_size,
             );
             fill(payload);
         }
+        // Release: the slot's fields and payload are visible to a consumer that acquires this
+        // type id (never 0: `Ring::create` and the type ids of messages rule it out).
+        slot_type_id(slot).store(header.type_id, Ordering::Release);
         self.tail += 1;
-        // Release: the slot's contents are visible to a consumer that acquires this tail.
+        // Release: the slot's contents are visible to a reader of the ABI's `tail` protocol.
         self.memory.header().tail.store(self.tail, Ordering::Release);
         true
     }
@@ -175,7 +206,7 @@ impl Producer {
 
     /// Messages written and not yet consumed (may be stale by the time it returns).
     pub fn len(&self) -> u64 {
-        self.tail - self.memory.header().head.load(Ordering::Acquire)
+        self.tail.saturating_sub(self.memory.header().head.load(Ordering::Acquire))
     }
 
     /// Whether the ring is empty.
@@ -189,8 +220,6 @@ pub struct Consumer {
     memory: Arc<RingMemory>,
     /// Our copy of `head` (we are its only writer).
     head: u64,
-    /// The last `tail` we read; refreshed only when the ring looks empty.
-    cached_tail: u64,
 }
 
 impl Consumer {
@@ -204,12 +233,9 @@ impl Consumer {
         self.memory.header().type_id
     }
 
-    /// Whether a message is waiting (refreshes the cached tail).
+    /// Whether a message is waiting: the next slot has announced itself.
     pub fn has_message(&mut self) -> bool {
-        if self.head == self.cached_tail {
-            self.cached_tail = self.memory.header().tail.load(Ordering::Acquire);
-        }
-        self.head != self.cached_tail
+        slot_type_id(self.memory.slot(self.head)).load(Ordering::Acquire) != 0
     }
 
     /// Reads one message if there is one: `read` gets the slot header and the payload; the
@@ -219,17 +245,28 @@ impl Consumer {
             return None;
         }
         let slot = self.memory.slot(self.head);
-        // SAFETY: the slot at `head` was published by the producer (head < tail, acquired),
-        // is not reused before we store head + 1, and holds an initialised SlotHeader and
-        // `payload_size` payload bytes.
+        let type_id = slot_type_id(slot);
+        // SAFETY: the slot at `head` was published by the producer (its non-zero type id was
+        // acquired by `has_message`), is not reused before we store head + 1, and holds
+        // initialised header fields and `payload_size` payload bytes. `type_id` is read
+        // through its atomic only.
         let result = unsafe {
-            let header = slot.cast::<SlotHeader>().read();
+            let fields = slot.cast::<u64>();
+            let header = SlotHeader {
+                type_id: type_id.load(Ordering::Relaxed),
+                sequence: fields.add(1).read(),
+                correlation: fields.add(2).read(),
+                hlc: fields.add(3).read(),
+            };
             let payload = std::slice::from_raw_parts(
                 slot.add(offsets::SLOT_PAYLOAD as usize),
                 self.payload_size(),
             );
             read(&header, payload)
         };
+        // Mark the slot empty for its next lap; the Release store of `head` below orders this
+        // before the producer's next write of the slot.
+        type_id.store(0, Ordering::Relaxed);
         self.head += 1;
         // Release: our reads of the slot happen before the producer reuses it.
         self.memory.header().head.store(self.head, Ordering::Release);
@@ -238,7 +275,8 @@ impl Consumer {
 
     /// Messages waiting (may be stale by the time it returns).
     pub fn len(&self) -> u64 {
-        self.memory.header().tail.load(Ordering::Acquire) - self.head
+        // The slot announces itself before `tail` moves: `head` may briefly pass `tail`.
+        self.memory.header().tail.load(Ordering::Acquire).saturating_sub(self.head)
     }
 
     /// Whether no message is waiting.
@@ -282,7 +320,26 @@ mod tests {
             (8, 48, 12, 77, ABI_VERSION)
         );
         assert_eq!(p.memory.base.as_ptr() as usize % CACHE_LINE, 0);
-        assert!(Ring::create(6, 4, 0).is_err());
+        assert!(Ring::create(6, 4, 1).is_err(), "capacity must be a power of two");
+    }
+
+    #[test]
+    fn type_id_zero_is_reserved_for_empty_slots() {
+        let error = Ring::create(8, 4, 0).err().expect("type id 0 is refused");
+        assert!(error.to_string().contains("type id 0 is reserved"), "{error}");
+    }
+
+    #[test]
+    fn slots_are_marked_empty_after_each_lap() {
+        let (mut p, mut c) = Ring::create(2, 8, 5).unwrap();
+        for lap in 0..5u64 {
+            for i in 0..2 {
+                assert!(p.try_push(header(lap * 2 + i), |_| {}));
+            }
+            let seen: Vec<u64> = std::iter::from_fn(|| c.try_pop(|h, _| h.sequence)).collect();
+            assert_eq!(seen, [lap * 2, lap * 2 + 1], "lap {lap}");
+            assert!(!c.has_message(), "a read slot must not be read again");
+        }
     }
 
     #[test]
