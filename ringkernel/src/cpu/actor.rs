@@ -38,6 +38,11 @@ pub(crate) struct Pending {
 pub(crate) struct Shared {
     pub control: ControlBlock,
     pub sleeping: AtomicBool,
+    /// Set by the host just before it requests `TERMINATE`, and read by the host's send and
+    /// wait loops instead of `control.requested`: `control` shares its cache line with
+    /// `messages_processed`, which the actor writes on every message, so polling it would
+    /// pull that line across cores once per message.
+    pub terminating: AtomicBool,
     pub thread: Mutex<Option<Thread>>,
     pub mailbox: Mutex<Option<Pending>>,
     /// Result of the last install: the tag now running, or why it failed.
@@ -51,6 +56,7 @@ impl Shared {
         Self {
             control: ControlBlock::default(),
             sleeping: AtomicBool::new(false),
+            terminating: AtomicBool::new(false),
             thread: Mutex::new(None),
             mailbox: Mutex::new(None),
             installed: Mutex::new(None),

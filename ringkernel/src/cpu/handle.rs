@@ -200,7 +200,7 @@ impl<M: RingMessage, R: RingMessage> KernelHandle<M, R> {
     }
 
     fn terminated(&self) -> bool {
-        self.core.shared.control.requested.load(Ordering::Acquire) == request::TERMINATE
+        self.core.shared.terminating.load(Ordering::Acquire)
     }
 
     fn push(&self, msg: &M, correlation: u64) -> Result<u64, ()> {
@@ -473,6 +473,7 @@ impl<M: RingMessage, R: RingMessage> KernelHandle<M, R> {
     /// Stops the actor at a message boundary and reports what was handled and what was left
     /// queued. Later sends fail with `Terminated`.
     pub fn terminate(&self) -> TerminateReport {
+        self.core.shared.terminating.store(true, Ordering::Release);
         self.core.shared.request(request::TERMINATE);
         if let Some(thread) = self.core.thread.lock().take() {
             let _ = thread.join();
