@@ -134,6 +134,31 @@ fn concurrent_callers_get_their_own_responses() {
     handle.terminate();
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn async_callers_get_their_own_responses_and_fail_after_terminate() {
+    let rt = runtime();
+    let handle = rt.launch(JobsKernel::default()).unwrap();
+    let tasks: Vec<_> = (0..4u32)
+        .map(|t| {
+            let handle = handle.clone();
+            tokio::spawn(async move {
+                for i in 0..200u32 {
+                    let id = t * 10_000 + i;
+                    let done = handle.call(Job { id, divisor: 3 }).await.unwrap();
+                    assert_eq!((done.id, done.quotient), (id, 333), "a wrong response");
+                }
+            })
+        })
+        .collect();
+    for task in tasks {
+        task.await.unwrap();
+    }
+    assert_eq!(handle.metrics().processed, 800);
+    handle.terminate();
+    assert_eq!(handle.call(Job { id: 1, divisor: 1 }).await, Err(CallError::Terminated));
+    assert_eq!(handle.receive().await.err(), Some(CallError::Terminated));
+}
+
 #[test]
 fn an_idle_actor_parks_and_wakes_on_the_next_message() {
     let rt = runtime();

@@ -159,6 +159,36 @@ impl Backoff {
             YieldNow(false).await;
         }
     }
+
+    /// Waits the way `wait` says: `Block` never returns `Pending`.
+    async fn pause(&mut self, wait: Wait) {
+        match wait {
+            Wait::Block => self.snooze(),
+            Wait::Yield => self.snooze_async().await,
+        }
+    }
+}
+
+/// How an operation waits: each waiting operation is written once, as an `async fn` taking a
+/// `Wait`; the `_blocking` variants run it with `Block` through [`run_blocking`].
+#[derive(Clone, Copy)]
+enum Wait {
+    /// Block the thread (spin, yield, sleep): the future never returns `Pending`.
+    Block,
+    /// Spin briefly, then hand the executor back.
+    Yield,
+}
+
+/// Drives a future built with [`Wait::Block`] to completion on this thread. Such a future
+/// never returns `Pending`, so the first poll finishes it; polling again is only a fallback.
+fn run_blocking<F: std::future::Future>(future: F) -> F::Output {
+    let mut future = std::pin::pin!(future);
+    let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+    loop {
+        if let std::task::Poll::Ready(output) = future.as_mut().poll(&mut cx) {
+            return output;
+        }
+    }
 }
 
 /// Returns `Pending` once (waking itself), so that other tasks run.
@@ -231,20 +261,15 @@ impl<M: RingMessage, R: RingMessage> KernelHandle<M, R> {
 
     /// Sends `msg`, waiting while the queue is full (back-pressure, never loss).
     pub async fn send(&self, msg: M) -> Result<u64, SendError<M>> {
-        let mut backoff = Backoff(0);
-        loop {
-            if self.terminated() {
-                return Err(SendError::Terminated(msg));
-            }
-            if let Ok(sequence) = self.push(&msg, 0) {
-                return Ok(sequence);
-            }
-            backoff.snooze_async().await;
-        }
+        self.send_waiting(msg, Wait::Yield).await
     }
 
     /// `send` for synchronous code: blocks the thread while the queue is full.
     pub fn send_blocking(&self, msg: M) -> Result<u64, SendError<M>> {
+        run_blocking(self.send_waiting(msg, Wait::Block))
+    }
+
+    async fn send_waiting(&self, msg: M, wait: Wait) -> Result<u64, SendError<M>> {
         let mut backoff = Backoff(0);
         loop {
             if self.terminated() {
@@ -253,7 +278,7 @@ impl<M: RingMessage, R: RingMessage> KernelHandle<M, R> {
             if let Ok(sequence) = self.push(&msg, 0) {
                 return Ok(sequence);
             }
-            backoff.snooze();
+            backoff.pause(wait).await;
         }
     }
 
@@ -284,20 +309,15 @@ impl<M: RingMessage, R: RingMessage> KernelHandle<M, R> {
 
     /// Waits for the next response of a plain `send`.
     pub async fn receive(&self) -> Result<Response<R>, CallError> {
-        let mut backoff = Backoff(0);
-        loop {
-            if let Some(result) = self.try_receive() {
-                return result;
-            }
-            if self.terminated() {
-                return Err(CallError::Terminated);
-            }
-            backoff.snooze_async().await;
-        }
+        self.receive_waiting(Wait::Yield).await
     }
 
     /// `receive` for synchronous code.
     pub fn receive_blocking(&self) -> Result<Response<R>, CallError> {
+        run_blocking(self.receive_waiting(Wait::Block))
+    }
+
+    async fn receive_waiting(&self, wait: Wait) -> Result<Response<R>, CallError> {
         let mut backoff = Backoff(0);
         loop {
             if let Some(result) = self.try_receive() {
@@ -306,7 +326,7 @@ impl<M: RingMessage, R: RingMessage> KernelHandle<M, R> {
             if self.terminated() {
                 return Err(CallError::Terminated);
             }
-            backoff.snooze();
+            backoff.pause(wait).await;
         }
     }
 
@@ -412,30 +432,15 @@ impl<M: RingMessage, R: RingMessage> KernelHandle<M, R> {
     /// Sends `msg` and waits for its response (matched by correlation id, whatever else is
     /// in flight).
     pub async fn call(&self, msg: M) -> Result<R, CallError> {
-        let correlation = self.start_call();
-        let mut backoff = Backoff(0);
-        while self.push(&msg, correlation).is_err() {
-            if self.terminated() {
-                self.abandon_call(correlation);
-                return Err(CallError::Terminated);
-            }
-            backoff.snooze_async().await;
-        }
-        let mut backoff = Backoff(0);
-        loop {
-            if let Some(result) = self.poll_call(correlation) {
-                return result;
-            }
-            if self.terminated() {
-                self.abandon_call(correlation);
-                return Err(CallError::Terminated);
-            }
-            backoff.snooze_async().await;
-        }
+        self.call_waiting(msg, Wait::Yield).await
     }
 
     /// `call` for synchronous code.
     pub fn call_blocking(&self, msg: M) -> Result<R, CallError> {
+        run_blocking(self.call_waiting(msg, Wait::Block))
+    }
+
+    async fn call_waiting(&self, msg: M, wait: Wait) -> Result<R, CallError> {
         let correlation = self.start_call();
         let mut backoff = Backoff(0);
         while self.push(&msg, correlation).is_err() {
@@ -443,7 +448,7 @@ impl<M: RingMessage, R: RingMessage> KernelHandle<M, R> {
                 self.abandon_call(correlation);
                 return Err(CallError::Terminated);
             }
-            backoff.snooze();
+            backoff.pause(wait).await;
         }
         let mut backoff = Backoff(0);
         loop {
@@ -454,7 +459,7 @@ impl<M: RingMessage, R: RingMessage> KernelHandle<M, R> {
                 self.abandon_call(correlation);
                 return Err(CallError::Terminated);
             }
-            backoff.snooze();
+            backoff.pause(wait).await;
         }
     }
 
