@@ -40,6 +40,18 @@ impl FuncWriter<'_> {
         }
     }
 
+    /// Writes each field of a struct literal of type `name` at its offset from `dst`.
+    fn write_struct_fields(&mut self, name: &str, fields: &[ExprId], dst: Addr) {
+        let offsets: Vec<u32> = self
+            .structs
+            .get(name)
+            .map(|l| l.fields.iter().map(|f| f.offset).collect())
+            .unwrap_or_default();
+        for (value, offset) in fields.iter().zip(offsets) {
+            self.write_to(*value, dst.plus(offset));
+        }
+    }
+
     /// Writes the value of `id` to `dst`, which the expression cannot read (a fresh `let`
     /// slot, the response slot or a temporary): literals, `if`s and blocks write their parts
     /// straight into it instead of building the value elsewhere and copying.
@@ -48,14 +60,7 @@ impl FuncWriter<'_> {
         let ty = node.ty.clone();
         match (&node.kind, &ty) {
             (ExprKind::StructLit(fields), Ty::Struct(name)) => {
-                let offsets: Vec<u32> = self
-                    .structs
-                    .get(name)
-                    .map(|l| l.fields.iter().map(|f| f.offset).collect())
-                    .unwrap_or_default();
-                for (value, offset) in fields.iter().zip(offsets) {
-                    self.write_to(*value, dst.plus(offset));
-                }
+                self.write_struct_fields(name, fields, dst);
                 return;
             }
             (ExprKind::ArrayLit(items), Ty::Array(elem, _)) => {
@@ -205,14 +210,7 @@ impl FuncWriter<'_> {
             ExprKind::StructLit(fields) => {
                 let slot = self.frame_slot(&node.ty);
                 let Ty::Struct(name) = &node.ty else { return Val::Unit };
-                let offsets: Vec<u32> = self
-                    .structs
-                    .get(name)
-                    .map(|l| l.fields.iter().map(|f| f.offset).collect())
-                    .unwrap_or_default();
-                for (value, offset) in fields.iter().zip(offsets) {
-                    self.write_to(*value, slot.plus(offset));
-                }
+                self.write_struct_fields(name, fields, slot);
                 Val::Mem(slot)
             }
             ExprKind::ArrayLit(items) => {
