@@ -147,6 +147,22 @@ fn round_trips(c: &mut Criterion) {
     echo.terminate();
 }
 
+/// Times `iters` rounds of one pipeline: a sender thread (from `spawn_sender`) pushes the
+/// messages while this thread takes every response with `receive_all`.
+fn time_pipeline(
+    iters: u64,
+    spawn_sender: impl Fn() -> std::thread::JoinHandle<()>,
+    receive_all: impl Fn(),
+) -> Duration {
+    let started = Instant::now();
+    for _ in 0..iters {
+        let sender = spawn_sender();
+        receive_all();
+        sender.join().unwrap();
+    }
+    started.elapsed()
+}
+
 fn pipelined(c: &mut Criterion) {
     const N: u64 = 1_000_000;
     let mut group = c.benchmark_group("pipelined");
@@ -156,29 +172,29 @@ fn pipelined(c: &mut Criterion) {
     let echo = rt.launch(EchoKernel).unwrap();
     group.bench_function("ringkernel_1M_messages", |b| {
         b.iter_custom(|iters| {
-            let started = Instant::now();
-            for _ in 0..iters {
-                let sender = {
+            time_pipeline(
+                iters,
+                || {
                     let echo = echo.clone();
                     std::thread::spawn(move || {
                         for i in 0..N {
                             echo.send_blocking(i).unwrap();
                         }
                     })
-                };
-                for _ in 0..N {
-                    echo.receive_blocking().unwrap();
-                }
-                sender.join().unwrap();
-            }
-            started.elapsed()
+                },
+                || {
+                    for _ in 0..N {
+                        echo.receive_blocking().unwrap();
+                    }
+                },
+            )
         })
     });
     group.bench_function("ringkernel_1M_messages_batched_256", |b| {
         b.iter_custom(|iters| {
-            let started = Instant::now();
-            for _ in 0..iters {
-                let sender = {
+            time_pipeline(
+                iters,
+                || {
                     let echo = echo.clone();
                     std::thread::spawn(move || {
                         let batch: Vec<u64> = (0..256).collect();
@@ -193,41 +209,41 @@ fn pipelined(c: &mut Criterion) {
                             sent += n as u64;
                         }
                     })
-                };
-                let mut got = Vec::with_capacity(256);
-                let mut received = 0u64;
-                while received < N {
-                    got.clear();
-                    let n = echo.receive_batch(&mut got, 256);
-                    if n == 0 {
-                        std::thread::yield_now();
+                },
+                || {
+                    let mut got = Vec::with_capacity(256);
+                    let mut received = 0u64;
+                    while received < N {
+                        got.clear();
+                        let n = echo.receive_batch(&mut got, 256);
+                        if n == 0 {
+                            std::thread::yield_now();
+                        }
+                        received += n as u64;
                     }
-                    received += n as u64;
-                }
-                sender.join().unwrap();
-            }
-            started.elapsed()
+                },
+            )
         })
     });
     let (req, resp) = crossbeam_actor();
     group.bench_function("crossbeam_1M_messages", |b| {
         b.iter_custom(|iters| {
-            let started = Instant::now();
-            for _ in 0..iters {
-                let sender = {
+            time_pipeline(
+                iters,
+                || {
                     let req = req.clone();
                     std::thread::spawn(move || {
                         for i in 0..N {
                             req.send(i).unwrap();
                         }
                     })
-                };
-                for _ in 0..N {
-                    resp.recv().unwrap();
-                }
-                sender.join().unwrap();
-            }
-            started.elapsed()
+                },
+                || {
+                    for _ in 0..N {
+                        resp.recv().unwrap();
+                    }
+                },
+            )
         })
     });
     group.finish();
