@@ -1,6 +1,6 @@
 //! `Build`: scanning a crate, writing artifacts, reporting diagnostics and duplicates.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use ringkernel_codegen::{Build, BuildError, artifact::Artifact};
 
@@ -10,6 +10,12 @@ fn scratch(name: &str) -> PathBuf {
     std::fs::create_dir_all(dir.join("src/kernels")).unwrap();
     std::fs::create_dir_all(dir.join("examples")).unwrap();
     dir
+}
+
+/// A `Build` of `dir/src` (an absolute directory, no root) writing to `dir/out`, without
+/// cargo directives.
+fn build_src(dir: &Path) -> Build {
+    Build::new().dirs([dir.join("src")]).out_dir(dir.join("out")).cargo_directives(false)
 }
 
 const GOOD: &str = r#"
@@ -50,12 +56,7 @@ fn writes_one_parseable_artifact_per_handler() {
 fn dsl_errors_fail_with_file_line_and_column() {
     let dir = scratch("bad");
     std::fs::write(dir.join("src/broken.rs"), "#[ring_kernel(id = \"k\")]\nfn k(ctx: &mut RingContext, x: u32) -> u32 {\n    x + missing\n}\n").unwrap();
-    let err = Build::new()
-        .dirs([dir.join("src")])
-        .out_dir(dir.join("out"))
-        .cargo_directives(false)
-        .compile()
-        .unwrap_err();
+    let err = build_src(&dir).compile().unwrap_err();
     let text = err.to_string();
     assert!(matches!(err, BuildError::Diagnostics(_)));
     assert!(text.starts_with("error: cannot find value `missing` in this kernel"), "{text}");
@@ -69,12 +70,7 @@ fn the_same_id_and_version_from_two_files_is_an_error() {
     let dir = scratch("dup");
     std::fs::write(dir.join("src/a.rs"), GOOD).unwrap();
     std::fs::write(dir.join("src/b.rs"), GOOD.replace("fn add", "fn add_again")).unwrap();
-    let err = Build::new()
-        .dirs([dir.join("src")])
-        .out_dir(dir.join("out"))
-        .cargo_directives(false)
-        .compile()
-        .unwrap_err();
+    let err = build_src(&dir).compile().unwrap_err();
     assert!(err.to_string().contains("`adder-v1.ptx` is produced by both"), "{err}");
     let _ = std::fs::remove_dir_all(&dir);
 }
@@ -88,13 +84,7 @@ fn rule_versions_with_different_layouts_are_an_error() {
     )
     .unwrap();
     std::fs::write(dir.join("src/v2.rs"), "#[rule(id = \"r\", version = 2)]\nfn r2(ctx: &mut RingContext, x: u64) -> u32 { x as u32 }\n").unwrap();
-    let err = Build::new()
-        .root(&dir)
-        .dirs(["src"])
-        .out_dir(dir.join("out"))
-        .cargo_directives(false)
-        .compile()
-        .unwrap_err();
+    let err = build_src(&dir).compile().unwrap_err();
     assert!(matches!(err, BuildError::AbiMismatch { .. }), "{err}");
     assert!(err.to_string().contains("rule `r` v1"), "{err}");
     std::fs::write(
@@ -102,16 +92,6 @@ fn rule_versions_with_different_layouts_are_an_error() {
         "#[rule(id = \"r\", version = 2)]\nfn r2(ctx: &mut RingContext, x: u32) -> u32 { x + 1 }\n",
     )
     .unwrap();
-    assert_eq!(
-        Build::new()
-            .root(&dir)
-            .dirs(["src"])
-            .out_dir(dir.join("out"))
-            .cargo_directives(false)
-            .compile()
-            .unwrap()
-            .len(),
-        2
-    );
+    assert_eq!(build_src(&dir).compile().unwrap().len(), 2);
     let _ = std::fs::remove_dir_all(&dir);
 }
