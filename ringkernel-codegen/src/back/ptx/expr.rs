@@ -831,30 +831,8 @@ impl FuncWriter<'_> {
             Stmt::Expr(e) => {
                 self.eval(*e);
             }
-            Stmt::While(cond, body) => {
-                let (top, end) = (self.label("while"), self.label("wend"));
-                self.enter_region();
-                self.place_label(&top);
-                let c = self.scalar(*cond);
-                self.emit(format!("@!{c} bra \t{end};"));
-                self.loops.push(LoopLabels { continue_to: top.clone(), break_to: end.clone() });
-                self.block_value(body, &Ty::Unit);
-                self.loops.pop();
-                self.emit(format!("bra.uni \t{top};"));
-                self.place_label(&end);
-                self.leave_region();
-            }
-            Stmt::Loop(body) => {
-                let (top, end) = (self.label("loop"), self.label("lend"));
-                self.enter_region();
-                self.place_label(&top);
-                self.loops.push(LoopLabels { continue_to: top.clone(), break_to: end.clone() });
-                self.block_value(body, &Ty::Unit);
-                self.loops.pop();
-                self.emit(format!("bra.uni \t{top};"));
-                self.place_label(&end);
-                self.leave_region();
-            }
+            Stmt::While(cond, body) => self.loop_stmt(("while", "wend"), Some(*cond), body),
+            Stmt::Loop(body) => self.loop_stmt(("loop", "lend"), None, body),
             Stmt::For { var, start, end, inclusive, body } => {
                 self.for_loop(*var, *start, *end, *inclusive, body)
             }
@@ -878,6 +856,24 @@ impl FuncWriter<'_> {
                 self.emit(format!("bra.uni \t{target};"));
             }
         }
+    }
+
+    /// `while cond { body }` (with `cond`) or `loop { body }` (without): a region whose top
+    /// label is `continue`'s target and whose end label is `break`'s.
+    fn loop_stmt(&mut self, names: (&str, &str), cond: Option<ExprId>, body: &Block) {
+        let (top, end) = (self.label(names.0), self.label(names.1));
+        self.enter_region();
+        self.place_label(&top);
+        if let Some(cond) = cond {
+            let c = self.scalar(cond);
+            self.emit(format!("@!{c} bra \t{end};"));
+        }
+        self.loops.push(LoopLabels { continue_to: top.clone(), break_to: end.clone() });
+        self.block_value(body, &Ty::Unit);
+        self.loops.pop();
+        self.emit(format!("bra.uni \t{top};"));
+        self.place_label(&end);
+        self.leave_region();
     }
 
     fn for_loop(
