@@ -4,8 +4,10 @@
 //!   ringkernel's `call_blocking`; the same actor as a tokio task with an mpsc request channel
 //!   and a oneshot reply; as a thread with crossbeam channels; and the floor, two threads
 //!   ping-ponging one atomic.
-//! - `pipelined/*`: a million messages in flight through the actor (sender thread, receiver
-//!   here), ringkernel versus crossbeam channels.
+//! - `pipelined/*`: a million messages through the actor with many in flight, ringkernel versus
+//!   crossbeam channels, two ways: one client thread that sends batches and takes the
+//!   responses in turn (two busy threads, one per core of a 2-core machine), and a sender
+//!   thread plus a receiver thread (three busy threads).
 //! - then, outside criterion, per-call latency percentiles (p50/p99 of individually timed
 //!   round trips) and the swap blackout (quiesce + swap of pre-staged versions) under load.
 
@@ -163,6 +165,31 @@ fn time_pipeline(
     started.elapsed()
 }
 
+/// Times `iters` rounds of `n` messages driven by one client thread: `step(sent, room)` sends
+/// at most `room` more messages and takes the responses that are ready, returning how many of
+/// each; when none was ready the client spins briefly before polling again.
+fn time_one_client(
+    iters: u64,
+    n: u64,
+    mut step: impl FnMut(u64, usize) -> (usize, usize),
+) -> Duration {
+    let started = Instant::now();
+    for _ in 0..iters {
+        let (mut sent, mut received) = (0u64, 0u64);
+        while received < n {
+            let (sent_now, received_now) = step(sent, (n - sent) as usize);
+            sent += sent_now as u64;
+            received += received_now as u64;
+            if received_now == 0 {
+                for _ in 0..16 {
+                    std::hint::spin_loop();
+                }
+            }
+        }
+    }
+    started.elapsed()
+}
+
 fn pipelined(c: &mut Criterion) {
     const N: u64 = 1_000_000;
     let mut group = c.benchmark_group("pipelined");
@@ -225,7 +252,30 @@ fn pipelined(c: &mut Criterion) {
             )
         })
     });
+    group.bench_function("ringkernel_one_client_batched_256", |b| {
+        b.iter_custom(|iters| {
+            let batch: Vec<u64> = (0..256).collect();
+            let mut got = Vec::with_capacity(512);
+            time_one_client(iters, N, |_, room| {
+                let sent_now = echo.send_batch(&batch[..room.min(256)]).unwrap();
+                got.clear();
+                (sent_now, echo.receive_batch(&mut got, 512))
+            })
+        })
+    });
     let (req, resp) = crossbeam_actor();
+    group.bench_function("crossbeam_one_client_batched_256", |b| {
+        b.iter_custom(|iters| {
+            time_one_client(iters, N, |sent, room| {
+                let mut sent_now = 0;
+                while sent_now < room.min(256) && req.try_send(sent + sent_now as u64).is_ok() {
+                    sent_now += 1;
+                }
+                let received = resp.try_iter().take(512).count();
+                (sent_now, received)
+            })
+        })
+    });
     group.bench_function("crossbeam_1M_messages", |b| {
         b.iter_custom(|iters| {
             time_pipeline(

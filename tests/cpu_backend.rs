@@ -112,6 +112,35 @@ fn a_full_queue_pushes_back_and_deactivation_keeps_messages_queued() {
 }
 
 #[test]
+fn taking_fewer_responses_than_were_sent_still_lets_the_actor_go_on() {
+    // Fill both queues (8 slots each), then take one response: the actor must see that slot
+    // free, handle one more message and so make room for one more send. A consumer that kept
+    // its progress to itself would leave the actor and this send waiting on each other.
+    let rt = runtime();
+    let handle = rt.launch(JobsKernel::default()).unwrap();
+    for id in 0..16 {
+        handle.send_blocking(Job { id, divisor: 1 }).unwrap();
+    }
+    while handle.metrics().processed < 8 {
+        std::thread::yield_now();
+    }
+    assert_eq!(handle.try_receive().unwrap().unwrap().value.id, 0);
+    let sender = {
+        let handle = handle.clone();
+        std::thread::spawn(move || handle.send_blocking(Job { id: 16, divisor: 1 }))
+    };
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while !sender.is_finished() {
+        assert!(std::time::Instant::now() < deadline, "the send never found room");
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    assert!(sender.join().unwrap().is_ok());
+    let ids: Vec<u32> = (1..17).map(|_| handle.receive_blocking().unwrap().value.id).collect();
+    assert_eq!(ids, (1..17).collect::<Vec<_>>());
+    handle.terminate();
+}
+
+#[test]
 fn concurrent_callers_get_their_own_responses() {
     let rt = runtime();
     let handle = rt.launch(JobsKernel::default()).unwrap();

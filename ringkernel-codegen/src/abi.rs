@@ -28,8 +28,10 @@
 //!   **release** so that the producer, loading `head` with **acquire**, may reuse the slot.
 //!
 //! A slot is a [`SlotHeader`] (type id, sequence, correlation id, HLC timestamp) followed by
-//! the message bytes, the whole rounded up to [`SLOT_ALIGN`] bytes, so every payload starts
-//! 16-byte aligned.
+//! the message bytes, the whole rounded up to [`SLOT_ALIGN`] bytes (a cache line), so every
+//! slot starts on its own cache line and every payload 32 bytes into it. Two neighbouring
+//! slots never share a line: the producer writing slot `i + 1` does not take away the line
+//! the consumer is reading slot `i` from. Kernels read `slot_size` from the header.
 
 use std::sync::atomic::{AtomicU32, AtomicU64};
 
@@ -39,8 +41,8 @@ pub const ABI_VERSION: u32 = 1;
 /// Cache line size the layout is padded to (also the GPU's L2 sector group).
 pub const CACHE_LINE: usize = 64;
 
-/// Alignment of every slot (and so of every payload).
-pub const SLOT_ALIGN: u32 = 16;
+/// Alignment and size granule of every slot: a cache line (see the module docs).
+pub const SLOT_ALIGN: u32 = CACHE_LINE as u32;
 
 /// Values of [`ControlBlock::requested`].
 pub mod request {
@@ -226,8 +228,8 @@ impl std::error::Error for GeometryError {}
 /// ```
 /// use ringkernel_codegen::abi::RingGeometry;
 /// let ring = RingGeometry::new(1024, 12).unwrap();
-/// assert_eq!(ring.slot_size, 48); // 32-byte header + 12 bytes, rounded up to 16
-/// assert_eq!(ring.total_bytes(), 192 + 1024 * 48);
+/// assert_eq!(ring.slot_size, 64); // 32-byte header + 12 bytes, rounded up to a cache line
+/// assert_eq!(ring.total_bytes(), 192 + 1024 * 64);
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RingGeometry {
@@ -332,7 +334,7 @@ mod tests {
             (SLOT_TYPE_ID, SLOT_SEQUENCE, SLOT_CORRELATION, SLOT_HLC, SLOT_PAYLOAD),
             (0, 8, 16, 24, 32)
         );
-        for payload in [0, 1, 8, 15, 16, 17, 1000] {
+        for payload in [0, 1, 8, 15, 16, 17, 32, 33, 1000] {
             let ring = RingGeometry::new(4, payload).unwrap();
             assert_eq!(ring.slot_size % SLOT_ALIGN, 0);
             assert!(ring.slot_size >= 32 + payload && ring.slot_size < 32 + payload + SLOT_ALIGN);
@@ -344,7 +346,8 @@ mod tests {
         let ring = RingGeometry::new(8, 16).unwrap();
         assert_eq!(ring.slot_offset(0), 192);
         assert_eq!(ring.slot_offset(9), ring.slot_offset(1));
-        assert_eq!(ring.slot_offset(u64::MAX), 192 + 7 * 48);
+        assert_eq!(ring.slot_offset(u64::MAX), 192 + 7 * 64);
+        assert_eq!(RingGeometry::new(8, 33).unwrap().slot_size, 128);
     }
 
     #[test]

@@ -19,7 +19,7 @@ use parking_lot::Mutex;
 use ringkernel_codegen::abi::{ControlBlock, SlotHeader, ack, request};
 
 use super::ring::{Consumer, Producer};
-use crate::__private::{ByteHandler, take_errors};
+use crate::__private::{ByteHandler, drain_errors};
 use crate::context::RingContext;
 
 /// Type id written into a response slot when the handler failed: the caller gets an error.
@@ -87,8 +87,6 @@ pub(crate) struct Actor {
     pub handler: Box<dyn ByteHandler>,
     pub ctx: RingContext,
     pub tag: u64,
-    /// Where the handler writes its response before it is pushed.
-    pub scratch: Vec<u8>,
     /// 0 spinning, 1 yielding, 2 parking (see `back_off`).
     pub idle_phase: u8,
 }
@@ -118,6 +116,12 @@ impl Actor {
                         self.shared.control.acknowledged.store(ack::RUNNING, Ordering::Release);
                     }
                     if self.process_one() {
+                        // Keep handling while there is work and nothing else is requested;
+                        // the request word is re-read (relaxed, a line only we write
+                        // besides the host's rare requests) at every message boundary.
+                        while self.shared.control.requested.load(Ordering::Relaxed) == request::RUN
+                            && self.process_one()
+                        {}
                         idle = 0;
                         continue;
                     }
@@ -126,9 +130,11 @@ impl Actor {
                     if self.shared.control.acknowledged.load(Ordering::Relaxed)
                         != ack::QUIESCED =>
                 {
+                    self.input.publish_head();
                     self.shared.control.acknowledged.store(ack::QUIESCED, Ordering::Release);
                 }
                 request::TERMINATE => {
+                    self.input.publish_head();
                     self.shared.control.acknowledged.store(ack::TERMINATED, Ordering::Release);
                     return;
                 }
@@ -164,45 +170,45 @@ impl Actor {
         *self.shared.installed.lock() = Some(outcome);
     }
 
-    /// Handles one message if there is one and room for its response. The handler writes
-    /// into `scratch`; the response slot is pushed afterwards, marked failed when the handler
-    /// (or the message's type) was wrong, so the caller always gets an answer.
+    /// Handles one message if there is one and room for its response. The handler writes its
+    /// response straight into the output slot, which is published afterwards, marked failed
+    /// (and zeroed) when the handler or the message's type was wrong, so the caller always
+    /// gets an answer. Returns whether a message was handled.
     fn process_one(&mut self) -> bool {
-        let Actor { input, output, handler, ctx, shared, scratch, .. } = self;
-        if !input.has_message() || !output.has_room() {
+        let Actor { input, output, handler, ctx, shared, .. } = self;
+        if !output.has_room() {
+            // Blocked on the caller: let the senders see the room we made.
+            input.publish_head();
             return false;
         }
         let (expected_type, response_type) = (input.type_id(), output.type_id());
         // Handler time is sampled on one message in 64: reading the clock twice per message
         // would cost as much as a trivial handler.
-        let sampled = slot_is_sampled(shared.control.messages_processed.load(Ordering::Relaxed));
-        input.try_pop(|slot, payload| {
+        let processed = shared.control.messages_processed.load(Ordering::Relaxed);
+        let sampled = slot_is_sampled(processed);
+        let handled = input.try_pop(|slot, payload| {
             let started = sampled.then(std::time::Instant::now);
             let _ = ctx.begin_message(slot.sequence, slot.correlation, None);
-            let ok = if slot.type_id == expected_type {
-                handler.handle_bytes(ctx, payload, scratch).is_ok()
-            } else {
-                record(
-                    &shared.control,
-                    ringkernel_codegen::abi::error::WRONG_MESSAGE_TYPE,
-                    slot.sequence,
-                );
-                false
-            };
-            for code in take_errors() {
-                record(&shared.control, code, slot.sequence);
-            }
-            let header = SlotHeader {
-                type_id: if ok { response_type } else { FAILED_RESPONSE },
-                sequence: slot.sequence,
-                correlation: slot.correlation,
-                hlc: slot.hlc,
-            };
-            let pushed = output.try_push(header, |response| {
-                if ok {
-                    response.copy_from_slice(scratch);
+            let pushed = output.try_push_with(|response| {
+                let ok = if slot.type_id == expected_type {
+                    handler.handle_bytes(ctx, payload, response).is_ok()
                 } else {
+                    record(
+                        &shared.control,
+                        ringkernel_codegen::abi::error::WRONG_MESSAGE_TYPE,
+                        slot.sequence,
+                    );
+                    false
+                };
+                drain_errors(|code| record(&shared.control, code, slot.sequence));
+                if !ok {
                     response.fill(0);
+                }
+                SlotHeader {
+                    type_id: if ok { response_type } else { FAILED_RESPONSE },
+                    sequence: slot.sequence,
+                    correlation: slot.correlation,
+                    hlc: slot.hlc,
                 }
             });
             debug_assert!(pushed, "room was checked before popping");
@@ -210,12 +216,11 @@ impl Actor {
                 shared.latency.record(started.elapsed());
             }
         });
-        // Single writer: a plain increment published with release, as the GPU kernel does.
-        let processed = shared.control.messages_processed.load(Ordering::Relaxed) + 1;
-        shared.control.messages_processed.store(processed, Ordering::Release);
-        if shared.control.requested.load(Ordering::Relaxed) != request::RUN {
+        if handled.is_none() {
             return false;
         }
+        // Single writer: a plain increment published with release, as the GPU kernel does.
+        shared.control.messages_processed.store(processed + 1, Ordering::Release);
         true
     }
 

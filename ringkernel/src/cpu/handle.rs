@@ -285,15 +285,19 @@ impl<M: RingMessage, R: RingMessage> KernelHandle<M, R> {
     /// The next response of a plain `send`, if one is ready.
     pub fn try_receive(&self) -> Option<Result<Response<R>, CallError>> {
         let mut router = self.core.router.lock();
-        if router.unclaimed.is_empty() && router.waiting.is_empty() {
+        let response = if router.unclaimed.is_empty() && router.waiting.is_empty() {
             // Fast path: no call is waiting for a correlation id, so the next response is
             // ours; decode it straight from the slot.
-            return router.consumer.try_pop(|header, bytes| Self::decode_slot(header, bytes));
-        }
-        if router.unclaimed.is_empty() {
-            router.drain();
-        }
-        router.unclaimed.pop_front().map(|raw| Self::decode_slot(&raw.header, &raw.bytes))
+            router.consumer.try_pop(|header, bytes| Self::decode_slot(header, bytes))
+        } else {
+            if router.unclaimed.is_empty() {
+                router.drain();
+            }
+            router.unclaimed.pop_front().map(|raw| Self::decode_slot(&raw.header, &raw.bytes))
+        };
+        // The caller may not come back for a while: let the actor see the room we made.
+        router.consumer.publish_head();
+        response
     }
 
     fn decode_slot(header: &SlotHeader, bytes: &[u8]) -> Result<Response<R>, CallError> {
@@ -364,6 +368,7 @@ impl<M: RingMessage, R: RingMessage> KernelHandle<M, R> {
         if found.is_some() {
             router.waiting.retain(|c| *c != correlation);
         }
+        router.consumer.publish_head();
         found
     }
 
@@ -426,6 +431,7 @@ impl<M: RingMessage, R: RingMessage> KernelHandle<M, R> {
             out.push(next);
             taken += 1;
         }
+        router.consumer.publish_head();
         taken
     }
 

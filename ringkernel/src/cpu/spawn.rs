@@ -46,7 +46,6 @@ pub(crate) fn start(
         handler,
         ctx: RingContext::new(id, slot, clock),
         tag,
-        scratch: vec![0; resp_size],
         idle_phase: 0,
     };
     let thread = actor
