@@ -2,7 +2,7 @@
 //!
 //! Persistent GPU actors written in plain Rust. A handler written once runs natively on the
 //! CPU and, compiled at build time to PTX, as a persistent kernel on an NVIDIA GPU. Handlers
-//! are versioned [rules](rules) that a running actor can swap to (or roll back from)
+//! are versioned [rules] that a running actor can swap to (or roll back from)
 //! without a restart, without losing a message and keeping its state.
 //!
 //! This crate holds the core traits ([`RingMessage`], [`GpuKernel`], [`RingKernelHandler`]),

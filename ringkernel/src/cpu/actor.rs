@@ -123,6 +123,7 @@ impl Actor {
                             && self.process_one()
                         {}
                         idle = 0;
+                        self.idle_phase = 0;
                         continue;
                     }
                 }
@@ -140,10 +141,10 @@ impl Actor {
                 }
                 _ => {}
             }
-            if idle == 0 {
+            idle = idle.saturating_add(1);
+            if idle == IDLE_ROUNDS_UNTIMED {
                 idle_since = std::time::Instant::now();
             }
-            idle = idle.saturating_add(1);
             self.back_off(idle, idle_since);
         }
     }
@@ -226,10 +227,13 @@ impl Actor {
 
     /// Spins for the first 50 µs of idleness (a caller waiting on a response usually sends
     /// again within that), yields for the next 150 µs, then parks: an idle actor does not burn
-    /// a core. The clock is read once every 64 idle rounds.
+    /// a core. The first `IDLE_ROUNDS_UNTIMED` rounds (a few microseconds) spin without
+    /// reading the clock, which would delay noticing the next message of a caller that sends
+    /// them one at a time (two clock reads cost about as much as handling a message); then
+    /// the clock is read once every 64 rounds.
     fn back_off(&mut self, idle: u32, idle_since: std::time::Instant) {
         const SPIN: std::time::Duration = std::time::Duration::from_micros(50);
-        if idle % 64 == 1 {
+        if idle > IDLE_ROUNDS_UNTIMED && idle % 64 == 0 {
             let elapsed = idle_since.elapsed();
             self.idle_phase = if elapsed < SPIN {
                 0
@@ -263,6 +267,9 @@ impl Actor {
         )
     }
 }
+
+/// Idle rounds spun before the actor starts timing its idleness (see `Actor::back_off`).
+const IDLE_ROUNDS_UNTIMED: u32 = 64;
 
 fn slot_is_sampled(processed: u64) -> bool {
     processed % 64 == 0

@@ -4,8 +4,8 @@
 //!
 //! On top of `tail`, each slot announces itself: the producer writes the slot's `type_id` last,
 //! atomically with `Release` (0 is never a valid type id), and the consumer polls the
-//! `type_id` of the slot it will read next with `Acquire`, then clears it after reading. A
-//! round trip then moves only the slots' cache lines, not the `tail` words (which stay up to
+//! `type_id` of the slot it will read next with `Acquire`, and clears it when it frees the
+//! slot. A round trip then moves only the slots' cache lines, not the `tail` words (which stay up to
 //! date for readers that follow the ABI's `tail` protocol, such as the GPU kernel). `type_id`
 //! is only ever accessed atomically. The generated PTX kernel's producer side stores `type_id`
 //! as a plain write and publishes with `tail`, so a host consumer of a ring the GPU writes
@@ -15,7 +15,13 @@
 //! [`Producer`] and one [`Consumer`], neither `Clone`. Orderings (see the ABI docs): the
 //! producer writes a slot, then publishes `tail + 1` with `Release`; the consumer reads `tail`
 //! with `Acquire`, reads the slot, then frees it by storing `head + 1` with `Release`, which the
-//! producer reads with `Acquire` before reusing the slot.
+//! producer reads with `Acquire` before reusing the slot. The consumer may free several slots
+//! with one store of `head` ([`Consumer::publish_head`]), and the producer reads `head` only
+//! when the ring looks full.
+//!
+//! Layout choices that matter for speed (measured in BENCHMARKS.md): each slot fills whole
+//! cache lines (the ABI rounds slots up to 64 bytes), and the producer prefetches for write the
+//! line of a slot a few positions ahead once the consumer has freed it.
 
 use std::alloc::{Layout, alloc_zeroed, dealloc};
 use std::ptr::NonNull;
@@ -291,12 +297,24 @@ impl Consumer {
     /// `publish_every` messages (a quarter of the ring at most) and whenever the ring runs
     /// dry; a consumer that stops reading with messages left (a caller that took what it
     /// wanted) must call this, so that the producer sees the room it made.
+    ///
+    /// The slots being freed are marked empty (`type_id` 0) here too, not when they are read:
+    /// a consumer that answers each message before it reads the next (a caller waiting for its
+    /// response, then sending again) then writes its next message before it marks the previous
+    /// slot empty. Stores become visible in program order, so marking first would make the
+    /// next message wait for the marking store to take the slot's line from the producer.
     pub fn publish_head(&mut self) {
-        if self.published_head != self.head {
-            self.published_head = self.head;
-            // Release: our reads of the freed slots happen before the producer reuses them.
-            self.memory.header().head.store(self.head, Ordering::Release);
+        if self.published_head == self.head {
+            return;
         }
+        for index in self.published_head..self.head {
+            // Relaxed: the release store of `head` below orders this before the producer's
+            // next write of the slot.
+            slot_type_id(self.memory.slot(index)).store(0, Ordering::Relaxed);
+        }
+        self.published_head = self.head;
+        // Release: our reads of the freed slots happen before the producer reuses them.
+        self.memory.header().head.store(self.head, Ordering::Release);
     }
 
     /// Reads one message if there is one: `read` gets the slot header and the payload; the
@@ -326,9 +344,7 @@ impl Consumer {
             );
             read(&header, payload)
         };
-        // Mark the slot empty for its next lap; the Release store of `head` (in
-        // `publish_head`) orders this before the producer's next write of the slot.
-        type_id.store(0, Ordering::Relaxed);
+        // `publish_head` marks the slot empty for its next lap.
         self.head += 1;
         if self.head - self.published_head >= self.publish_every {
             self.publish_head();
