@@ -73,7 +73,7 @@ impl Drop for RingMemory {
 /// The `type_id` word of a slot, as an atomic.
 fn slot_type_id<'a>(slot: *mut u8) -> &'a AtomicU64 {
     // SAFETY: `slot` points to a live slot (inside a `RingMemory` that outlives every use by
-    // its producer and consumer), 16-byte aligned, whose first 8 bytes are the `type_id`
+    // its producer and consumer), cache-line aligned, whose first 8 bytes are the `type_id`
     // word; that word is only ever accessed through this atomic (zero-initialised memory is
     // a valid AtomicU64).
     unsafe { AtomicU64::from_ptr(slot.add(offsets::SLOT_TYPE_ID as usize).cast::<u64>()) }
