@@ -165,6 +165,24 @@ fn time_pipeline(
     started.elapsed()
 }
 
+/// Times `iters` rounds of `n` messages sent and received one at a time: a sender thread
+/// calls `send(i)` for every `i < n` while this thread calls `receive` `n` times.
+fn time_one_by_one(
+    iters: u64,
+    n: u64,
+    send: impl Fn(u64) + Clone + Send + 'static,
+    receive: impl Fn(),
+) -> Duration {
+    time_pipeline(
+        iters,
+        || {
+            let send = send.clone();
+            std::thread::spawn(move || (0..n).for_each(send))
+        },
+        || (0..n).for_each(|_| receive()),
+    )
+}
+
 /// Times `iters` rounds of `n` messages driven by one client thread: `step(sent, room)` sends
 /// at most `room` more messages and takes the responses that are ready, returning how many of
 /// each; when none was ready the client spins briefly before polling again.
@@ -198,23 +216,16 @@ fn pipelined(c: &mut Criterion) {
     let rt = runtime();
     let echo = rt.launch(EchoKernel).unwrap();
     group.bench_function("ringkernel_1M_messages", |b| {
+        let send = {
+            let echo = echo.clone();
+            move |i| {
+                echo.send_blocking(i).unwrap();
+            }
+        };
         b.iter_custom(|iters| {
-            time_pipeline(
-                iters,
-                || {
-                    let echo = echo.clone();
-                    std::thread::spawn(move || {
-                        for i in 0..N {
-                            echo.send_blocking(i).unwrap();
-                        }
-                    })
-                },
-                || {
-                    for _ in 0..N {
-                        echo.receive_blocking().unwrap();
-                    }
-                },
-            )
+            time_one_by_one(iters, N, send.clone(), || {
+                echo.receive_blocking().unwrap();
+            })
         })
     });
     group.bench_function("ringkernel_1M_messages_batched_256", |b| {
@@ -277,23 +288,14 @@ fn pipelined(c: &mut Criterion) {
         })
     });
     group.bench_function("crossbeam_1M_messages", |b| {
+        let send = {
+            let req = req.clone();
+            move |i| req.send(i).unwrap()
+        };
         b.iter_custom(|iters| {
-            time_pipeline(
-                iters,
-                || {
-                    let req = req.clone();
-                    std::thread::spawn(move || {
-                        for i in 0..N {
-                            req.send(i).unwrap();
-                        }
-                    })
-                },
-                || {
-                    for _ in 0..N {
-                        resp.recv().unwrap();
-                    }
-                },
-            )
+            time_one_by_one(iters, N, send.clone(), || {
+                resp.recv().unwrap();
+            })
         })
     });
     group.finish();

@@ -5,9 +5,9 @@
 //! On top of `tail`, each slot announces itself: the producer writes the slot's `type_id` last,
 //! atomically with `Release` (0 is never a valid type id), and the consumer polls the
 //! `type_id` of the slot it will read next with `Acquire`, and clears it when it frees the
-//! slot. A round trip then moves only the slots' cache lines, not the `tail` words (which stay up to
-//! date for readers that follow the ABI's `tail` protocol, such as the GPU kernel). `type_id`
-//! is only ever accessed atomically. The generated PTX kernel's producer side stores `type_id`
+//! slot. A round trip then moves only the slots' cache lines, not the `tail` words (which stay
+//! up to date for readers that follow the ABI's `tail` protocol, such as the GPU kernel).
+//! `type_id` is only ever accessed atomically. The generated PTX kernel's producer side stores `type_id`
 //! as a plain write and publishes with `tail`, so a host consumer of a ring the GPU writes
 //! must follow the `tail` protocol, not this one.
 //!
@@ -327,9 +327,8 @@ impl Consumer {
         let type_id = slot_type_id(slot);
         // SAFETY: the slot at `head` was published by the producer (its non-zero type id was
         // acquired by `has_message`, stored with release after the slot was written), is not
-        // reused before we store head + 1, and holds
-        // initialised header fields and `payload_size` payload bytes. `type_id` is read
-        // through its atomic only.
+        // reused before `publish_head` stores a head past it, and holds initialised header
+        // fields and `payload_size` payload bytes. `type_id` is read through its atomic only.
         let result = unsafe {
             let fields = slot.cast::<u64>();
             let header = SlotHeader {
