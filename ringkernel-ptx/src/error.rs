@@ -134,7 +134,10 @@ impl fmt::Display for Fault {
                 write!(f, "misaligned {size}-byte access at {address:#x} in {at}")
             }
             Fault::BudgetExhausted { entry, executed } => {
-                write!(f, "`{entry}` ran out of its instruction budget after {executed} instructions")
+                write!(
+                    f,
+                    "`{entry}` ran out of its instruction budget after {executed} instructions"
+                )
             }
             Fault::Trap { at } => write!(f, "trap in {at}"),
             Fault::Deadlock { entry, detail } => write!(f, "deadlock in `{entry}`: {detail}"),
@@ -144,7 +147,9 @@ impl fmt::Display for Fault {
             Fault::BadArguments { entry, detail } => {
                 write!(f, "bad arguments for `{entry}`: {detail}")
             }
-            Fault::BadDims { entry, detail } => write!(f, "bad launch shape for `{entry}`: {detail}"),
+            Fault::BadDims { entry, detail } => {
+                write!(f, "bad launch shape for `{entry}`: {detail}")
+            }
             Fault::Unsupported { at, what } => write!(f, "unsupported: {what} in {at}"),
             Fault::Memory(e) => write!(f, "module variables: {e}"),
             Fault::Cancelled { entry } => write!(f, "launch of `{entry}` cancelled"),

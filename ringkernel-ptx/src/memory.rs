@@ -37,7 +37,8 @@ pub(crate) struct Block(Box<[AtomicU64]>);
 
 impl Block {
     pub fn new(len: u64) -> Result<Block, MemoryError> {
-        let words = usize::try_from(len.div_ceil(8)).map_err(|_| MemoryError::OutOfMemory { len })?;
+        let words =
+            usize::try_from(len.div_ceil(8)).map_err(|_| MemoryError::OutOfMemory { len })?;
         let mut v: Vec<AtomicU64> = Vec::new();
         v.try_reserve_exact(words).map_err(|_| MemoryError::OutOfMemory { len })?;
         v.resize_with(words, || AtomicU64::new(0));
@@ -107,7 +108,12 @@ pub(crate) unsafe fn store(ptr: *mut u8, size: u64, value: u64, order: Ordering)
 /// # Safety
 /// As for [`load`]; `size` is 2, 4 or 8.
 #[inline]
-pub(crate) unsafe fn update(ptr: *mut u8, size: u64, order: Ordering, f: impl Fn(u64) -> Option<u64>) -> u64 {
+pub(crate) unsafe fn update(
+    ptr: *mut u8,
+    size: u64,
+    order: Ordering,
+    f: impl Fn(u64) -> Option<u64>,
+) -> u64 {
     let fail = match order {
         Ordering::Release | Ordering::Relaxed => Ordering::Relaxed,
         Ordering::AcqRel => Ordering::Acquire,
@@ -172,7 +178,8 @@ pub(crate) struct Table {
 impl Table {
     fn find(&self, address: u64) -> Option<usize> {
         let i = self.regions.partition_point(|r| r.base <= address);
-        (i > 0 && address - self.regions[i - 1].base < self.regions[i - 1].len.max(1)).then(|| i - 1)
+        (i > 0 && address - self.regions[i - 1].base < self.regions[i - 1].len.max(1))
+            .then(|| i - 1)
     }
 }
 
@@ -184,10 +191,18 @@ pub(crate) struct AddressSpace {
 
 impl AddressSpace {
     pub fn new() -> AddressSpace {
-        AddressSpace { table: RwLock::new(Arc::new(Table::default())), next: Mutex::new(FIRST_ADDRESS) }
+        AddressSpace {
+            table: RwLock::new(Arc::new(Table::default())),
+            next: Mutex::new(FIRST_ADDRESS),
+        }
     }
 
-    fn insert(&self, len: u64, ptr: *mut u8, owner: Option<Arc<Block>>) -> Result<u64, MemoryError> {
+    fn insert(
+        &self,
+        len: u64,
+        ptr: *mut u8,
+        owner: Option<Arc<Block>>,
+    ) -> Result<u64, MemoryError> {
         if len == 0 || len > MAX_REGION {
             return Err(MemoryError::OutOfMemory { len });
         }

@@ -32,9 +32,14 @@ pub(crate) mod special {
 pub(crate) enum ConstValue {
     Bits(u64),
     /// Address of a `.global`/`.const` variable plus an offset (known once placed in a VM).
-    GlobalAddress { var: u32, offset: i64 },
+    GlobalAddress {
+        var: u32,
+        offset: i64,
+    },
     /// Shared-space address inside dynamic shared memory (resolved when parsing ends).
-    DynamicShared { offset: i64 },
+    DynamicShared {
+        offset: i64,
+    },
 }
 
 /// A `.param` of a function signature: where it lives in the thread's param area.

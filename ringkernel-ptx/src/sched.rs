@@ -97,7 +97,11 @@ fn worker(sh: &Shared<'_>) {
         if i >= total {
             return;
         }
-        let cta = [(i % u64::from(gx)) as u32, ((i / u64::from(gx)) % u64::from(gy)) as u32, (i / (u64::from(gx) * u64::from(gy))) as u32];
+        let cta = [
+            (i % u64::from(gx)) as u32,
+            ((i / u64::from(gx)) % u64::from(gy)) as u32,
+            (i / (u64::from(gx) * u64::from(gy))) as u32,
+        ];
         let result = run_cta(sh, cta, &mut spare);
         if let Err(f) = result {
             let mut slot = sh.fault.lock();
@@ -254,7 +258,12 @@ fn run_one_by_one(
     Ok(())
 }
 
-fn run_cooperative(sh: &Shared<'_>, exec: &mut Exec<'_>, cta: [u32; 3], threads: u32) -> Result<(), Fault> {
+fn run_cooperative(
+    sh: &Shared<'_>,
+    exec: &mut Exec<'_>,
+    cta: [u32; 3],
+    threads: u32,
+) -> Result<(), Fault> {
     let plan = sh.plan;
     let mut ts = Vec::with_capacity(threads as usize);
     for linear in 0..threads {
@@ -297,7 +306,13 @@ fn deadlock(plan: &Plan<'_>, ts: &[Thread], cta: [u32; 3]) -> Fault {
     let waits: Vec<String> = at.iter().map(|(line, n)| format!("{n} at PTX line {line}")).collect();
     Fault::Deadlock {
         entry: plan.module.functions[plan.entry as usize].name.clone(),
-        detail: format!("block ({},{},{}): threads wait forever: {}", cta[0], cta[1], cta[2], waits.join(", ")),
+        detail: format!(
+            "block ({},{},{}): threads wait forever: {}",
+            cta[0],
+            cta[1],
+            cta[2],
+            waits.join(", ")
+        ),
     }
 }
 
@@ -309,8 +324,14 @@ fn complete_warp_collectives(m: &ModuleData, ts: &mut [Thread]) -> bool {
         if warp.iter().any(|t| t.status == Status::Ready) {
             continue;
         }
-        let live: u32 = warp.iter().enumerate().filter(|(_, t)| t.status != Status::Exited).map(|(i, _)| 1u32 << i).sum();
-        let mut pcs: Vec<u32> = warp.iter().filter(|t| t.status == Status::Waiting).map(|t| t.pc).collect();
+        let live: u32 = warp
+            .iter()
+            .enumerate()
+            .filter(|(_, t)| t.status != Status::Exited)
+            .map(|(i, _)| 1u32 << i)
+            .sum();
+        let mut pcs: Vec<u32> =
+            warp.iter().filter(|t| t.status == Status::Waiting).map(|t| t.pc).collect();
         pcs.sort_unstable();
         pcs.dedup();
         for pc in pcs {
@@ -404,7 +425,8 @@ fn execute_warp_op(op: &Op, warp: &mut [Thread], group: u32) {
                     }
                 };
                 let src = if valid { j as usize } else { i };
-                let value = warp.get(src).map(|s| s.regs[*a as usize]).unwrap_or(t.regs[*a as usize]);
+                let value =
+                    warp.get(src).map(|s| s.regs[*a as usize]).unwrap_or(t.regs[*a as usize]);
                 out[i] = (value, valid);
             }
             for (i, t) in warp.iter_mut().enumerate() {

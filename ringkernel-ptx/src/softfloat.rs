@@ -82,7 +82,12 @@ pub(crate) fn round(ty: FloatTy, x: Exact, mode: Round) -> u64 {
     } else {
         let rest = x.mant & ((1u128 << shift) - 1);
         let half = 1u128 << (shift - 1);
-        (x.mant >> shift, rest != 0 || x.sticky, rest > half || (rest == half && x.sticky), rest == half && !x.sticky)
+        (
+            x.mant >> shift,
+            rest != 0 || x.sticky,
+            rest > half || (rest == half && x.sticky),
+            rest == half && !x.sticky,
+        )
     };
     let up = match mode {
         Round::Nearest => above_half || (at_half && m & 1 == 1),
@@ -168,7 +173,12 @@ pub(crate) fn add(a: Exact, b: Exact) -> Exact {
 }
 
 pub(crate) fn mul(a: Exact, b: Exact) -> Exact {
-    Exact { negative: a.negative != b.negative, mant: a.mant * b.mant, exp: a.exp + b.exp, sticky: false }
+    Exact {
+        negative: a.negative != b.negative,
+        mant: a.mant * b.mant,
+        exp: a.exp + b.exp,
+        sticky: false,
+    }
 }
 
 pub(crate) fn div(a: Exact, b: Exact) -> Exact {
@@ -218,7 +228,10 @@ mod tests {
     use super::*;
 
     fn f32_op(a: f32, b: f32, op: fn(Exact, Exact) -> Exact, mode: Round) -> f32 {
-        let x = op(decompose(FloatTy::F32, u64::from(a.to_bits())), decompose(FloatTy::F32, u64::from(b.to_bits())));
+        let x = op(
+            decompose(FloatTy::F32, u64::from(a.to_bits())),
+            decompose(FloatTy::F32, u64::from(b.to_bits())),
+        );
         f32::from_bits(round(FloatTy::F32, x, mode) as u32)
     }
 
@@ -227,12 +240,28 @@ mod tests {
         let values = [1.0f32, 3.0, 0.1, -7.25, 1e-40, 3.4e38, -1.17e-38, 16777217.0, 1.0e-45, 2.5];
         for &a in &values {
             for &b in &values {
-                assert_eq!(f32_op(a, b, add, Round::Nearest).to_bits(), (a + b).to_bits(), "{a} + {b}");
-                assert_eq!(f32_op(a, b, mul, Round::Nearest).to_bits(), (a * b).to_bits(), "{a} * {b}");
-                assert_eq!(f32_op(a, b, div, Round::Nearest).to_bits(), (a / b).to_bits(), "{a} / {b}");
+                assert_eq!(
+                    f32_op(a, b, add, Round::Nearest).to_bits(),
+                    (a + b).to_bits(),
+                    "{a} + {b}"
+                );
+                assert_eq!(
+                    f32_op(a, b, mul, Round::Nearest).to_bits(),
+                    (a * b).to_bits(),
+                    "{a} * {b}"
+                );
+                assert_eq!(
+                    f32_op(a, b, div, Round::Nearest).to_bits(),
+                    (a / b).to_bits(),
+                    "{a} / {b}"
+                );
             }
             if a > 0.0 {
-                let s = f32::from_bits(round(FloatTy::F32, sqrt(decompose(FloatTy::F32, u64::from(a.to_bits()))), Round::Nearest) as u32);
+                let s = f32::from_bits(round(
+                    FloatTy::F32,
+                    sqrt(decompose(FloatTy::F32, u64::from(a.to_bits()))),
+                    Round::Nearest,
+                ) as u32);
                 assert_eq!(s.to_bits(), a.sqrt().to_bits(), "sqrt {a}");
             }
         }
@@ -265,9 +294,21 @@ mod tests {
             for &b in &values {
                 let ea = decompose(FloatTy::F64, a.to_bits());
                 let eb = decompose(FloatTy::F64, b.to_bits());
-                assert_eq!(round(FloatTy::F64, add(ea, eb), Round::Nearest), (a + b).to_bits(), "{a}+{b}");
-                assert_eq!(round(FloatTy::F64, mul(ea, eb), Round::Nearest), (a * b).to_bits(), "{a}*{b}");
-                assert_eq!(round(FloatTy::F64, div(ea, eb), Round::Nearest), (a / b).to_bits(), "{a}/{b}");
+                assert_eq!(
+                    round(FloatTy::F64, add(ea, eb), Round::Nearest),
+                    (a + b).to_bits(),
+                    "{a}+{b}"
+                );
+                assert_eq!(
+                    round(FloatTy::F64, mul(ea, eb), Round::Nearest),
+                    (a * b).to_bits(),
+                    "{a}*{b}"
+                );
+                assert_eq!(
+                    round(FloatTy::F64, div(ea, eb), Round::Nearest),
+                    (a / b).to_bits(),
+                    "{a}/{b}"
+                );
             }
         }
     }

@@ -189,7 +189,9 @@ impl Vm {
         for (slot, value) in &m.constants {
             template[*slot as usize] = match *value {
                 ConstValue::Bits(b) => b,
-                ConstValue::GlobalAddress { var, offset } => variables[var as usize].wrapping_add(offset as u64),
+                ConstValue::GlobalAddress { var, offset } => {
+                    variables[var as usize].wrapping_add(offset as u64)
+                }
                 ConstValue::DynamicShared { offset } => offset as u64,
             };
         }
@@ -198,28 +200,48 @@ impl Vm {
         Ok(instance)
     }
 
-    fn plan_parts(&self, module: &Module, entry: &str, dims: Dims, args: &[Arg]) -> Result<(u32, Vec<u8>), Fault> {
+    fn plan_parts(
+        &self,
+        module: &Module,
+        entry: &str,
+        dims: Dims,
+        args: &[Arg],
+    ) -> Result<(u32, Vec<u8>), Fault> {
         let m = &module.data;
         let Some(index) = m.functions.iter().position(|f| f.is_entry && f.name == entry) else {
-            return Err(Fault::NoSuchEntry { entry: entry.into(), available: module.entries().iter().map(|s| s.to_string()).collect() });
+            return Err(Fault::NoSuchEntry {
+                entry: entry.into(),
+                available: module.entries().iter().map(|s| s.to_string()).collect(),
+            });
         };
         let f = &m.functions[index];
         let bad_dims = |detail: String| Err(Fault::BadDims { entry: entry.into(), detail });
         let threads = dims.block.iter().map(|&b| u64::from(b)).product::<u64>();
         if dims.grid.contains(&0) || dims.block.contains(&0) {
-            return bad_dims(format!("grid {:?} and block {:?} must not contain 0", dims.grid, dims.block));
+            return bad_dims(format!(
+                "grid {:?} and block {:?} must not contain 0",
+                dims.grid, dims.block
+            ));
         }
         if threads > u64::from(MAX_THREADS_PER_BLOCK) {
-            return bad_dims(format!("{threads} threads per block (at most {MAX_THREADS_PER_BLOCK})"));
+            return bad_dims(format!(
+                "{threads} threads per block (at most {MAX_THREADS_PER_BLOCK})"
+            ));
         }
         let shared = u64::from(m.shared_static_size) + u64::from(dims.shared_bytes);
         if shared > u64::from(MAX_SHARED_BYTES) {
-            return bad_dims(format!("{shared} bytes of shared memory per block (at most {MAX_SHARED_BYTES})"));
+            return bad_dims(format!(
+                "{shared} bytes of shared memory per block (at most {MAX_SHARED_BYTES})"
+            ));
         }
         if args.len() != f.params.len() {
             return Err(Fault::BadArguments {
                 entry: entry.into(),
-                detail: format!("{} arguments given, the entry takes {}", args.len(), f.params.len()),
+                detail: format!(
+                    "{} arguments given, the entry takes {}",
+                    args.len(),
+                    f.params.len()
+                ),
             });
         }
         let mut params = vec![0u8; (m.param_size as usize).div_ceil(8) * 8];
@@ -228,22 +250,40 @@ impl Vm {
             if bytes.len() != slot.size as usize {
                 return Err(Fault::BadArguments {
                     entry: entry.into(),
-                    detail: format!("argument {i} is {} bytes, the parameter is {} bytes", bytes.len(), slot.size),
+                    detail: format!(
+                        "argument {i} is {} bytes, the parameter is {} bytes",
+                        bytes.len(),
+                        slot.size
+                    ),
                 });
             }
-            params[slot.offset as usize..slot.offset as usize + bytes.len()].copy_from_slice(&bytes);
+            params[slot.offset as usize..slot.offset as usize + bytes.len()]
+                .copy_from_slice(&bytes);
         }
         Ok((index as u32, params))
     }
 
     /// Runs `entry` to completion: every CTA, every thread. Faults are values; the VM stays
     /// usable after any of them.
-    pub fn launch(&self, module: &Module, entry: &str, dims: Dims, args: &[Arg]) -> Result<LaunchStats, Fault> {
+    pub fn launch(
+        &self,
+        module: &Module,
+        entry: &str,
+        dims: Dims,
+        args: &[Arg],
+    ) -> Result<LaunchStats, Fault> {
         let cancel = AtomicBool::new(false);
         self.launch_inner(module, entry, dims, args, &cancel)
     }
 
-    fn launch_inner(&self, module: &Module, entry: &str, dims: Dims, args: &[Arg], cancel: &AtomicBool) -> Result<LaunchStats, Fault> {
+    fn launch_inner(
+        &self,
+        module: &Module,
+        entry: &str,
+        dims: Dims,
+        args: &[Arg],
+        cancel: &AtomicBool,
+    ) -> Result<LaunchStats, Fault> {
         let (index, params) = self.plan_parts(module, entry, dims, args)?;
         let instance = self.instance(module)?;
         let budget = match self.inner.budget.load(Ordering::Relaxed) {
@@ -266,11 +306,18 @@ impl Vm {
     /// Starts `entry` on a thread of its own and returns at once: for kernels that run until
     /// told to stop through memory (persistent kernels polling mapped rings). The arguments
     /// and shape are checked before the thread starts.
-    pub fn launch_async(&self, module: &Module, entry: &str, dims: Dims, args: &[Arg]) -> Result<LaunchHandle, Fault> {
+    pub fn launch_async(
+        &self,
+        module: &Module,
+        entry: &str,
+        dims: Dims,
+        args: &[Arg],
+    ) -> Result<LaunchHandle, Fault> {
         self.plan_parts(module, entry, dims, args)?;
         self.instance(module)?;
         let cancel = Arc::new(AtomicBool::new(false));
-        let (vm, module, entry, args, flag) = (self.clone(), module.clone(), entry.to_string(), args.to_vec(), cancel.clone());
+        let (vm, module, entry, args, flag) =
+            (self.clone(), module.clone(), entry.to_string(), args.to_vec(), cancel.clone());
         let thread = std::thread::Builder::new()
             .name(format!("ptx-vm:{entry}"))
             .spawn(move || vm.launch_inner(&module, &entry, dims, &args, &flag))
@@ -306,7 +353,9 @@ impl LaunchHandle {
     fn join(&mut self) -> Result<LaunchStats, Fault> {
         match self.thread.take() {
             None => Err(Fault::Internal("the launch was already waited for".into())),
-            Some(t) => t.join().unwrap_or_else(|_| Err(Fault::Internal("a launch thread panicked".into()))),
+            Some(t) => {
+                t.join().unwrap_or_else(|_| Err(Fault::Internal("a launch thread panicked".into())))
+            }
         }
     }
 }

@@ -16,7 +16,15 @@ use crate::softfloat::{self, decompose};
 
 use super::float::flush;
 
-pub(crate) fn cvt(dty: Ty, sty: Ty, round: Option<Round>, integral: bool, ftz: bool, sat: bool, a: u64) -> u64 {
+pub(crate) fn cvt(
+    dty: Ty,
+    sty: Ty,
+    round: Option<Round>,
+    integral: bool,
+    ftz: bool,
+    sat: bool,
+    a: u64,
+) -> u64 {
     let rnd = round.unwrap_or(Round::Nearest);
     match (dty, sty) {
         (Ty::Int(d), Ty::Int(s)) => int_to_int(d, s, sat, a),
@@ -86,12 +94,17 @@ fn int_to_int(d: IntTy, s: IntTy, sat: bool, a: u64) -> u64 {
 
 fn range(d: IntTy) -> (i128, i128) {
     let bits = u32::from(d.bits);
-    if d.signed { (-(1i128 << (bits - 1)), (1i128 << (bits - 1)) - 1) } else { (0, (1i128 << bits) - 1) }
+    if d.signed {
+        (-(1i128 << (bits - 1)), (1i128 << (bits - 1)) - 1)
+    } else {
+        (0, (1i128 << bits) - 1)
+    }
 }
 
 fn int_to_float(d: FloatTy, s: IntTy, rnd: Round, a: u64) -> u64 {
     let v = s.extend(a);
-    let (negative, magnitude) = if s.signed && (v as i64) < 0 { (true, (v as i64).unsigned_abs()) } else { (false, v) };
+    let (negative, magnitude) =
+        if s.signed && (v as i64) < 0 { (true, (v as i64).unsigned_abs()) } else { (false, v) };
     if rnd == Round::Nearest {
         // Rust's `as` from an integer rounds to nearest, ties to even.
         return match (d, s.signed) {
@@ -187,10 +200,22 @@ mod tests {
     fn float_to_int_saturates_and_rounds() {
         let rzi = Some(Round::Zero);
         assert_eq!(cvt(U8, F32, rzi, true, false, false, u64::from(300.0f32.to_bits())), 255);
-        assert_eq!(cvt(S32, F32, rzi, true, false, false, u64::from(f32::NEG_INFINITY.to_bits())), 0x8000_0000);
-        assert_eq!(cvt(S32, F32, Some(Round::Nearest), true, false, false, u64::from(2.5f32.to_bits())), 2);
-        assert_eq!(cvt(S32, F32, Some(Round::Up), true, false, false, u64::from(2.1f32.to_bits())), 3);
-        assert_eq!(cvt(S32, F32, Some(Round::Down), true, false, false, u64::from((-2.1f32).to_bits())), (-3i32) as u32 as u64);
+        assert_eq!(
+            cvt(S32, F32, rzi, true, false, false, u64::from(f32::NEG_INFINITY.to_bits())),
+            0x8000_0000
+        );
+        assert_eq!(
+            cvt(S32, F32, Some(Round::Nearest), true, false, false, u64::from(2.5f32.to_bits())),
+            2
+        );
+        assert_eq!(
+            cvt(S32, F32, Some(Round::Up), true, false, false, u64::from(2.1f32.to_bits())),
+            3
+        );
+        assert_eq!(
+            cvt(S32, F32, Some(Round::Down), true, false, false, u64::from((-2.1f32).to_bits())),
+            (-3i32) as u32 as u64
+        );
         assert_eq!(cvt(U64, F64, rzi, true, false, false, 1e30f64.to_bits()), u64::MAX);
     }
 
@@ -200,7 +225,10 @@ mod tests {
         let dn = cvt(F32, U64, Some(Round::Down), false, false, false, big);
         let up = cvt(F32, U64, Some(Round::Up), false, false, false, big);
         assert_eq!(up, dn + 1);
-        assert_eq!(cvt(F32, U64, Some(Round::Nearest), false, false, false, big), u64::from(16777216.0f32.to_bits()));
+        assert_eq!(
+            cvt(F32, U64, Some(Round::Nearest), false, false, false, big),
+            u64::from(16777216.0f32.to_bits())
+        );
     }
 
     #[test]
@@ -211,6 +239,9 @@ mod tests {
         assert_eq!(up, dn + 1);
         assert_eq!(cvt(U8, S32, None, false, false, true, (-5i32) as u32 as u64), 0);
         assert_eq!(cvt(U8, S32, None, false, false, false, 0x1ff), 0xff);
-        assert_eq!(cvt(F32, F32, Some(Round::Down), true, false, false, u64::from((-0.5f32).to_bits())), u64::from((-1.0f32).to_bits()));
+        assert_eq!(
+            cvt(F32, F32, Some(Round::Down), true, false, false, u64::from((-0.5f32).to_bits())),
+            u64::from((-1.0f32).to_bits())
+        );
     }
 }

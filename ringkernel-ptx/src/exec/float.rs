@@ -131,7 +131,8 @@ fn directed(op: FloatOp, ty: FloatTy, round: Round, a: u64, b: u64) -> u64 {
     match op {
         FloatOp::Add => {
             if is_zero(ty, a) && is_zero(ty, b) {
-                let negative = if ea.negative == eb.negative { ea.negative } else { round == Round::Down };
+                let negative =
+                    if ea.negative == eb.negative { ea.negative } else { round == Round::Down };
                 return if negative { neg(ty, 0) } else { 0 };
             }
             if is_zero(ty, a) {
@@ -146,7 +147,9 @@ fn directed(op: FloatOp, ty: FloatTy, round: Round, a: u64, b: u64) -> u64 {
             }
             softfloat::round(ty, sum, round)
         }
-        FloatOp::Mul if !is_zero(ty, a) && !is_zero(ty, b) => softfloat::round(ty, softfloat::mul(ea, eb), round),
+        FloatOp::Mul if !is_zero(ty, a) && !is_zero(ty, b) => {
+            softfloat::round(ty, softfloat::mul(ea, eb), round)
+        }
         FloatOp::Div | FloatOp::DivApprox if !is_zero(ty, a) && !is_zero(ty, b) => {
             softfloat::round(ty, softfloat::div(ea, eb), round)
         }
@@ -183,12 +186,15 @@ pub(crate) fn binary(op: FloatOp, ty: FloatTy, mode: FloatMode, a: u64, b: u64) 
 pub(crate) fn fma(ty: FloatTy, mode: FloatMode, a: u64, b: u64, c: u64) -> u64 {
     let (a, b, c) = if mode.ftz { (flush(ty, a), flush(ty, b), flush(ty, c)) } else { (a, b, c) };
     let r = match ty {
-        FloatTy::F32 => {
-            u64::from(f32::from_bits(a as u32).mul_add(f32::from_bits(b as u32), f32::from_bits(c as u32)).to_bits())
-        }
+        FloatTy::F32 => u64::from(
+            f32::from_bits(a as u32)
+                .mul_add(f32::from_bits(b as u32), f32::from_bits(c as u32))
+                .to_bits(),
+        ),
         FloatTy::F64 => f64::from_bits(a).mul_add(f64::from_bits(b), f64::from_bits(c)).to_bits(),
     };
-    if mode.round == Round::Nearest || ![a, b, c].iter().all(|&v| is_finite(ty, v)) || is_nan(ty, r) {
+    if mode.round == Round::Nearest || ![a, b, c].iter().all(|&v| is_finite(ty, v)) || is_nan(ty, r)
+    {
         return finish(ty, mode, r);
     }
     let product_zero = is_zero(ty, a) || is_zero(ty, b);
@@ -199,7 +205,8 @@ pub(crate) fn fma(ty: FloatTy, mode: FloatMode, a: u64, b: u64, c: u64) -> u64 {
         } else {
             let p_negative = decompose(ty, a).negative != decompose(ty, b).negative;
             let c_negative = decompose(ty, c).negative;
-            let negative = if p_negative == c_negative { p_negative } else { mode.round == Round::Down };
+            let negative =
+                if p_negative == c_negative { p_negative } else { mode.round == Round::Down };
             if negative { neg(ty, 0) } else { 0 }
         }
     } else {
@@ -223,7 +230,13 @@ pub(crate) fn unary(op: FloatUnOp, ty: FloatTy, mode: FloatMode, a: u64) -> u64 
         FloatUnOp::Neg => neg(ty, a),
         FloatUnOp::Sqrt => sqrt(ty, mode.round, a),
         FloatUnOp::SqrtApprox => approx(x.sqrt()),
-        FloatUnOp::Rcp => binary(FloatOp::Div, ty, FloatMode { ftz: false, sat: false, ..mode }, from_f64(ty, 1.0), a),
+        FloatUnOp::Rcp => binary(
+            FloatOp::Div,
+            ty,
+            FloatMode { ftz: false, sat: false, ..mode },
+            from_f64(ty, 1.0),
+            a,
+        ),
         FloatUnOp::RcpApprox => approx(1.0 / x),
         FloatUnOp::Rsqrt => approx(1.0 / x.sqrt()),
         FloatUnOp::Ex2 => approx(x.exp2()),
@@ -250,7 +263,13 @@ pub(crate) fn unary(op: FloatUnOp, ty: FloatTy, mode: FloatMode, a: u64) -> u64 
     };
     match op {
         // abs/neg are bit operations: NaN payloads pass through.
-        FloatUnOp::Abs | FloatUnOp::Neg => if mode.ftz && ty == FloatTy::F32 { flush(ty, r) } else { r },
+        FloatUnOp::Abs | FloatUnOp::Neg => {
+            if mode.ftz && ty == FloatTy::F32 {
+                flush(ty, r)
+            } else {
+                r
+            }
+        }
         _ => finish(ty, mode, r),
     }
 }
@@ -315,7 +334,10 @@ mod tests {
         assert_eq!(binary(FloatOp::Min, FloatTy::F32, RN, f(f32::NAN), f(2.0)), f(2.0));
         assert_eq!(binary(FloatOp::Min, FloatTy::F32, RN, f(0.0), f(-0.0)), f(-0.0));
         assert_eq!(binary(FloatOp::Max, FloatTy::F32, RN, f(-0.0), f(0.0)), f(0.0));
-        assert_eq!(binary(FloatOp::Max, FloatTy::F32, RN, f(f32::NAN), f(f32::NAN)), CANONICAL_NAN_32);
+        assert_eq!(
+            binary(FloatOp::Max, FloatTy::F32, RN, f(f32::NAN), f(f32::NAN)),
+            CANONICAL_NAN_32
+        );
     }
 
     #[test]

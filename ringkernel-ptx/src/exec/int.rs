@@ -97,18 +97,30 @@ pub(crate) fn carry(op: IntOp, c: Carry, ty: IntTy, a: u64, b: u64, cf: bool) ->
 }
 
 pub(crate) fn mul_wide(ty: IntTy, a: u64, b: u64) -> u64 {
-    if ty.signed { (sx(ty, a).wrapping_mul(sx(ty, b))) as u64 } else { (a & ty.mask()).wrapping_mul(b & ty.mask()) }
+    if ty.signed {
+        (sx(ty, a).wrapping_mul(sx(ty, b))) as u64
+    } else {
+        (a & ty.mask()).wrapping_mul(b & ty.mask())
+    }
 }
 
 pub(crate) fn mul24(hi: bool, ty: IntTy, a: u64, b: u64) -> u64 {
     let t24 = IntTy { bits: 24, signed: ty.signed };
     let (x, y) = (t24.extend(a), t24.extend(b));
-    let p = if ty.signed { (x as i64 as i128 * y as i64 as i128) as u128 } else { u128::from(x) * u128::from(y) };
+    let p = if ty.signed {
+        (x as i64 as i128 * y as i64 as i128) as u128
+    } else {
+        u128::from(x) * u128::from(y)
+    };
     (if hi { (p >> 16) as u64 } else { p as u64 }) & 0xffff_ffff
 }
 
 pub(crate) fn sad(ty: IntTy, a: u64, b: u64, c: u64) -> u64 {
-    let d = if ty.signed { sx(ty, a).abs_diff(sx(ty, b)) } else { (a & ty.mask()).abs_diff(b & ty.mask()) };
+    let d = if ty.signed {
+        sx(ty, a).abs_diff(sx(ty, b))
+    } else {
+        (a & ty.mask()).abs_diff(b & ty.mask())
+    };
     d.wrapping_add(c) & ty.mask()
 }
 
@@ -259,7 +271,10 @@ mod tests {
     fn carry_chain_adds_and_borrows() {
         let c = Carry { read: false, write: true };
         assert_eq!(carry(IntOp::Add, c, U32, 0xffff_ffff, 1, false), (0, true));
-        assert_eq!(carry(IntOp::Add, Carry { read: true, write: true }, U32, 1, 1, true), (3, false));
+        assert_eq!(
+            carry(IntOp::Add, Carry { read: true, write: true }, U32, 1, 1, true),
+            (3, false)
+        );
         assert_eq!(carry(IntOp::Sub, c, U32, 0, 1, false), (0xffff_ffff, true));
     }
 }

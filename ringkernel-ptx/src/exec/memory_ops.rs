@@ -86,21 +86,37 @@ impl Exec<'_> {
                 (AtomOp::Max, Ty::Float(ft)) => float::binary(FloatOp::Max, ft, rn, old, b),
                 (AtomOp::Add, _) => old.wrapping_add(b) & mask,
                 (AtomOp::Min | AtomOp::Max, Ty::Int(it)) => {
-                    let less = if it.signed { (it.extend(old) as i64) < (it.extend(b) as i64) } else { old < b };
+                    let less = if it.signed {
+                        (it.extend(old) as i64) < (it.extend(b) as i64)
+                    } else {
+                        old < b
+                    };
                     if less == (op == AtomOp::Min) { old } else { b }
                 }
                 (AtomOp::Inc, _) => {
-                    if old >= b { 0 } else { old + 1 }
+                    if old >= b {
+                        0
+                    } else {
+                        old + 1
+                    }
                 }
                 (AtomOp::Dec, _) => {
-                    if old == 0 || old > b { b } else { old - 1 }
+                    if old == 0 || old > b {
+                        b
+                    } else {
+                        old - 1
+                    }
                 }
                 (AtomOp::And, _) => old & b,
                 (AtomOp::Or, _) => old | b,
                 (AtomOp::Xor, _) => old ^ b,
                 (AtomOp::Exch, _) => b,
                 (AtomOp::Cas, _) => {
-                    if old == b { c & mask } else { return None }
+                    if old == b {
+                        c & mask
+                    } else {
+                        return None;
+                    }
                 }
                 _ => old,
             })

@@ -88,10 +88,34 @@ pub(crate) fn int_compare(cmp: Cmp, ty: IntTy, a: u64, b: u64) -> bool {
     match cmp {
         Cmp::Eq | Cmp::Equ => ua == ub,
         Cmp::Ne | Cmp::Neu => ua != ub,
-        Cmp::Lt | Cmp::Ltu => if signed { sa < sb } else { ua < ub },
-        Cmp::Le | Cmp::Leu => if signed { sa <= sb } else { ua <= ub },
-        Cmp::Gt | Cmp::Gtu => if signed { sa > sb } else { ua > ub },
-        Cmp::Ge | Cmp::Geu => if signed { sa >= sb } else { ua >= ub },
+        Cmp::Lt | Cmp::Ltu => {
+            if signed {
+                sa < sb
+            } else {
+                ua < ub
+            }
+        }
+        Cmp::Le | Cmp::Leu => {
+            if signed {
+                sa <= sb
+            } else {
+                ua <= ub
+            }
+        }
+        Cmp::Gt | Cmp::Gtu => {
+            if signed {
+                sa > sb
+            } else {
+                ua > ub
+            }
+        }
+        Cmp::Ge | Cmp::Geu => {
+            if signed {
+                sa >= sb
+            } else {
+                ua >= ub
+            }
+        }
         Cmp::Lo => ua < ub,
         Cmp::Ls => ua <= ub,
         Cmp::Hi => ua > ub,
@@ -125,7 +149,10 @@ fn combine(r: bool, with: Option<(BoolOp, Reg, bool)>, regs: &[u64]) -> (bool, b
 }
 
 fn now_nanos() -> u64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos() as u64).unwrap_or(0)
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos() as u64)
+        .unwrap_or(0)
 }
 
 impl Exec<'_> {
@@ -139,7 +166,9 @@ impl Exec<'_> {
                 break Stop::Yield;
             }
             let Some(inst) = code.get(pc) else {
-                break Stop::Fault(FaultKind::Unsupported("execution ran past the end of the program".into()));
+                break Stop::Fault(FaultKind::Unsupported(
+                    "execution ran past the end of the program".into(),
+                ));
             };
             n += 1;
             let regs = &mut t.regs[..];
@@ -172,7 +201,13 @@ impl Exec<'_> {
                         break Stop::Fault(k);
                     }
                     for i in 0..lanes {
-                        let ptr = match self.resolve(*space, address + i * size, size, &t.local, &t.param) {
+                        let ptr = match self.resolve(
+                            *space,
+                            address + i * size,
+                            size,
+                            &t.local,
+                            &t.param,
+                        ) {
                             Ok(p) => p,
                             Err(k) => {
                                 t.pc = pc as u32;
@@ -196,7 +231,13 @@ impl Exec<'_> {
                     }
                     for i in 0..lanes {
                         let value = t.regs[a.regs[i as usize] as usize];
-                        let ptr = match self.resolve(*space, address + i * size, size, &t.local, &t.param) {
+                        let ptr = match self.resolve(
+                            *space,
+                            address + i * size,
+                            size,
+                            &t.local,
+                            &t.param,
+                        ) {
                             Ok(p) => p,
                             Err(k) => {
                                 t.pc = pc as u32;
@@ -212,9 +253,15 @@ impl Exec<'_> {
                 Op::Cvt { dty, sty, round, integral, ftz, sat, d, a } => {
                     r!(*d) = cvt::cvt(*dty, *sty, *round, *integral, *ftz, *sat, r!(*a))
                 }
-                Op::Float { op, ty, mode, d, a, b } => r!(*d) = float::binary(*op, *ty, *mode, r!(*a), r!(*b)),
-                Op::Fma { ty, mode, d, a, b, c } => r!(*d) = float::fma(*ty, *mode, r!(*a), r!(*b), r!(*c)),
-                Op::FloatUn { op, ty, mode, d, a } => r!(*d) = float::unary(*op, *ty, *mode, r!(*a)),
+                Op::Float { op, ty, mode, d, a, b } => {
+                    r!(*d) = float::binary(*op, *ty, *mode, r!(*a), r!(*b))
+                }
+                Op::Fma { ty, mode, d, a, b, c } => {
+                    r!(*d) = float::fma(*ty, *mode, r!(*a), r!(*b), r!(*c))
+                }
+                Op::FloatUn { op, ty, mode, d, a } => {
+                    r!(*d) = float::unary(*op, *ty, *mode, r!(*a))
+                }
                 Op::IntUn { op, ty, d, a } => r!(*d) = int::unary(*op, *ty, r!(*a)),
                 Op::IntCarry { op, carry, ty, d, a, b } => {
                     let (v, cf) = int::carry(*op, *carry, *ty, r!(*a), r!(*b), t.carry);
@@ -223,19 +270,26 @@ impl Exec<'_> {
                         t.carry = cf;
                     }
                 }
-                Op::MulWide { ty, d, a, b } => r!(*d) = int::mul_wide(*ty, r!(*a), r!(*b)) & wide_mask(*ty),
+                Op::MulWide { ty, d, a, b } => {
+                    r!(*d) = int::mul_wide(*ty, r!(*a), r!(*b)) & wide_mask(*ty)
+                }
                 Op::Mad { hi, ty, d, a, b, c } => {
                     let op = if *hi { IntOp::MulHi } else { IntOp::MulLo };
                     let p = int::binary(op, *ty, r!(*a), r!(*b));
                     r!(*d) = int::binary(IntOp::Add, *ty, p, r!(*c));
                 }
                 Op::MadWide { ty, d, a, b, c } => {
-                    r!(*d) = int::mul_wide(*ty, r!(*a), r!(*b)).wrapping_add(r!(*c)) & wide_mask(*ty)
+                    r!(*d) =
+                        int::mul_wide(*ty, r!(*a), r!(*b)).wrapping_add(r!(*c)) & wide_mask(*ty)
                 }
                 Op::Mul24 { hi, ty, d, a, b } => r!(*d) = int::mul24(*hi, *ty, r!(*a), r!(*b)),
                 Op::Sad { ty, d, a, b, c } => r!(*d) = int::sad(*ty, r!(*a), r!(*b), r!(*c)),
-                Op::Bfe { ty, d, a, pos, len } => r!(*d) = int::bfe(*ty, r!(*a), r!(*pos), r!(*len)),
-                Op::Bfi { ty, d, a, b, pos, len } => r!(*d) = int::bfi(*ty, r!(*a), r!(*b), r!(*pos), r!(*len)),
+                Op::Bfe { ty, d, a, pos, len } => {
+                    r!(*d) = int::bfe(*ty, r!(*a), r!(*pos), r!(*len))
+                }
+                Op::Bfi { ty, d, a, b, pos, len } => {
+                    r!(*d) = int::bfi(*ty, r!(*a), r!(*b), r!(*pos), r!(*len))
+                }
                 Op::Prmt { d, a, b, c, mode } => r!(*d) = int::prmt(r!(*a), r!(*b), r!(*c), *mode),
                 Op::PredBin { op, d, a, b } => {
                     let (x, y) = (r!(*a) & 1 == 1, r!(*b) & 1 == 1);
@@ -301,28 +355,49 @@ impl Exec<'_> {
                         _ => 0,
                     };
                     let v = r!(*a);
-                    r!(*d) = if *to_generic { v.wrapping_add(window) } else { v.wrapping_sub(window) };
+                    r!(*d) =
+                        if *to_generic { v.wrapping_add(window) } else { v.wrapping_sub(window) };
                 }
                 Op::Atom { space, op, ty, order, d, addr, b, c } => {
                     let address = r!(addr.base).wrapping_add(addr.offset as i64 as u64);
                     let (bv, cv) = (r!(*b), r!(*c));
-                    match self.atomic(*space, *op, *ty, ordering(*order, false), address, bv, cv, &t.local, &t.param) {
+                    match self.atomic(
+                        *space,
+                        *op,
+                        *ty,
+                        ordering(*order, false),
+                        address,
+                        bv,
+                        cv,
+                        &t.local,
+                        &t.param,
+                    ) {
                         Ok(old) => t.regs[*d as usize] = old,
                         Err(k) => break Stop::Fault(k),
                     }
                 }
                 Op::Fence { order } => fence(ordering(*order, false)),
-                Op::Bar { .. } | Op::Shfl { .. } | Op::Vote { .. } | Op::Activemask { .. } => break Stop::Collective,
+                Op::Bar { .. } | Op::Shfl { .. } | Op::Vote { .. } | Op::Activemask { .. } => {
+                    break Stop::Collective;
+                }
                 Op::Call(site) => {
                     let f = &self.module.functions[site.func as usize];
                     if !f.defined {
-                        break Stop::Fault(FaultKind::Unsupported(format!("call to `{}`, which has no body", f.name)));
+                        break Stop::Fault(FaultKind::Unsupported(format!(
+                            "call to `{}`, which has no body",
+                            f.name
+                        )));
                     }
                     if t.on_stack[site.func as usize] && f.has_frame {
-                        break Stop::Fault(FaultKind::Unsupported(format!("recursive call to `{}`", f.name)));
+                        break Stop::Fault(FaultKind::Unsupported(format!(
+                            "recursive call to `{}`",
+                            f.name
+                        )));
                     }
                     if t.stack.len() >= 1024 {
-                        break Stop::Fault(FaultKind::Unsupported("call stack deeper than 1024".into()));
+                        break Stop::Fault(FaultKind::Unsupported(
+                            "call stack deeper than 1024".into(),
+                        ));
                     }
                     for copy in &site.args {
                         memory_ops::copy_param(&t.param, copy);

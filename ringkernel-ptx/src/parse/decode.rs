@@ -125,7 +125,13 @@ impl<'a> Parser<'a> {
         Ok(())
     }
 
-    fn arity(&self, ops: &[Operand<'a>], n: usize, at: Token<'a>, base: &str) -> Result<(), ParseError> {
+    fn arity(
+        &self,
+        ops: &[Operand<'a>],
+        n: usize,
+        at: Token<'a>,
+        base: &str,
+    ) -> Result<(), ParseError> {
         if ops.len() == n {
             Ok(())
         } else {
@@ -140,7 +146,12 @@ impl<'a> Parser<'a> {
         }
     }
 
-    fn int_type(&self, mods: &mut Mods<'a>, at: Token<'a>, base: &str) -> Result<IntTy, ParseError> {
+    fn int_type(
+        &self,
+        mods: &mut Mods<'a>,
+        at: Token<'a>,
+        base: &str,
+    ) -> Result<IntTy, ParseError> {
         let t = self.one_type(mods, at, base)?;
         int(t).ok_or_else(|| self.error_at(at, format!("`{base}` needs an integer type")))
     }
@@ -156,7 +167,16 @@ impl<'a> Parser<'a> {
     }
 
     fn order(mods: &mut Mods<'a>) -> Order {
-        let order = match mods.take_any(&[".relaxed", ".acquire", ".release", ".acq_rel", ".sc", ".volatile", ".weak", ".mmio"]) {
+        let order = match mods.take_any(&[
+            ".relaxed",
+            ".acquire",
+            ".release",
+            ".acq_rel",
+            ".sc",
+            ".volatile",
+            ".weak",
+            ".mmio",
+        ]) {
             Some(".relaxed") | Some(".volatile") | Some(".mmio") => Order::Relaxed,
             Some(".acquire") => Order::Acquire,
             Some(".release") => Order::Release,
@@ -179,7 +199,13 @@ impl<'a> Parser<'a> {
         }
     }
 
-    fn decode(&mut self, base: &str, mods: &mut Mods<'a>, ops: &[Operand<'a>], at: Token<'a>) -> Result<Op, ParseError> {
+    fn decode(
+        &mut self,
+        base: &str,
+        mods: &mut Mods<'a>,
+        ops: &[Operand<'a>],
+        at: Token<'a>,
+    ) -> Result<Op, ParseError> {
         mods.drop_hints();
         match base {
             "mov" => self.decode_mov(mods, ops, at),
@@ -189,17 +215,25 @@ impl<'a> Parser<'a> {
                 if let Some(f) = float(ty) {
                     let mode = self.float_mode(mods);
                     let op = if base == "add" { FloatOp::Add } else { FloatOp::Sub };
-                    let (d, a, b) = (self.dest(&ops[0])?, self.src(&ops[1], ty)?, self.src(&ops[2], ty)?);
+                    let (d, a, b) =
+                        (self.dest(&ops[0])?, self.src(&ops[1], ty)?, self.src(&ops[2], ty)?);
                     return Ok(Op::Float { op, ty: f, mode, d, a, b });
                 }
                 let ty = int(ty).ok_or_else(|| self.error_at(at, "bad type"))?;
                 let sat = mods.take(".sat");
                 let carry = Carry { read: base.ends_with('c'), write: mods.take(".cc") };
-                let (d, a, b) = (self.dest(&ops[0])?, self.src(&ops[1], Ty::Int(ty))?, self.src(&ops[2], Ty::Int(ty))?);
+                let (d, a, b) = (
+                    self.dest(&ops[0])?,
+                    self.src(&ops[1], Ty::Int(ty))?,
+                    self.src(&ops[2], Ty::Int(ty))?,
+                );
                 let op = if base.starts_with("add") { IntOp::Add } else { IntOp::Sub };
                 if carry.read || carry.write {
                     if sat || ty.bits < 32 {
-                        return Err(self.error_at(at, "carry arithmetic needs a 32- or 64-bit type and no `.sat`"));
+                        return Err(self.error_at(
+                            at,
+                            "carry arithmetic needs a 32- or 64-bit type and no `.sat`",
+                        ));
                     }
                     return Ok(Op::IntCarry { op, carry, ty, d, a, b });
                 }
@@ -223,20 +257,32 @@ impl<'a> Parser<'a> {
                     return Err(self.error_at(at, "`mad24` is not supported; use `mad`"));
                 }
                 self.arity(ops, 3, at, base)?;
-                let (d, a, b) = (self.dest(&ops[0])?, self.src(&ops[1], Ty::Int(ty))?, self.src(&ops[2], Ty::Int(ty))?);
+                let (d, a, b) = (
+                    self.dest(&ops[0])?,
+                    self.src(&ops[1], Ty::Int(ty))?,
+                    self.src(&ops[2], Ty::Int(ty))?,
+                );
                 Ok(Op::Mul24 { hi, ty, d, a, b })
             }
             "sad" => {
                 self.arity(ops, 4, at, base)?;
                 let ty = self.int_type(mods, at, base)?;
                 let t = Ty::Int(ty);
-                Ok(Op::Sad { ty, d: self.dest(&ops[0])?, a: self.src(&ops[1], t)?, b: self.src(&ops[2], t)?, c: self.src(&ops[3], t)? })
+                Ok(Op::Sad {
+                    ty,
+                    d: self.dest(&ops[0])?,
+                    a: self.src(&ops[1], t)?,
+                    b: self.src(&ops[2], t)?,
+                    c: self.src(&ops[3], t)?,
+                })
             }
             "div" | "rem" | "min" | "max" | "and" | "or" | "xor" | "shl" | "shr" | "copysign" => {
                 self.arity(ops, 3, at, base)?;
                 let approx = mods.take(".approx");
                 let full = mods.take(".full");
-                let explicit = approx || full || mods.items.iter().any(|m| matches!(*m, ".rn" | ".rz" | ".rm" | ".rp"));
+                let explicit = approx
+                    || full
+                    || mods.items.iter().any(|m| matches!(*m, ".rn" | ".rz" | ".rm" | ".rp"));
                 let ty = self.one_type(mods, at, base)?;
                 if ty == Ty::Pred && matches!(base, "and" | "or" | "xor") {
                     let op = match base {
@@ -244,7 +290,12 @@ impl<'a> Parser<'a> {
                         "or" => BoolOp::Or,
                         _ => BoolOp::Xor,
                     };
-                    return Ok(Op::PredBin { op, d: self.dest(&ops[0])?, a: self.src(&ops[1], ty)?, b: self.src(&ops[2], ty)? });
+                    return Ok(Op::PredBin {
+                        op,
+                        d: self.dest(&ops[0])?,
+                        a: self.src(&ops[1], ty)?,
+                        b: self.src(&ops[2], ty)?,
+                    });
                 }
                 if let Some(f) = float(ty) {
                     let mode = self.float_mode(mods);
@@ -257,9 +308,13 @@ impl<'a> Parser<'a> {
                         _ => return Err(self.error_at(at, format!("`{base}` has no float form"))),
                     };
                     if op == FloatOp::Div && !explicit {
-                        return Err(self.error_at(at, "float `div` needs `.approx`, `.full` or a rounding modifier"));
+                        return Err(self.error_at(
+                            at,
+                            "float `div` needs `.approx`, `.full` or a rounding modifier",
+                        ));
                     }
-                    let (d, a, b) = (self.dest(&ops[0])?, self.src(&ops[1], ty)?, self.src(&ops[2], ty)?);
+                    let (d, a, b) =
+                        (self.dest(&ops[0])?, self.src(&ops[1], ty)?, self.src(&ops[2], ty)?);
                     return Ok(Op::Float { op, ty: f, mode, d, a, b });
                 }
                 let ity = int(ty).ok_or_else(|| self.error_at(at, "bad type"))?;
@@ -276,8 +331,13 @@ impl<'a> Parser<'a> {
                     _ => return Err(self.error_at(at, format!("`{base}` needs a float type"))),
                 };
                 // Shift amounts are always .u32 (ISA 9.7.8.7).
-                let bty = if matches!(op, IntOp::Shl | IntOp::Shr) { Ty::Int(IntTy { bits: 32, signed: false }) } else { ty };
-                let (d, a, b) = (self.dest(&ops[0])?, self.src(&ops[1], ty)?, self.src(&ops[2], bty)?);
+                let bty = if matches!(op, IntOp::Shl | IntOp::Shr) {
+                    Ty::Int(IntTy { bits: 32, signed: false })
+                } else {
+                    ty
+                };
+                let (d, a, b) =
+                    (self.dest(&ops[0])?, self.src(&ops[1], ty)?, self.src(&ops[2], bty)?);
                 Ok(Op::Int { op, ty: ity, d, a, b })
             }
             "abs" | "neg" | "not" | "cnot" | "popc" | "clz" | "bfind" | "brev" => {
@@ -294,7 +354,13 @@ impl<'a> Parser<'a> {
                         "neg" => FloatUnOp::Neg,
                         _ => return Err(self.error_at(at, format!("`{base}` has no float form"))),
                     };
-                    return Ok(Op::FloatUn { op, ty: f, mode, d: self.dest(&ops[0])?, a: self.src(&ops[1], ty)? });
+                    return Ok(Op::FloatUn {
+                        op,
+                        ty: f,
+                        mode,
+                        d: self.dest(&ops[0])?,
+                        a: self.src(&ops[1], ty)?,
+                    });
                 }
                 let ity = int(ty).ok_or_else(|| self.error_at(at, "bad type"))?;
                 let op = match base {
@@ -336,37 +402,68 @@ impl<'a> Parser<'a> {
             }
             "prmt" => {
                 self.arity(ops, 4, at, base)?;
-                let mode = mods.take_any(&[".f4e", ".b4e", ".rc8", ".ecl", ".ecr", ".rc16"]).map(|m| match m {
-                    ".f4e" => 0,
-                    ".b4e" => 1,
-                    ".rc8" => 2,
-                    ".ecl" => 3,
-                    ".ecr" => 4,
-                    _ => 5,
-                });
+                let mode =
+                    mods.take_any(&[".f4e", ".b4e", ".rc8", ".ecl", ".ecr", ".rc16"]).map(|m| {
+                        match m {
+                            ".f4e" => 0,
+                            ".b4e" => 1,
+                            ".rc8" => 2,
+                            ".ecl" => 3,
+                            ".ecr" => 4,
+                            _ => 5,
+                        }
+                    });
                 let t = Ty::Int(self.int_type(mods, at, base)?);
-                Ok(Op::Prmt { d: self.dest(&ops[0])?, a: self.src(&ops[1], t)?, b: self.src(&ops[2], t)?, c: self.src(&ops[3], t)?, mode })
+                Ok(Op::Prmt {
+                    d: self.dest(&ops[0])?,
+                    a: self.src(&ops[1], t)?,
+                    b: self.src(&ops[2], t)?,
+                    c: self.src(&ops[3], t)?,
+                    mode,
+                })
             }
             "setp" | "set" => self.decode_setp(base, mods, ops, at),
             "selp" => {
                 self.arity(ops, 4, at, base)?;
                 let ty = self.one_type(mods, at, base)?;
-                Ok(Op::Selp { d: self.dest(&ops[0])?, a: self.src(&ops[1], ty)?, b: self.src(&ops[2], ty)?, p: self.src(&ops[3], Ty::Pred)? })
+                Ok(Op::Selp {
+                    d: self.dest(&ops[0])?,
+                    a: self.src(&ops[1], ty)?,
+                    b: self.src(&ops[2], ty)?,
+                    p: self.src(&ops[3], Ty::Pred)?,
+                })
             }
             "slct" => {
                 self.arity(ops, 4, at, base)?;
                 mods.take(".ftz");
                 let types = mods.types();
-                let [ty, cty] = types[..] else { return Err(self.error_at(at, "`slct` needs two types")) };
-                Ok(Op::Slct { ty, cty, d: self.dest(&ops[0])?, a: self.src(&ops[1], ty)?, b: self.src(&ops[2], ty)?, c: self.src(&ops[3], cty)? })
+                let [ty, cty] = types[..] else {
+                    return Err(self.error_at(at, "`slct` needs two types"));
+                };
+                Ok(Op::Slct {
+                    ty,
+                    cty,
+                    d: self.dest(&ops[0])?,
+                    a: self.src(&ops[1], ty)?,
+                    b: self.src(&ops[2], ty)?,
+                    c: self.src(&ops[3], cty)?,
+                })
             }
             "sqrt" | "rsqrt" | "rcp" | "ex2" | "lg2" | "sin" | "cos" | "tanh" | "testp" => {
                 self.arity(ops, 2, at, base)?;
                 let approx = mods.take(".approx");
-                let testp = mods.take_any(&[".finite", ".infinite", ".number", ".notanumber", ".normal", ".subnormal"]);
+                let testp = mods.take_any(&[
+                    ".finite",
+                    ".infinite",
+                    ".number",
+                    ".notanumber",
+                    ".normal",
+                    ".subnormal",
+                ]);
                 let mode = self.float_mode(mods);
                 let ty = self.one_type(mods, at, base)?;
-                let f = float(ty).ok_or_else(|| self.error_at(at, format!("`{base}` needs a float type")))?;
+                let f = float(ty)
+                    .ok_or_else(|| self.error_at(at, format!("`{base}` needs a float type")))?;
                 let op = match base {
                     "sqrt" if approx => FloatUnOp::SqrtApprox,
                     "sqrt" => FloatUnOp::Sqrt,
@@ -385,18 +482,39 @@ impl<'a> Parser<'a> {
                         Some(".notanumber") => TestpOp::NotANumber,
                         Some(".normal") => TestpOp::Normal,
                         Some(".subnormal") => TestpOp::Subnormal,
-                        _ => return Err(self.error_at(at, "`testp` needs a property such as `.finite`")),
+                        _ => {
+                            return Err(
+                                self.error_at(at, "`testp` needs a property such as `.finite`")
+                            );
+                        }
                     }),
                 };
-                let needs_approx = matches!(op, FloatUnOp::Rsqrt | FloatUnOp::Ex2 | FloatUnOp::Lg2 | FloatUnOp::Sin | FloatUnOp::Cos | FloatUnOp::Tanh);
+                let needs_approx = matches!(
+                    op,
+                    FloatUnOp::Rsqrt
+                        | FloatUnOp::Ex2
+                        | FloatUnOp::Lg2
+                        | FloatUnOp::Sin
+                        | FloatUnOp::Cos
+                        | FloatUnOp::Tanh
+                );
                 if needs_approx && !approx {
-                    return Err(self.error_at(at, format!("`{base}` exists only as `{base}.approx`")));
+                    return Err(
+                        self.error_at(at, format!("`{base}` exists only as `{base}.approx`"))
+                    );
                 }
-                Ok(Op::FloatUn { op, ty: f, mode, d: self.dest(&ops[0])?, a: self.src(&ops[1], ty)? })
+                Ok(Op::FloatUn {
+                    op,
+                    ty: f,
+                    mode,
+                    d: self.dest(&ops[0])?,
+                    a: self.src(&ops[1], ty)?,
+                })
             }
             "cvt" => {
                 self.arity(ops, 2, at, base)?;
-                let r = mods.take_any(&[".rn", ".rz", ".rm", ".rp", ".rni", ".rzi", ".rmi", ".rpi"]);
+                let r =
+                    mods.take_any(&[".rn", ".rz", ".rm", ".rp", ".rni", ".rzi", ".rmi", ".rpi"]);
                 let (round, integral) = match r {
                     Some(".rn") => (Some(Round::Nearest), false),
                     Some(".rz") => (Some(Round::Zero), false),
@@ -411,22 +529,39 @@ impl<'a> Parser<'a> {
                 let ftz = mods.take(".ftz");
                 let sat = mods.take(".sat");
                 let types = mods.types();
-                let [dty, sty] = types[..] else { return Err(self.error_at(at, "`cvt` needs a destination and a source type")) };
+                let [dty, sty] = types[..] else {
+                    return Err(self.error_at(at, "`cvt` needs a destination and a source type"));
+                };
                 if dty == Ty::Pred || sty == Ty::Pred {
                     return Err(self.error_at(at, "`cvt` does not convert predicates"));
                 }
                 let float_dst = float(dty).is_some();
                 let float_src = float(sty).is_some();
                 if integral && !(float_src) {
-                    return Err(self.error_at(at, "integer rounding (`.rni` ...) needs a float source"));
+                    return Err(
+                        self.error_at(at, "integer rounding (`.rni` ...) needs a float source")
+                    );
                 }
                 if float_src && !float_dst && !integral && round.is_some() {
-                    return Err(self.error_at(at, "float-to-integer `cvt` takes `.rni .rzi .rmi .rpi`"));
+                    return Err(
+                        self.error_at(at, "float-to-integer `cvt` takes `.rni .rzi .rmi .rpi`")
+                    );
                 }
                 if float_src && !float_dst && round.is_none() {
-                    return Err(self.error_at(at, "float-to-integer `cvt` needs a rounding modifier"));
+                    return Err(
+                        self.error_at(at, "float-to-integer `cvt` needs a rounding modifier")
+                    );
                 }
-                Ok(Op::Cvt { dty, sty, round, integral, ftz, sat, d: self.dest(&ops[0])?, a: self.src(&ops[1], sty)? })
+                Ok(Op::Cvt {
+                    dty,
+                    sty,
+                    round,
+                    integral,
+                    ftz,
+                    sat,
+                    d: self.dest(&ops[0])?,
+                    a: self.src(&ops[1], sty)?,
+                })
             }
             "cvta" => {
                 self.arity(ops, 2, at, base)?;
@@ -436,12 +571,18 @@ impl<'a> Parser<'a> {
                     return Err(self.error_at(at, "`cvta` needs a state space"));
                 }
                 let ty = self.int_type(mods, at, base)?;
-                Ok(Op::Cvta { space, to_generic: !to, d: self.dest(&ops[0])?, a: self.src(&ops[1], Ty::Int(ty))? })
+                Ok(Op::Cvta {
+                    space,
+                    to_generic: !to,
+                    d: self.dest(&ops[0])?,
+                    a: self.src(&ops[1], Ty::Int(ty))?,
+                })
             }
             "ld" | "st" | "ldu" => self.decode_memory(base, mods, ops, at),
             "atom" | "red" => self.decode_atom(base, mods, ops, at),
             "fence" | "membar" => {
-                let order = match mods.take_any(&[".sc", ".acq_rel", ".cta", ".gl", ".sys", ".gpu"]) {
+                let order = match mods.take_any(&[".sc", ".acq_rel", ".cta", ".gl", ".sys", ".gpu"])
+                {
                     Some(".acq_rel") => Order::AcqRel,
                     _ => Order::SeqCst,
                 };
@@ -483,12 +624,22 @@ impl<'a> Parser<'a> {
                 let ty = self.one_type(mods, at, base)?;
                 self.arity(ops, 5, at, base)?;
                 let (d, p) = match &ops[0] {
-                    Operand::Pair(a, b, t) => (self.dest(&Operand::Name(a, *t))?, self.dest(&Operand::Name(b, *t))?),
+                    Operand::Pair(a, b, t) => {
+                        (self.dest(&Operand::Name(a, *t))?, self.dest(&Operand::Name(b, *t))?)
+                    }
                     other => (self.dest(other)?, SINK),
                 };
                 let u32t = Ty::Int(IntTy { bits: 32, signed: false });
                 self.note_collective();
-                Ok(Op::Shfl { mode, d, p, a: self.src(&ops[1], ty)?, b: self.src(&ops[2], u32t)?, c: self.src(&ops[3], u32t)?, mask: self.src(&ops[4], u32t)? })
+                Ok(Op::Shfl {
+                    mode,
+                    d,
+                    p,
+                    a: self.src(&ops[1], ty)?,
+                    b: self.src(&ops[2], u32t)?,
+                    c: self.src(&ops[3], u32t)?,
+                    mask: self.src(&ops[4], u32t)?,
+                })
             }
             "vote" => {
                 if !mods.take(".sync") {
@@ -499,14 +650,22 @@ impl<'a> Parser<'a> {
                     Some(".any") => VoteMode::Any,
                     Some(".uni") => VoteMode::Uni,
                     Some(".ballot") => VoteMode::Ballot,
-                    _ => return Err(self.error_at(at, "`vote.sync` needs `.all .any .uni .ballot`")),
+                    _ => {
+                        return Err(self.error_at(at, "`vote.sync` needs `.all .any .uni .ballot`"));
+                    }
                 };
                 let _ = mods.types();
                 self.arity(ops, 3, at, base)?;
                 let (a, negate) = self.pred(&ops[1])?;
                 let u32t = Ty::Int(IntTy { bits: 32, signed: false });
                 self.note_collective();
-                Ok(Op::Vote { mode, d: self.dest(&ops[0])?, a, negate, mask: self.src(&ops[2], u32t)? })
+                Ok(Op::Vote {
+                    mode,
+                    d: self.dest(&ops[0])?,
+                    a,
+                    negate,
+                    mask: self.src(&ops[2], u32t)?,
+                })
             }
             "activemask" => {
                 let _ = mods.types();
@@ -516,7 +675,9 @@ impl<'a> Parser<'a> {
             }
             "bra" => {
                 self.arity(ops, 1, at, base)?;
-                let Operand::Name(_, t) = &ops[0] else { return Err(self.error_at(at, "`bra` needs a label")) };
+                let Operand::Name(_, t) = &ops[0] else {
+                    return Err(self.error_at(at, "`bra` needs a label"));
+                };
                 self.branch_fixup(*t);
                 Ok(Op::Bra { target: u32::MAX })
             }
@@ -540,11 +701,22 @@ impl<'a> Parser<'a> {
         }
     }
 
-    fn decode_mov(&mut self, mods: &mut Mods<'a>, ops: &[Operand<'a>], at: Token<'a>) -> Result<Op, ParseError> {
+    fn decode_mov(
+        &mut self,
+        mods: &mut Mods<'a>,
+        ops: &[Operand<'a>],
+        at: Token<'a>,
+    ) -> Result<Op, ParseError> {
         self.arity(ops, 2, at, "mov")?;
         let ty = self.one_type(mods, at, "mov")?;
         let bits = (ty.bytes() * 8) as u8;
-        let mask = if ty == Ty::Pred { 1 } else if bits == 64 { u64::MAX } else { (1u64 << bits) - 1 };
+        let mask = if ty == Ty::Pred {
+            1
+        } else if bits == 64 {
+            u64::MAX
+        } else {
+            (1u64 << bits) - 1
+        };
         match (&ops[0], &ops[1]) {
             (Operand::Vector(items, t), src) => {
                 let part_bits = bits / items.len().max(1) as u8;
@@ -571,7 +743,13 @@ impl<'a> Parser<'a> {
         }
     }
 
-    fn decode_mul(&mut self, base: &str, mods: &mut Mods<'a>, ops: &[Operand<'a>], at: Token<'a>) -> Result<Op, ParseError> {
+    fn decode_mul(
+        &mut self,
+        base: &str,
+        mods: &mut Mods<'a>,
+        ops: &[Operand<'a>],
+        at: Token<'a>,
+    ) -> Result<Op, ParseError> {
         let n = if base == "mul" { 3 } else { 4 };
         self.arity(ops, n, at, base)?;
         let width = mods.take_any(&[".lo", ".hi", ".wide"]);
@@ -589,7 +767,8 @@ impl<'a> Parser<'a> {
             // `mad.f32` with a rounding modifier is fma (ISA 9.7.3.6); without one it is an
             // old, unrounded form that we do not model.
             if base == "mad" && !explicit {
-                return Err(self.error_at(at, "`mad` on floats needs a rounding modifier (it is then `fma`)"));
+                return Err(self
+                    .error_at(at, "`mad` on floats needs a rounding modifier (it is then `fma`)"));
             }
             return Ok(Op::Fma { ty: f, mode, d, a, b, c: self.src(&ops[3], ty)? });
         }
@@ -612,16 +791,30 @@ impl<'a> Parser<'a> {
             ("mul", Some(".wide")) => Ok(Op::MulWide { ty: ity, d, a, b }),
             ("mul", Some(".hi")) => Ok(Op::Int { op: IntOp::MulHi, ty: ity, d, a, b }),
             ("mul", Some(".lo")) => Ok(Op::Int { op: IntOp::MulLo, ty: ity, d, a, b }),
-            ("mad", Some(".wide")) => Ok(Op::MadWide { ty: ity, d, a, b, c: self.src(&ops[3], wide_ty)? }),
-            ("mad", Some(".hi")) => Ok(Op::Mad { hi: true, ty: ity, d, a, b, c: self.src(&ops[3], ty)? }),
-            ("mad", Some(".lo")) => Ok(Op::Mad { hi: false, ty: ity, d, a, b, c: self.src(&ops[3], ty)? }),
+            ("mad", Some(".wide")) => {
+                Ok(Op::MadWide { ty: ity, d, a, b, c: self.src(&ops[3], wide_ty)? })
+            }
+            ("mad", Some(".hi")) => {
+                Ok(Op::Mad { hi: true, ty: ity, d, a, b, c: self.src(&ops[3], ty)? })
+            }
+            ("mad", Some(".lo")) => {
+                Ok(Op::Mad { hi: false, ty: ity, d, a, b, c: self.src(&ops[3], ty)? })
+            }
             _ => Err(self.error_at(at, format!("integer `{base}` needs `.lo`, `.hi` or `.wide`"))),
         }
     }
 
-    fn decode_setp(&mut self, base: &str, mods: &mut Mods<'a>, ops: &[Operand<'a>], at: Token<'a>) -> Result<Op, ParseError> {
+    fn decode_setp(
+        &mut self,
+        base: &str,
+        mods: &mut Mods<'a>,
+        ops: &[Operand<'a>],
+        at: Token<'a>,
+    ) -> Result<Op, ParseError> {
         let cmp = COMPARISONS.iter().find(|(m, _)| mods.take(m)).map(|(_, c)| *c);
-        let cmp = cmp.ok_or_else(|| self.error_at(at, format!("`{base}` needs a comparison such as `.lt`")))?;
+        let cmp = cmp.ok_or_else(|| {
+            self.error_at(at, format!("`{base}` needs a comparison such as `.lt`"))
+        })?;
         let combine_op = match mods.take_any(&[".and", ".or", ".xor"]) {
             Some(".and") => Some(BoolOp::And),
             Some(".or") => Some(BoolOp::Or),
@@ -652,13 +845,21 @@ impl<'a> Parser<'a> {
             return Ok(Op::Set { cmp, ty, dty, d: self.dest(&ops[0])?, a, b, combine });
         }
         let (p, q) = match &ops[0] {
-            Operand::Pair(p, q, t) => (self.dest(&Operand::Name(p, *t))?, self.dest(&Operand::Name(q, *t))?),
+            Operand::Pair(p, q, t) => {
+                (self.dest(&Operand::Name(p, *t))?, self.dest(&Operand::Name(q, *t))?)
+            }
             other => (self.dest(other)?, SINK),
         };
         Ok(Op::Setp { cmp, ty, ftz, p, q, a, b, combine })
     }
 
-    fn decode_memory(&mut self, base: &str, mods: &mut Mods<'a>, ops: &[Operand<'a>], at: Token<'a>) -> Result<Op, ParseError> {
+    fn decode_memory(
+        &mut self,
+        base: &str,
+        mods: &mut Mods<'a>,
+        ops: &[Operand<'a>],
+        at: Token<'a>,
+    ) -> Result<Op, ParseError> {
         self.arity(ops, 2, at, base)?;
         let order = Self::order(mods);
         let space = Self::space(mods);
@@ -671,7 +872,10 @@ impl<'a> Parser<'a> {
         if ty == Ty::Pred {
             return Err(self.error_at(at, "predicates cannot be loaded or stored"));
         }
-        if (order == Order::Acquire && base == "st") || (order == Order::Release && base != "st") || order == Order::AcqRel {
+        if (order == Order::Acquire && base == "st")
+            || (order == Order::Release && base != "st")
+            || order == Order::AcqRel
+        {
             return Err(self.error_at(at, format!("`{base}` cannot have that memory order")));
         }
         if base == "st" {
@@ -687,10 +891,18 @@ impl<'a> Parser<'a> {
         Ok(Op::Ld { space, ty, order, d, addr })
     }
 
-    fn decode_atom(&mut self, base: &str, mods: &mut Mods<'a>, ops: &[Operand<'a>], at: Token<'a>) -> Result<Op, ParseError> {
+    fn decode_atom(
+        &mut self,
+        base: &str,
+        mods: &mut Mods<'a>,
+        ops: &[Operand<'a>],
+        at: Token<'a>,
+    ) -> Result<Op, ParseError> {
         let order = Self::order(mods);
         let space = Self::space(mods);
-        let op = match mods.take_any(&[".add", ".min", ".max", ".inc", ".dec", ".and", ".or", ".xor", ".exch", ".cas"]) {
+        let op = match mods.take_any(&[
+            ".add", ".min", ".max", ".inc", ".dec", ".and", ".or", ".xor", ".exch", ".cas",
+        ]) {
             Some(".add") => AtomOp::Add,
             Some(".min") => AtomOp::Min,
             Some(".max") => AtomOp::Max,
@@ -701,7 +913,9 @@ impl<'a> Parser<'a> {
             Some(".xor") => AtomOp::Xor,
             Some(".exch") => AtomOp::Exch,
             Some(".cas") => AtomOp::Cas,
-            _ => return Err(self.error_at(at, format!("`{base}` needs an operation such as `.add`"))),
+            _ => {
+                return Err(self.error_at(at, format!("`{base}` needs an operation such as `.add`")));
+            }
         };
         mods.take(".ftz");
         let ty = self.one_type(mods, at, base)?;
@@ -712,7 +926,8 @@ impl<'a> Parser<'a> {
             (_, Ty::Int(i)) => i.bits >= 32 || (op == AtomOp::Cas && i.bits == 16),
         };
         if !legal {
-            return Err(self.error_at(at, format!("`{base}` does not support that operation with that type")));
+            return Err(self
+                .error_at(at, format!("`{base}` does not support that operation with that type")));
         }
         let with_dest = base == "atom";
         let expect = if op == AtomOp::Cas { 4 } else { 3 } - usize::from(!with_dest);
@@ -743,7 +958,9 @@ impl<'a> Parser<'a> {
         let args = match ops.get(i + 1) {
             Some(Operand::List(items, _)) => items.clone(),
             None => Vec::new(),
-            Some(other) => return Err(self.error_at(other.token(), "indirect calls are not supported")),
+            Some(other) => {
+                return Err(self.error_at(other.token(), "indirect calls are not supported"));
+            }
         };
         if ops.len() > i + 2 {
             return Err(self.error_at(at, "indirect calls are not supported"));
@@ -755,9 +972,19 @@ impl<'a> Parser<'a> {
         if callee.is_entry {
             return Err(self.error_at(*nt, "an entry cannot be called"));
         }
-        let copies = |p: &mut Self, actual: &[Operand<'a>], formal: &[crate::module::ParamSlot], to_callee: bool| {
+        let copies = |p: &mut Self,
+                      actual: &[Operand<'a>],
+                      formal: &[crate::module::ParamSlot],
+                      to_callee: bool| {
             if actual.len() != formal.len() {
-                return Err(p.error_at(*nt, format!("`{name}` takes {} parameters here, {} given", formal.len(), actual.len())));
+                return Err(p.error_at(
+                    *nt,
+                    format!(
+                        "`{name}` takes {} parameters here, {} given",
+                        formal.len(),
+                        actual.len()
+                    ),
+                ));
             }
             let mut out = Vec::new();
             for (a, f) in actual.iter().zip(formal) {
@@ -794,4 +1021,3 @@ const DYNAMIC: &[(&str, Dynamic)] = &[
     ("%lanemask_ge", Dynamic::LaneMaskGe),
     ("%lanemask_gt", Dynamic::LaneMaskGt),
 ];
-

@@ -26,7 +26,10 @@ pub(crate) enum Symbol {
     /// The open-ended `.extern .shared` array: dynamic shared memory after the static ones.
     DynamicShared,
     Local(u32),
-    Param { offset: u32, size: u32 },
+    Param {
+        offset: u32,
+        size: u32,
+    },
     Func(u32),
 }
 
@@ -146,7 +149,11 @@ impl<'a> Parser<'a> {
     // ---- names ---------------------------------------------------------------------------
 
     pub fn lookup(&self, name: &str) -> Option<Symbol> {
-        self.scopes.iter().rev().find_map(|s| s.get(name).copied()).or_else(|| self.globals.get(name).copied())
+        self.scopes
+            .iter()
+            .rev()
+            .find_map(|s| s.get(name).copied())
+            .or_else(|| self.globals.get(name).copied())
     }
 
     fn declare(&mut self, name: &str, sym: Symbol, at: Token<'a>) -> Result<(), ParseError> {
@@ -184,11 +191,15 @@ impl<'a> Parser<'a> {
                 ".version" => {
                     let v = self.next();
                     let parsed = match v.tok {
-                        Tok::Decimal(_) => v.text.split_once('.').and_then(|(a, b)| Some((a.parse().ok()?, b.parse().ok()?))),
+                        Tok::Decimal(_) => v
+                            .text
+                            .split_once('.')
+                            .and_then(|(a, b)| Some((a.parse().ok()?, b.parse().ok()?))),
                         Tok::Int(major) => u32::try_from(major).ok().map(|m| (m, 0)),
                         _ => None,
                     };
-                    self.module.version = parsed.ok_or_else(|| self.error_at(v, "expected a PTX version such as 7.8"))?;
+                    self.module.version = parsed
+                        .ok_or_else(|| self.error_at(v, "expected a PTX version such as 7.8"))?;
                 }
                 ".target" => loop {
                     let (name, _) = self.word("a target name")?;
@@ -240,7 +251,9 @@ impl<'a> Parser<'a> {
             match t.tok {
                 Tok::Punct('{') => depth += 1,
                 Tok::Punct('}') => depth -= 1,
-                _ if self.pos > self.toks.len() => return Err(self.error_at(t, "unterminated `.section`")),
+                _ if self.pos > self.toks.len() => {
+                    return Err(self.error_at(t, "unterminated `.section`"));
+                }
                 _ => {}
             }
         }
@@ -259,18 +272,25 @@ impl<'a> Parser<'a> {
                     let at = self.peek();
                     let a = self.integer()?;
                     if !(1..=4096).contains(&a) || (a & (a - 1)) != 0 {
-                        return Err(self.error_at(at, "alignment must be a power of two up to 4096"));
+                        return Err(
+                            self.error_at(at, "alignment must be a power of two up to 4096")
+                        );
                     }
                     align = a as u32;
                 }
                 Tok::Word(".v2") => (self.pos, lanes) = (self.pos + 1, 2),
                 Tok::Word(".v4") => (self.pos, lanes) = (self.pos + 1, 4),
-                Tok::Word(".ptr") | Tok::Word(".global") | Tok::Word(".const") | Tok::Word(".shared") | Tok::Word(".local") => self.pos += 1,
+                Tok::Word(".ptr")
+                | Tok::Word(".global")
+                | Tok::Word(".const")
+                | Tok::Word(".shared")
+                | Tok::Word(".local") => self.pos += 1,
                 _ => break,
             }
         }
         let (name, at) = self.word("a type")?;
-        let ty = scalar_type(name).ok_or_else(|| self.error_at(at, "unknown or unsupported type"))?;
+        let ty =
+            scalar_type(name).ok_or_else(|| self.error_at(at, "unknown or unsupported type"))?;
         let bytes = ty.bytes() as u32 * lanes;
         Ok((ty, bytes, align.max(bytes)))
     }
@@ -303,21 +323,31 @@ impl<'a> Parser<'a> {
             let mut init = Vec::new();
             if self.eat_punct('=') {
                 if space != ".global" && space != ".const" {
-                    return Err(self.error_at(name_at, "only `.global` and `.const` variables take initialisers"));
+                    return Err(self.error_at(
+                        name_at,
+                        "only `.global` and `.const` variables take initialisers",
+                    ));
                 }
                 self.initializer(ty, &mut init)?;
             }
-            let size = if open && !init.is_empty() { init.len() as u64 } else { count * u64::from(elem) };
+            let size =
+                if open && !init.is_empty() { init.len() as u64 } else { count * u64::from(elem) };
             if init.len() as u64 > size {
                 return Err(self.error_at(name_at, "initialiser longer than the variable"));
             }
             let sym = match space {
                 ".global" | ".const" => {
                     if external && open {
-                        return Err(self.error_at(name_at, "`.extern` global arrays are not supported"));
+                        return Err(
+                            self.error_at(name_at, "`.extern` global arrays are not supported")
+                        );
                     }
                     let index = self.module.variables.len() as u32;
-                    self.module.variables.push(Variable { name: name.into(), size: size.max(1), init });
+                    self.module.variables.push(Variable {
+                        name: name.into(),
+                        size: size.max(1),
+                        init,
+                    });
                     Symbol::Global(index)
                 }
                 ".shared" => {
@@ -368,15 +398,32 @@ impl<'a> Parser<'a> {
         let t = self.next();
         let bytes = ty.bytes() as usize;
         let bits = match (t.tok, ty) {
-            (Tok::Int(v), Ty::Float(FloatTy::F32)) => f32_bits(if negative { -(v as f64) } else { v as f64 }),
-            (Tok::Int(v), Ty::Float(FloatTy::F64)) => (if negative { -(v as f64) } else { v as f64 }).to_bits(),
-            (Tok::Int(v), _) => if negative { v.wrapping_neg() } else { v },
+            (Tok::Int(v), Ty::Float(FloatTy::F32)) => {
+                f32_bits(if negative { -(v as f64) } else { v as f64 })
+            }
+            (Tok::Int(v), Ty::Float(FloatTy::F64)) => {
+                (if negative { -(v as f64) } else { v as f64 }).to_bits()
+            }
+            (Tok::Int(v), _) => {
+                if negative {
+                    v.wrapping_neg()
+                } else {
+                    v
+                }
+            }
             (Tok::F32Bits(b), _) => u64::from(b) ^ if negative { 1 << 31 } else { 0 },
-            (Tok::F64Bits(b), Ty::Float(FloatTy::F32)) => f32_bits(f64::from_bits(b) * if negative { -1.0 } else { 1.0 }),
+            (Tok::F64Bits(b), Ty::Float(FloatTy::F32)) => {
+                f32_bits(f64::from_bits(b) * if negative { -1.0 } else { 1.0 })
+            }
             (Tok::F64Bits(b), _) => b ^ if negative { 1 << 63 } else { 0 },
             (Tok::Decimal(x), Ty::Float(FloatTy::F32)) => f32_bits(if negative { -x } else { x }),
             (Tok::Decimal(x), _) => (if negative { -x } else { x }).to_bits(),
-            _ => return Err(self.error_at(t, "initialisers must be numbers (addresses of symbols are not supported)")),
+            _ => {
+                return Err(self.error_at(
+                    t,
+                    "initialisers must be numbers (addresses of symbols are not supported)",
+                ));
+            }
         };
         out.extend_from_slice(&bits.to_le_bytes()[..bytes]);
         Ok(())
@@ -384,7 +431,10 @@ impl<'a> Parser<'a> {
 
     // ---- functions -----------------------------------------------------------------------
 
-    fn param_list(&mut self, entry: bool) -> Result<Vec<(&'a str, Token<'a>, ParamSlot)>, ParseError> {
+    fn param_list(
+        &mut self,
+        entry: bool,
+    ) -> Result<Vec<(&'a str, Token<'a>, ParamSlot)>, ParseError> {
         let mut params = Vec::new();
         self.expect_punct('(')?;
         if self.eat_punct(')') {
@@ -413,18 +463,22 @@ impl<'a> Parser<'a> {
     }
 
     fn function(&mut self, is_entry: bool, external: bool) -> Result<(), ParseError> {
-        let rets = if !is_entry && self.is_punct('(') { self.param_list(false)? } else { Vec::new() };
+        let rets =
+            if !is_entry && self.is_punct('(') { self.param_list(false)? } else { Vec::new() };
         let (name, name_at) = self.word("a function name")?;
         let params = if self.is_punct('(') { self.param_list(is_entry)? } else { Vec::new() };
         // Performance directives: accepted and ignored.
         while let Tok::Word(d) = self.peek().tok {
             match d {
-                ".maxntid" | ".reqntid" | ".minnctapersm" | ".maxnctapersm" | ".maxnreg" | ".pragma" | ".noreturn"
-                | ".explicitcluster" | ".reqnctapercluster" | ".maxclusterrank" | ".blocksareclusters" => {
+                ".maxntid" | ".reqntid" | ".minnctapersm" | ".maxnctapersm" | ".maxnreg"
+                | ".pragma" | ".noreturn" | ".explicitcluster" | ".reqnctapercluster"
+                | ".maxclusterrank" | ".blocksareclusters" => {
                     self.pos += 1;
                     while !self.is_punct('{') && !self.is_punct(';') && self.pos < self.toks.len() {
                         if let Tok::Word(w) = self.peek().tok {
-                            if w.starts_with('.') && !w[1..].starts_with(|c: char| c.is_ascii_digit()) {
+                            if w.starts_with('.')
+                                && !w[1..].starts_with(|c: char| c.is_ascii_digit())
+                            {
                                 break;
                             }
                         }
@@ -460,8 +514,14 @@ impl<'a> Parser<'a> {
         if let Some(Symbol::Func(i)) = self.globals.get(name).copied() {
             let f = &mut self.module.functions[i as usize];
             let old = |v: &[ParamSlot]| v.iter().map(|p| p.size).collect::<Vec<_>>();
-            if f.is_entry != is_entry || old(&f.params) != sizes(params) || old(&f.rets) != sizes(rets) {
-                return Err(self.error_at(at, format!("`{name}` is declared twice with different signatures")));
+            if f.is_entry != is_entry
+                || old(&f.params) != sizes(params)
+                || old(&f.rets) != sizes(rets)
+            {
+                return Err(self.error_at(
+                    at,
+                    format!("`{name}` is declared twice with different signatures"),
+                ));
             }
             // Keep the first declaration's storage; the new list names it.
             f.params = params.iter().map(|p| p.2.clone()).collect();
@@ -516,7 +576,9 @@ impl<'a> Parser<'a> {
                     self.scopes.pop();
                 }
                 Tok::Punct(';') => self.pos += 1,
-                Tok::Word(w) if w.starts_with('.') && !w.starts_with("..") => self.body_directive()?,
+                Tok::Word(w) if w.starts_with('.') && !w.starts_with("..") => {
+                    self.body_directive()?
+                }
                 Tok::Word(w) if self.peek_at(1).tok == Tok::Punct(':') => {
                     self.pos += 2;
                     if self.labels.insert(w, self.module.code.len() as u32).is_some() {
@@ -524,7 +586,9 @@ impl<'a> Parser<'a> {
                     }
                 }
                 Tok::Word(_) | Tok::Punct('@') => self.instruction()?,
-                _ if self.pos >= self.toks.len() => return Err(self.error_at(t, "unterminated function body")),
+                _ if self.pos >= self.toks.len() => {
+                    return Err(self.error_at(t, "unterminated function body"));
+                }
                 _ => return Err(self.error_at(t, "expected an instruction")),
             }
         }
@@ -533,7 +597,10 @@ impl<'a> Parser<'a> {
         self.push(Op::Ret, self.end.line);
         for (at, label) in std::mem::take(&mut self.label_fixups) {
             let Tok::Word(name) = label.tok else { unreachable!("labels are words") };
-            let target = *self.labels.get(name).ok_or_else(|| self.error_at(label, format!("unknown label `{name}`")))?;
+            let target = *self
+                .labels
+                .get(name)
+                .ok_or_else(|| self.error_at(label, format!("unknown label `{name}`")))?;
             if let Op::Bra { target: t } = &mut self.module.code[at].op {
                 *t = target;
             }

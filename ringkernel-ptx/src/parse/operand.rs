@@ -87,7 +87,8 @@ impl<'a> Parser<'a> {
                     offset = self.integer()?;
                 }
                 self.expect_punct(']')?;
-                let offset = i32::try_from(offset).map_err(|_| self.error_at(t, "address offset out of the 32-bit range"))?;
+                let offset = i32::try_from(offset)
+                    .map_err(|_| self.error_at(t, "address offset out of the 32-bit range"))?;
                 Ok(Operand::Address(base, offset, t))
             }
             Tok::Punct('{') | Tok::Punct('(') => {
@@ -140,9 +141,12 @@ impl<'a> Parser<'a> {
             ".z" => Some(base + 2),
             _ => None,
         };
-        for (prefix, base) in
-            [("%tid", special::TID), ("%ntid", special::NTID), ("%ctaid", special::CTAID), ("%nctaid", special::NCTAID)]
-        {
+        for (prefix, base) in [
+            ("%tid", special::TID),
+            ("%ntid", special::NTID),
+            ("%ctaid", special::CTAID),
+            ("%nctaid", special::NCTAID),
+        ] {
             if let Some(rest) = name.strip_prefix(prefix) {
                 if let Some(r) = axis(base, rest) {
                     return Some(r);
@@ -207,20 +211,29 @@ impl<'a> Parser<'a> {
                 _ => x.to_bits(),
             },
             Operand::Sink(t) => return Err(self.error_at(*t, "`_` is not a source")),
-            other => return Err(self.error_at(other.token(), "expected a register or an immediate")),
+            other => {
+                return Err(self.error_at(other.token(), "expected a register or an immediate"));
+            }
         };
         Ok(self.constant(ConstValue::Bits(bits)))
     }
 
     /// The address of a symbol in its own state space, as a constant slot.
-    fn symbol_address(&mut self, sym: Symbol, offset: i64, at: Token<'a>) -> Result<Reg, ParseError> {
+    fn symbol_address(
+        &mut self,
+        sym: Symbol,
+        offset: i64,
+        at: Token<'a>,
+    ) -> Result<Reg, ParseError> {
         let value = match sym {
             Symbol::Global(var) => ConstValue::GlobalAddress { var, offset },
             Symbol::Shared(o) | Symbol::Local(o) | Symbol::Param { offset: o, .. } => {
                 ConstValue::Bits(u64::from(o).wrapping_add(offset as u64))
             }
             Symbol::DynamicShared => ConstValue::DynamicShared { offset },
-            Symbol::Func(_) => return Err(self.error_at(at, "function addresses are not supported")),
+            Symbol::Func(_) => {
+                return Err(self.error_at(at, "function addresses are not supported"));
+            }
             Symbol::Reg(_) => unreachable!("handled by the callers"),
         };
         Ok(self.constant(value))
@@ -235,26 +248,42 @@ impl<'a> Parser<'a> {
             None => Ok(Addr { base: self.constant(ConstValue::Bits(*offset as u64)), offset: 0 }),
             Some((w, wt)) => match self.lookup(w) {
                 Some(Symbol::Reg(r)) => Ok(Addr { base: r, offset: *offset }),
-                Some(sym) => Ok(Addr { base: self.symbol_address(sym, i64::from(*offset), *wt)?, offset: 0 }),
+                Some(sym) => {
+                    Ok(Addr { base: self.symbol_address(sym, i64::from(*offset), *wt)?, offset: 0 })
+                }
                 None => Err(self.error_at(*t, format!("unknown name `{w}` in an address"))),
             },
         }
     }
 
     /// A register or a `{a, b, c, d}` vector of registers (destinations when `write`).
-    pub fn regs(&mut self, op: &Operand<'a>, ty: Ty, lanes: u8, write: bool) -> Result<Regs, ParseError> {
+    pub fn regs(
+        &mut self,
+        op: &Operand<'a>,
+        ty: Ty,
+        lanes: u8,
+        write: bool,
+    ) -> Result<Regs, ParseError> {
         let mut regs = Regs { regs: [SINK; 4], len: lanes };
         match op {
             Operand::Vector(items, t) => {
                 if items.len() != lanes as usize {
-                    return Err(self.error_at(*t, format!("expected a vector of {lanes} registers")));
+                    return Err(
+                        self.error_at(*t, format!("expected a vector of {lanes} registers"))
+                    );
                 }
                 for (i, item) in items.iter().enumerate() {
                     regs.regs[i] = if write { self.dest(item)? } else { self.src(item, ty)? };
                 }
             }
-            single if lanes == 1 => regs.regs[0] = if write { self.dest(single)? } else { self.src(single, ty)? },
-            other => return Err(self.error_at(other.token(), format!("expected a vector of {lanes} registers"))),
+            single if lanes == 1 => {
+                regs.regs[0] = if write { self.dest(single)? } else { self.src(single, ty)? }
+            }
+            other => {
+                return Err(
+                    self.error_at(other.token(), format!("expected a vector of {lanes} registers"))
+                );
+            }
         }
         Ok(regs)
     }

@@ -585,8 +585,16 @@ impl FuncWriter<'_> {
                 self.emit(format!("cvt.rn.{tt}.{ft} \t{out}, {value};"))
             }
             (Class::F32 | Class::F64, _) => {
-                // Saturating, NaN → 0: cvt.rzi does both; narrow targets are clamped after.
+                // cvt.rzi saturates; narrow targets are clamped after. Its NaN result is 0
+                // only from f32 into at most 32 bits: from f64, or into 64 bits, the ISA
+                // gives 1 << (width - 1), so NaN is mapped to Rust's 0 explicitly.
                 self.emit(format!("cvt.rzi.{tt}.{ft} \t{out}, {value};"));
+                if fc == Class::F64 || tc == Class::B64 {
+                    let nan = self.reg(Class::Pred);
+                    let bits = if tc == Class::B64 { 64 } else { 32 };
+                    self.emit(format!("setp.nan.{ft} \t{nan}, {value}, {value};"));
+                    self.emit(format!("selp.b{bits} \t{out}, 0, {out}, {nan};"));
+                }
                 match to {
                     Scalar::I8 => self.clamp(out, "s32", -128, 127),
                     Scalar::I16 => self.clamp(out, "s32", -32768, 32767),

@@ -1,0 +1,338 @@
+//! Shared by the differential tests (`interp.rs`, `vm.rs`): the native twins of the golden
+//! kernels (plain Rust, see build.rs), random inputs that always include the edge values
+//! (NaN, ±inf, ±0, subnormals, MIN/MAX, zero divisors) and bitwise comparison of results.
+#![allow(dead_code)]
+
+use std::panic::{AssertUnwindSafe, catch_unwind};
+
+use ringkernel_codegen::dev::lower_source;
+use ringkernel_codegen::ir::{FnRole, FuncId, Module, Scalar, Ty};
+
+/// Float inputs every kernel sees: zeros of both signs, NaN, infinities, the smallest
+/// normal, subnormals, the extremes, and values that round differently.
+pub const EDGE_F32: [f32; 14] = [
+    0.0,
+    -0.0,
+    1.0,
+    0.5,
+    -1.5,
+    f32::NAN,
+    f32::INFINITY,
+    f32::NEG_INFINITY,
+    f32::MIN_POSITIVE,
+    1.0e-40,
+    -1.0e-45,
+    f32::MAX,
+    f32::MIN,
+    2.5,
+];
+pub const EDGE_F64: [f64; 14] = [
+    0.0,
+    -0.0,
+    1.0,
+    0.5,
+    -1.5,
+    f64::NAN,
+    f64::INFINITY,
+    f64::NEG_INFINITY,
+    f64::MIN_POSITIVE,
+    1.0e-310,
+    -5.0e-324,
+    f64::MAX,
+    f64::MIN,
+    2.5,
+];
+
+#[allow(unused, clippy::all, non_camel_case_types, dead_code)]
+pub mod native {
+    pub struct RingContext {
+        pub seq: u64,
+        pub clock: u64,
+        pub slot: u32,
+    }
+
+    impl RingContext {
+        pub fn message_seq(&self) -> u64 {
+            self.seq
+        }
+        pub fn now(&mut self) -> u64 {
+            self.clock = self.clock.wrapping_add(1);
+            self.clock
+        }
+        pub fn kernel_slot(&self) -> u32 {
+            self.slot
+        }
+    }
+
+    macro_rules! twins {
+        ($($name:ident),*) => {$(
+            pub mod $name {
+                include!(concat!(env!("OUT_DIR"), "/native/", stringify!($name), ".rs"));
+            }
+        )*};
+    }
+
+    twins!(
+        aggregate_assign,
+        arrays,
+        bits,
+        blocks,
+        bool_logic,
+        casts,
+        compound_assign,
+        control_if,
+        counter,
+        device_calls,
+        f64_math,
+        float_math,
+        inclusive_range,
+        int_arith,
+        intrinsics,
+        loops,
+        minmax,
+        narrow_ints,
+        nested_structs,
+        rules,
+        short_circuit,
+        stateless_scalar,
+        transcendental,
+        wide_ints
+    );
+}
+
+pub use native::RingContext;
+
+pub struct Rng(pub u64);
+
+impl Rng {
+    pub fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+}
+
+/// Every scalar leaf of a type: (byte offset, scalar).
+pub fn leaves(module: &Module, ty: &Ty, base: u32, out: &mut Vec<(u32, Scalar)>) {
+    match ty {
+        Ty::Unit => {}
+        Ty::Scalar(s) => out.push((base, *s)),
+        Ty::Array(elem, n) => {
+            let size = size_of_ty(module, elem);
+            for i in 0..*n {
+                leaves(module, elem, base + i * size, out);
+            }
+        }
+        Ty::Struct(name) => {
+            for f in &module.structs[name].fields {
+                leaves(module, &Ty::from(&f.ty), base + f.offset, out);
+            }
+        }
+    }
+}
+
+pub fn size_of_ty(module: &Module, ty: &Ty) -> u32 {
+    match ty {
+        Ty::Unit => 0,
+        Ty::Scalar(s) => s.size(),
+        Ty::Array(e, n) => size_of_ty(module, e) * n,
+        Ty::Struct(name) => module.structs[name].size,
+    }
+}
+
+/// Random bytes for a value of `ty`: mostly small numbers, some edge values and raw bits.
+pub fn random_value(module: &Module, ty: &Ty, rng: &mut Rng) -> Vec<u8> {
+    let mut bytes = vec![0u8; size_of_ty(module, ty) as usize];
+    let mut cells = Vec::new();
+    leaves(module, ty, 0, &mut cells);
+    for (offset, s) in cells {
+        let pick = rng.next() % 10;
+        let raw: u64 = match s {
+            Scalar::Bool => rng.next() & 1,
+            Scalar::F32 => (match pick {
+                0..=5 => ((rng.next() % 20_000) as f32 - 10_000.0) / 100.0,
+                6 | 7 => ((rng.next() % 400) as f32 - 200.0) / 100.0,
+                8 => EDGE_F32[rng.next() as usize % EDGE_F32.len()],
+                _ => f32::from_bits(rng.next() as u32),
+            })
+            .to_bits() as u64,
+            Scalar::F64 => (match pick {
+                0..=5 => ((rng.next() % 20_000) as f64 - 10_000.0) / 100.0,
+                6 | 7 => ((rng.next() % 400) as f64 - 200.0) / 100.0,
+                8 => EDGE_F64[rng.next() as usize % EDGE_F64.len()],
+                _ => f64::from_bits(rng.next()),
+            })
+            .to_bits(),
+            _ => match pick {
+                0..=5 => (rng.next() % 101).wrapping_sub(50),
+                6 | 7 => {
+                    // 0, 1, -1 (all ones), MIN and MAX of the leaf's width, small divisors.
+                    let bits = 8 * s.size();
+                    let min = 1u64 << (bits - 1);
+                    [0u64, 1, u64::MAX, 2, 3, min, min - 1, 7][rng.next() as usize % 8]
+                }
+                _ => rng.next(),
+            },
+        };
+        let size = s.size() as usize;
+        bytes[offset as usize..offset as usize + size].copy_from_slice(&raw.to_le_bytes()[..size]);
+    }
+    bytes
+}
+
+/// Compares two byte images at the scalar leaves of `ty` (padding ignored; NaN == NaN).
+pub fn same(module: &Module, ty: &Ty, a: &[u8], b: &[u8]) -> Result<(), String> {
+    let mut cells = Vec::new();
+    leaves(module, ty, 0, &mut cells);
+    for (offset, s) in cells {
+        let (o, n) = (offset as usize, s.size() as usize);
+        let (x, y) = (&a[o..o + n], &b[o..o + n]);
+        let nan = |bytes: &[u8]| match s {
+            Scalar::F32 => f32::from_le_bytes(bytes.try_into().unwrap()).is_nan(),
+            Scalar::F64 => f64::from_le_bytes(bytes.try_into().unwrap()).is_nan(),
+            _ => false,
+        };
+        if x != y && !(nan(x) && nan(y)) {
+            return Err(format!("{} at offset {offset}: got {x:?}, native {y:?}", s.name()));
+        }
+    }
+    Ok(())
+}
+
+/// Reads a `T` from bytes laid out as rustc lays out `T` (bools already 0 or 1).
+pub fn from_bytes<T: Copy>(bytes: &[u8]) -> T {
+    assert_eq!(bytes.len(), std::mem::size_of::<T>());
+    // SAFETY: the length matches, every field holds a valid bit pattern for its type (bools
+    // are 0/1, the rest are plain integers and floats), and read_unaligned copes with any
+    // alignment of the byte buffer.
+    unsafe { std::ptr::read_unaligned(bytes.as_ptr().cast::<T>()) }
+}
+
+/// The bytes of a `T`; padding bytes read as zero.
+pub fn to_bytes<T: Copy>(value: T, module: &Module, ty: &Ty) -> Vec<u8> {
+    let mut buffer = vec![0u8; std::mem::size_of::<T>()];
+    // SAFETY: the buffer has room for a T; write_unaligned does not need alignment.
+    unsafe { std::ptr::write_unaligned(buffer.as_mut_ptr().cast::<T>(), value) };
+    // Only the scalar leaves are kept: padding may not have been written.
+    let mut clean = vec![0u8; buffer.len()];
+    let mut cells = Vec::new();
+    leaves(module, ty, 0, &mut cells);
+    for (offset, s) in cells {
+        let (o, n) = (offset as usize, s.size() as usize);
+        clean[o..o + n].copy_from_slice(&buffer[o..o + n]);
+    }
+    clean
+}
+
+/// One golden handler, lowered to the IR for its types.
+pub struct Handler {
+    pub file: String,
+    pub name: String,
+    pub source: String,
+    pub module: Module,
+    pub id: FuncId,
+    pub state_ty: Option<Ty>,
+    pub msg_ty: Ty,
+    pub ret_ty: Ty,
+}
+
+pub fn handler(file: &str, fn_name: &str) -> Handler {
+    let source =
+        std::fs::read_to_string(format!("{}/tests/in/{file}.rs", env!("CARGO_MANIFEST_DIR")))
+            .unwrap();
+    let (module, handlers) = lower_source(&source).unwrap_or_else(|d| panic!("{file}: {d}"));
+    let id = handlers
+        .iter()
+        .map(|(_, id)| *id)
+        .find(|id| module.function(*id).name == fn_name)
+        .unwrap_or_else(|| panic!("{file}: no handler {fn_name}"));
+    let f = module.function(id);
+    let FnRole::Handler { state, message } = &f.role else { unreachable!() };
+    let state_ty = state.map(|s| f.local(s).ty.clone());
+    let msg_ty = f.local(*message).ty.clone();
+    let ret_ty = f.ret.clone();
+    Handler {
+        file: file.into(),
+        name: fn_name.into(),
+        source,
+        module,
+        id,
+        state_ty,
+        msg_ty,
+        ret_ty,
+    }
+}
+
+/// One input and what native Rust made of it.
+pub struct Case {
+    pub msg: Vec<u8>,
+    pub state: Vec<u8>,
+    pub seq: u64,
+    pub clock: u64,
+    pub slot: u32,
+    pub response: Vec<u8>,
+    pub state_after: Vec<u8>,
+    pub clock_after: u64,
+}
+
+/// Runs the native twin on one input; `None` where Rust panics (overflow in debug builds,
+/// division by zero, out-of-bounds index: inputs whose DSL result Rust does not define).
+pub fn run_native<S: Copy, M: Copy, R: Copy>(
+    h: &Handler,
+    native: &impl Fn(&mut RingContext, &mut S, M) -> R,
+    msg: &[u8],
+    state: &[u8],
+    (seq, clock, slot): (u64, u64, u32),
+) -> Option<Case> {
+    let mut native_state: S = if h.state_ty.is_some() {
+        from_bytes(state)
+    } else {
+        from_bytes(&[0u8; 0][..std::mem::size_of::<S>()])
+    };
+    let m: M = from_bytes(msg);
+    let mut ctx = RingContext { seq, clock, slot };
+    let hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(|_| {}));
+    let result = catch_unwind(AssertUnwindSafe(|| native(&mut ctx, &mut native_state, m)));
+    std::panic::set_hook(hook);
+    let response = result.ok()?;
+    let state_after = match &h.state_ty {
+        Some(ty) => to_bytes(native_state, &h.module, ty),
+        None => Vec::new(),
+    };
+    Some(Case {
+        msg: msg.to_vec(),
+        state: state.to_vec(),
+        seq,
+        clock,
+        slot,
+        response: to_bytes(response, &h.module, &h.ret_ty),
+        state_after,
+        clock_after: ctx.clock,
+    })
+}
+
+/// `count` random inputs of a handler with native results; also returns how many were
+/// skipped because Rust panicked. `fixed_seq` replaces the random message sequence number.
+pub fn native_cases<S: Copy, M: Copy, R: Copy>(
+    h: &Handler,
+    count: usize,
+    fixed_seq: Option<u64>,
+    native: &impl Fn(&mut RingContext, &mut S, M) -> R,
+) -> (Vec<Case>, usize) {
+    let mut rng = Rng(0x2545_f491_4f6c_dd1d ^ (h.file.len() as u64 * 7919));
+    let mut cases = Vec::new();
+    let mut skipped = 0;
+    for _ in 0..count {
+        let msg = random_value(&h.module, &h.msg_ty, &mut rng);
+        let state = random_value(&h.module, h.state_ty.as_ref().unwrap_or(&Ty::Unit), &mut rng);
+        let (seq, clock, slot) =
+            (rng.next() % 1000, rng.next() % 1_000_000, (rng.next() % 8) as u32);
+        match run_native(h, native, &msg, &state, (fixed_seq.unwrap_or(seq), clock, slot)) {
+            Some(case) => cases.push(case),
+            None => skipped += 1,
+        }
+    }
+    (cases, skipped)
+}

@@ -1,0 +1,250 @@
+//! The PTX the writer emits, run in the PTX virtual machine (`ringkernel-ptx`), against
+//! native Rust: every golden kernel's **batch entry** on the same random inputs as the
+//! interpreter test (edge values included), bit for bit — response, state, clock and the
+//! control block's error counters. Each input runs as its own launch (one thread), then all
+//! inputs of a kernel run again as one multi-CTA launch spread over the host's cores.
+//!
+//! A mismatch is a bug in the PTX writer or the VM; the PTX ISA decides which.
+
+mod common;
+
+use common::*;
+use ringkernel_codegen::abi::offsets::{CB_ERROR_CODE, CB_ERROR_COUNT, CB_HLC, CB_KERNEL_SLOT};
+use ringkernel_codegen::{Options, compile_source};
+use ringkernel_ptx::{Arg, Dims, Module, Vm};
+
+const CONTROL_BLOCK: usize = 128;
+
+fn artifact(h: &Handler) -> (Module, String) {
+    let artifacts = compile_source(&h.source, &Options::default())
+        .unwrap_or_else(|d| panic!("{}: {d}", h.file));
+    let a = artifacts
+        .iter()
+        .find(|a| a.metadata.entries.handler == format!("{}_handler", h.name))
+        .unwrap_or_else(|| panic!("{}: no artifact for {}", h.file, h.name));
+    let module =
+        Module::parse(&a.ptx).unwrap_or_else(|e| panic!("{}: the VM rejects our PTX: {e}", h.file));
+    (module, a.metadata.entries.batch.clone())
+}
+
+fn u32_at(bytes: &[u8], offset: u32) -> u32 {
+    u32::from_le_bytes(bytes[offset as usize..offset as usize + 4].try_into().unwrap())
+}
+
+fn u64_at(bytes: &[u8], offset: u32) -> u64 {
+    u64::from_le_bytes(bytes[offset as usize..offset as usize + 8].try_into().unwrap())
+}
+
+fn control_block(clock: u64, slot: u32) -> Vec<u8> {
+    let mut cb = vec![0u8; CONTROL_BLOCK];
+    cb[CB_HLC as usize..CB_HLC as usize + 8].copy_from_slice(&clock.to_le_bytes());
+    cb[CB_KERNEL_SLOT as usize..CB_KERNEL_SLOT as usize + 4].copy_from_slice(&slot.to_le_bytes());
+    cb
+}
+
+struct Buffers {
+    cb: u64,
+    states: u64,
+    msgs: u64,
+    resps: u64,
+}
+
+fn buffers(vm: &Vm, h: &Handler, n: usize) -> (Buffers, [usize; 3]) {
+    let state_size = h.state_ty.as_ref().map_or(0, |t| size_of_ty(&h.module, t)) as usize;
+    let sizes = [
+        state_size,
+        size_of_ty(&h.module, &h.msg_ty) as usize,
+        size_of_ty(&h.module, &h.ret_ty) as usize,
+    ];
+    let alloc = |bytes: usize| vm.alloc((bytes * n).max(8)).unwrap();
+    (
+        Buffers {
+            cb: alloc(CONTROL_BLOCK),
+            states: alloc(sizes[0]),
+            msgs: alloc(sizes[1]),
+            resps: alloc(sizes[2]),
+        },
+        sizes,
+    )
+}
+
+fn launch(vm: &Vm, module: &Module, entry: &str, b: &Buffers, n: u32, block: u32, context: &str) {
+    let args =
+        [Arg::U64(b.cb), Arg::U64(b.states), Arg::U64(b.msgs), Arg::U64(b.resps), Arg::U32(n)];
+    vm.launch(module, entry, Dims::linear(n.div_ceil(block), block), &args)
+        .unwrap_or_else(|f| panic!("{context}: the VM faulted: {f}"));
+}
+
+fn check_case(h: &Handler, case: &Case, response: &[u8], state: &[u8], cb: &[u8], context: &str) {
+    same(&h.module, &h.ret_ty, response, &case.response)
+        .unwrap_or_else(|e| panic!("{context}: response {e}"));
+    if let Some(ty) = &h.state_ty {
+        same(&h.module, ty, state, &case.state_after)
+            .unwrap_or_else(|e| panic!("{context}: state {e}"));
+    }
+    assert_eq!(
+        u32_at(cb, CB_ERROR_COUNT),
+        0,
+        "{context}: the kernel recorded error {} where Rust did not panic",
+        u32_at(cb, CB_ERROR_CODE)
+    );
+}
+
+struct Tally {
+    compared: usize,
+    skipped: usize,
+    batch: usize,
+}
+
+fn compare<S: Copy, M: Copy, R: Copy>(
+    file: &str,
+    fn_name: &str,
+    native: impl Fn(&mut RingContext, &mut S, M) -> R,
+) -> Tally {
+    let h = handler(file, fn_name);
+    let (module, entry) = artifact(&h);
+    let (cases, skipped) = native_cases(&h, 300, Some(0), &native);
+    let vm = Vm::new();
+    vm.set_instruction_budget(Some(10_000_000));
+
+    // One launch per input: thread 0 sees message sequence 0.
+    let (b, [ss, ms, rs]) = buffers(&vm, &h, 1);
+    for (i, case) in cases.iter().enumerate() {
+        let context =
+            format!("{file}::{fn_name} case {i}, message {:?}, state {:?}", case.msg, case.state);
+        vm.write(b.cb, &control_block(case.clock, case.slot)).unwrap();
+        vm.write(b.states, &case.state).unwrap();
+        vm.write(b.msgs, &case.msg).unwrap();
+        vm.write(b.resps, &vec![0u8; rs]).unwrap();
+        launch(&vm, &module, &entry, &b, 1, 1, &context);
+        let (mut resp, mut state, mut cb) =
+            (vec![0u8; rs], vec![0u8; ss], vec![0u8; CONTROL_BLOCK]);
+        vm.read(b.resps, &mut resp).unwrap();
+        vm.read(b.states, &mut state).unwrap();
+        vm.read(b.cb, &mut cb).unwrap();
+        check_case(&h, case, &resp, &state, &cb, &context);
+        assert_eq!(u64_at(&cb, CB_HLC), case.clock_after, "{context}: clock");
+    }
+
+    // All inputs in one launch: message i is thread i. Kernels that read the clock see it in
+    // launch order, which a parallel launch does not fix; they are compared per input only.
+    let reads_clock = cases.iter().any(|c| c.clock_after != c.clock);
+    let (clock, slot) = (1000, 3);
+    let batch: Vec<Option<Case>> = if reads_clock {
+        Vec::new()
+    } else {
+        cases
+            .iter()
+            .enumerate()
+            .map(|(i, c)| run_native(&h, &native, &c.msg, &c.state, (i as u64, clock, slot)))
+            .collect()
+    };
+    let kept: Vec<(usize, &Case)> =
+        batch.iter().enumerate().filter_map(|(i, c)| c.as_ref().map(|c| (i, c))).collect();
+    if !kept.is_empty() {
+        let n = batch.len();
+        vm.set_instruction_budget(Some(10_000_000 * n as u64));
+        let (b, _) = buffers(&vm, &h, n);
+        vm.write(b.cb, &control_block(clock, slot)).unwrap();
+        let gather = |f: &dyn Fn(&Case) -> Vec<u8>, size: usize| {
+            let mut out = vec![0u8; size * n];
+            for (i, c) in &kept {
+                out[i * size..(i + 1) * size].copy_from_slice(&f(c));
+            }
+            out
+        };
+        vm.write(b.states, &gather(&|c| c.state.clone(), ss)).unwrap();
+        vm.write(b.msgs, &gather(&|c| c.msg.clone(), ms)).unwrap();
+        launch(&vm, &module, &entry, &b, n as u32, 64, &format!("{file}::{fn_name} batch"));
+        let (mut resps, mut states, mut cb) =
+            (vec![0u8; rs * n], vec![0u8; ss * n], vec![0u8; CONTROL_BLOCK]);
+        vm.read(b.resps, &mut resps).unwrap();
+        vm.read(b.states, &mut states).unwrap();
+        vm.read(b.cb, &mut cb).unwrap();
+        let clean_cb = control_block(clock, slot);
+        for (i, c) in &kept {
+            let context = format!("{file}::{fn_name} batch message {i}, message {:?}", c.msg);
+            check_case(
+                &h,
+                c,
+                &resps[i * rs..(i + 1) * rs],
+                &states[i * ss..(i + 1) * ss],
+                &clean_cb,
+                &context,
+            );
+        }
+        // Inputs that panic natively with sequence i may record errors in the shared block.
+        if kept.len() == n {
+            assert_eq!(u32_at(&cb, CB_ERROR_COUNT), 0, "{file}::{fn_name} batch: errors recorded");
+        }
+    }
+    Tally { compared: cases.len(), skipped, batch: kept.len() }
+}
+
+macro_rules! stateless {
+    ($file:ident, $func:ident) => {
+        (
+            stringify!($file),
+            stringify!($func),
+            compare::<(), _, _>(stringify!($file), stringify!($func), |ctx, _, m| {
+                native::$file::$func(ctx, m)
+            }),
+        )
+    };
+}
+
+macro_rules! stateful {
+    ($file:ident, $func:ident) => {
+        (
+            stringify!($file),
+            stringify!($func),
+            compare(stringify!($file), stringify!($func), |ctx, s, m| {
+                native::$file::$func(ctx, s, m)
+            }),
+        )
+    };
+}
+
+#[test]
+fn the_vm_runs_every_golden_batch_entry_like_rustc() {
+    let results = vec![
+        stateful!(aggregate_assign, window),
+        stateful!(arrays, histogram),
+        stateless!(bits, bit_stats),
+        stateless!(blocks, blocks),
+        stateless!(bool_logic, bool_logic),
+        stateless!(casts, casts),
+        stateful!(compound_assign, compound),
+        stateless!(control_if, classify),
+        stateful!(counter, count),
+        stateless!(device_calls, device_calls),
+        stateless!(f64_math, weighted),
+        stateless!(float_math, float_math),
+        stateless!(inclusive_range, inclusive),
+        stateless!(int_arith, int_arith),
+        stateless!(intrinsics, stamp),
+        stateless!(loops, collatz),
+        stateless!(loops, first_divisor),
+        stateless!(loops, count_pairs),
+        stateless!(minmax, clamp_all),
+        stateless!(narrow_ints, narrow),
+        stateful!(nested_structs, path_length),
+        stateless!(rules, fraud_score_v1),
+        stateless!(rules, fraud_score_v2),
+        stateless!(short_circuit, short_circuit),
+        stateless!(stateless_scalar, echo_plus_one),
+        stateless!(wide_ints, wide),
+    ];
+    let mut thin = Vec::new();
+    for (file, func, t) in &results {
+        println!(
+            "{file}::{func}: {} compared one by one, {} in one batch, {} skipped (native panic)",
+            t.compared, t.batch, t.skipped
+        );
+        if t.compared < 30 {
+            thin.push(format!("{file}::{func} ({} compared)", t.compared));
+        }
+    }
+    assert!(thin.is_empty(), "too few inputs ran natively to compare: {thin:?}");
+    assert_eq!(results.len(), 26);
+}
