@@ -914,7 +914,9 @@ impl<'a> Parser<'a> {
             Some(".exch") => AtomOp::Exch,
             Some(".cas") => AtomOp::Cas,
             _ => {
-                return Err(self.error_at(at, format!("`{base}` needs an operation such as `.add`")));
+                return Err(
+                    self.error_at(at, format!("`{base}` needs an operation such as `.add`"))
+                );
             }
         };
         mods.take(".ftz");
