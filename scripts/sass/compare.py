@@ -18,13 +18,15 @@ import subprocess
 import sys
 import tempfile
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "nvrtc"))
+from nvrtc_ptx import nvrtc_ptx  # noqa: E402
+
 TARGET = sys.argv[1] if len(sys.argv) > 1 else "sm_90"
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 SITE = glob.glob(os.path.join(ROOT, ".venv/lib/python3*/site-packages/nvidia"))[0]
 PTXAS = os.path.join(SITE, "cuda_nvcc/bin/ptxas")
 CUOBJDUMP = (glob.glob(os.path.join(SITE, "cuda_cuobjdump/bin/cuobjdump")) + glob.glob(os.path.join(SITE, "cu13/bin/cuobjdump")))[0]
 NVDISASM_DIR = os.path.dirname((glob.glob(os.path.join(SITE, "cuda_nvdisasm/bin/nvdisasm")) + glob.glob(os.path.join(SITE, "cu13/bin/nvdisasm")))[0])
-NVRTC = glob.glob(os.path.join(SITE, "cuda_nvrtc/lib/libnvrtc.so*"))[0]
 
 # (golden file, handler fn name)
 KERNELS = [
@@ -35,27 +37,6 @@ KERNELS = [
     ("float_math", "float_math"),
     ("bits", "bit_stats"),
 ]
-
-
-def nvrtc_ptx(source: str, arch: str) -> str:
-    lib = ctypes.CDLL(NVRTC)
-    prog = ctypes.c_void_p()
-    check = lambda rc, what: rc == 0 or sys.exit(f"nvrtc {what} failed: {rc}")
-    check(lib.nvrtcCreateProgram(ctypes.byref(prog), source.encode(), b"kernels.cu", 0, None, None), "create")
-    opts = [f"--gpu-architecture=compute_{arch[3:]}".encode(), b"--fmad=false", b"-default-device"]
-    arr = (ctypes.c_char_p * len(opts))(*opts)
-    rc = lib.nvrtcCompileProgram(prog, len(opts), arr)
-    if rc != 0:
-        size = ctypes.c_size_t()
-        lib.nvrtcGetProgramLogSize(prog, ctypes.byref(size))
-        log = ctypes.create_string_buffer(size.value)
-        lib.nvrtcGetProgramLog(prog, log)
-        sys.exit("nvrtc compile failed:\n" + log.value.decode())
-    size = ctypes.c_size_t()
-    lib.nvrtcGetPTXSize(prog, ctypes.byref(size))
-    ptx = ctypes.create_string_buffer(size.value)
-    lib.nvrtcGetPTX(prog, ptx)
-    return ptx.value.decode()
 
 
 def sass_counts(ptx: str, tmp: str, tag: str) -> dict:

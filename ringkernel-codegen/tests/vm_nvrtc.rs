@@ -1,0 +1,127 @@
+//! PTX that another compiler wrote, run in the PTX VM: `scripts/sass/kernels.cu` (CUDA C
+//! twins of six golden kernels) compiled by NVRTC 12.9 (PyPI's `nvidia-cuda-nvrtc-cu12`,
+//! through `scripts/nvrtc/nvrtc_ptx.py`), each batch kernel run on the golden kernel's random
+//! inputs: the responses must equal native Rust's and those of our own PTX, bit for bit.
+//!
+//! Needs python3 and libnvrtc (`$RINGKERNEL_NVRTC` or `.venv`); without them the test prints
+//! why it skipped, and fails instead when `RINGKERNEL_REQUIRE_NVRTC=1` (as in CI).
+
+mod common;
+
+use std::path::Path;
+use std::process::Command;
+
+use common::*;
+use ringkernel_codegen::abi::offsets::CB_ERROR_COUNT;
+use ringkernel_codegen::{Options, compile_source};
+use ringkernel_ptx::{Arg, Dims, Module, Vm};
+
+fn nvrtc_module() -> Option<Module> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
+    let out = Command::new("python3")
+        .arg(root.join("scripts/nvrtc/nvrtc_ptx.py"))
+        .arg(root.join("scripts/sass/kernels.cu"))
+        .arg("sm_70")
+        .current_dir(root)
+        .output();
+    let why = match out {
+        Ok(o) if o.status.success() => {
+            let ptx = String::from_utf8(o.stdout).expect("PTX is text");
+            return Some(
+                Module::parse(&ptx).unwrap_or_else(|e| panic!("the VM rejects NVRTC's PTX: {e}")),
+            );
+        }
+        Ok(o) => String::from_utf8_lossy(&o.stderr).trim().to_string(),
+        Err(e) => format!("cannot run python3: {e}"),
+    };
+    if std::env::var("RINGKERNEL_REQUIRE_NVRTC").is_ok_and(|v| v == "1") {
+        panic!("NVRTC is required (RINGKERNEL_REQUIRE_NVRTC=1) but unavailable: {why}");
+    }
+    println!("skipped: NVRTC unavailable ({why}); install nvidia-cuda-nvrtc-cu12 into .venv");
+    None
+}
+
+/// Runs `entry` of `module` over all inputs at once; returns the responses.
+fn run_batch(vm: &Vm, module: &Module, entry: &str, h: &Handler, cases: &[Case]) -> Vec<u8> {
+    let (ms, rs) =
+        (size_of_ty(&h.module, &h.msg_ty) as usize, size_of_ty(&h.module, &h.ret_ty) as usize);
+    let n = cases.len();
+    let cb = vm.alloc(128).unwrap();
+    let states = vm.alloc(8).unwrap();
+    let msgs = vm.alloc(ms * n).unwrap();
+    let resps = vm.alloc(rs * n).unwrap();
+    let bytes: Vec<u8> = cases.iter().flat_map(|c| c.msg.iter().copied()).collect();
+    vm.write(msgs, &bytes).unwrap();
+    let args =
+        [Arg::U64(cb), Arg::U64(states), Arg::U64(msgs), Arg::U64(resps), Arg::U32(n as u32)];
+    vm.launch(module, entry, Dims::linear((n as u32).div_ceil(128), 128), &args)
+        .unwrap_or_else(|f| panic!("{entry}: {f}"));
+    let mut out = vec![0u8; rs * n];
+    vm.read(resps, &mut out).unwrap();
+    let mut errors = [0u8; 4];
+    vm.read(cb + u64::from(CB_ERROR_COUNT), &mut errors).unwrap();
+    assert_eq!(u32::from_le_bytes(errors), 0, "{entry}: errors recorded");
+    out
+}
+
+fn compare<M: Copy, R: Copy>(
+    nvrtc: &Module,
+    file: &str,
+    name: &str,
+    native: impl Fn(&mut RingContext, M) -> R,
+) -> usize {
+    let h = handler(file, name);
+    // Message i runs as thread i: native Rust sees sequence number i too.
+    let (all, _) =
+        native_cases(&h, 300, None, &|ctx: &mut RingContext, _: &mut (), m: M| native(ctx, m));
+    let cases: Vec<Case> = all
+        .iter()
+        .enumerate()
+        .filter_map(|(i, c)| {
+            run_native(
+                &h,
+                &|ctx: &mut RingContext, _: &mut (), m: M| native(ctx, m),
+                &c.msg,
+                &[],
+                (i as u64, 0, 0),
+            )
+        })
+        .collect();
+    let ours = compile_source(&h.source, &Options::default()).unwrap();
+    let ours =
+        ours.iter().find(|a| a.metadata.entries.handler == format!("{name}_handler")).unwrap();
+    let ours_module = Module::parse(&ours.ptx).unwrap();
+    let vm = Vm::new();
+    let entry = format!("{name}_batch");
+    let theirs = run_batch(&vm, nvrtc, &entry, &h, &cases);
+    let mine = run_batch(&vm, &ours_module, &entry, &h, &cases);
+    let rs = size_of_ty(&h.module, &h.ret_ty) as usize;
+    for (i, c) in cases.iter().enumerate() {
+        let context = format!("{name} message {i} {:?}", c.msg);
+        same(&h.module, &h.ret_ty, &theirs[i * rs..(i + 1) * rs], &c.response)
+            .unwrap_or_else(|e| panic!("{context}: NVRTC's PTX in the VM vs native: {e}"));
+        same(&h.module, &h.ret_ty, &mine[i * rs..(i + 1) * rs], &c.response)
+            .unwrap_or_else(|e| panic!("{context}: our PTX in the VM vs native: {e}"));
+    }
+    cases.len()
+}
+
+#[test]
+fn nvrtc_twins_give_the_same_results_as_rust_and_our_ptx() {
+    let Some(nvrtc) = nvrtc_module() else { return };
+    let counts = [
+        compare(
+            &nvrtc,
+            "stateless_scalar",
+            "echo_plus_one",
+            native::stateless_scalar::echo_plus_one,
+        ),
+        compare(&nvrtc, "control_if", "classify", native::control_if::classify),
+        compare(&nvrtc, "loops", "collatz", native::loops::collatz),
+        compare(&nvrtc, "device_calls", "device_calls", native::device_calls::device_calls),
+        compare(&nvrtc, "float_math", "float_math", native::float_math::float_math),
+        compare(&nvrtc, "bits", "bit_stats", native::bits::bit_stats),
+    ];
+    println!("inputs compared per kernel: {counts:?}");
+    assert!(counts.iter().all(|&n| n >= 30), "too few inputs ran natively: {counts:?}");
+}
