@@ -1,7 +1,8 @@
 //! `cvt` in every direction (PTX ISA 9.7.9.21, "Data Movement and Conversion").
 //!
 //! - integer → integer: sign- or zero-extend from the source type, then truncate; `.sat`
-//!   clamps to the destination's range first.
+//!   clamps to the destination's range first. A signed destination narrower than its
+//!   register is sign-extended into it (as `ld.s8` does).
 //! - integer → float and f64 → f32: rounded in the requested direction (default `.rn`).
 //! - float → float of the same width with `.rni .rzi .rmi .rpi`: round to an integral value.
 //! - float → integer: round as asked, then **saturate** to the destination range (always, not
@@ -85,11 +86,11 @@ fn finish_float(d: FloatTy, ftz: bool, sat: bool, r: u64) -> u64 {
 fn int_to_int(d: IntTy, s: IntTy, sat: bool, a: u64) -> u64 {
     let v = s.extend(a);
     if !sat {
-        return v & d.mask();
+        return d.extend(v);
     }
     let value: i128 = if s.signed { i128::from(v as i64) } else { i128::from(v) };
     let (lo, hi) = range(d);
-    (value.clamp(lo, hi) as u64) & d.mask()
+    d.extend(value.clamp(lo, hi) as u64)
 }
 
 fn range(d: IntTy) -> (i128, i128) {
@@ -160,7 +161,7 @@ fn float_to_int(d: IntTy, s: FloatTy, rnd: Round, a: u64) -> u64 {
         FloatTy::F64 => f64::from_bits(a),
     };
     if x.is_nan() {
-        return if s == FloatTy::F64 || d.bits == 64 { 1u64 << (d.bits - 1) } else { 0 };
+        return if s == FloatTy::F64 || d.bits == 64 { d.extend(1u64 << (d.bits - 1)) } else { 0 };
     }
     let r = round_f64(rnd, x);
     let (lo, hi) = range(d);
@@ -172,7 +173,7 @@ fn float_to_int(d: IntTy, s: FloatTy, rnd: Round, a: u64) -> u64 {
     } else {
         r as i128
     };
-    (v as u64) & d.mask()
+    d.extend(v as u64)
 }
 
 #[cfg(test)]
@@ -191,7 +192,7 @@ mod tests {
         let nan64 = f64::NAN.to_bits();
         let rzi = Some(Round::Zero);
         assert_eq!(cvt(S32, F32, rzi, true, false, false, nan32), 0);
-        assert_eq!(cvt(S32, F64, rzi, true, false, false, nan64), 0x8000_0000);
+        assert_eq!(cvt(S32, F64, rzi, true, false, false, nan64) & 0xffff_ffff, 0x8000_0000);
         assert_eq!(cvt(U64, F32, rzi, true, false, false, nan32), 1 << 63);
         assert_eq!(cvt(U8, F32, rzi, true, false, false, nan32), 0);
     }
@@ -199,23 +200,16 @@ mod tests {
     #[test]
     fn float_to_int_saturates_and_rounds() {
         let rzi = Some(Round::Zero);
-        assert_eq!(cvt(U8, F32, rzi, true, false, false, u64::from(300.0f32.to_bits())), 255);
+        let low32 = |v: u64| v & 0xffff_ffff;
+        let f = |x: f32| u64::from(x.to_bits());
+        assert_eq!(cvt(U8, F32, rzi, true, false, false, f(300.0)), 255);
         assert_eq!(
-            cvt(S32, F32, rzi, true, false, false, u64::from(f32::NEG_INFINITY.to_bits())),
+            low32(cvt(S32, F32, rzi, true, false, false, f(f32::NEG_INFINITY))),
             0x8000_0000
         );
-        assert_eq!(
-            cvt(S32, F32, Some(Round::Nearest), true, false, false, u64::from(2.5f32.to_bits())),
-            2
-        );
-        assert_eq!(
-            cvt(S32, F32, Some(Round::Up), true, false, false, u64::from(2.1f32.to_bits())),
-            3
-        );
-        assert_eq!(
-            cvt(S32, F32, Some(Round::Down), true, false, false, u64::from((-2.1f32).to_bits())),
-            (-3i32) as u32 as u64
-        );
+        assert_eq!(cvt(S32, F32, Some(Round::Nearest), true, false, false, f(2.5)), 2);
+        assert_eq!(cvt(S32, F32, Some(Round::Up), true, false, false, f(2.1)), 3);
+        assert_eq!(cvt(S32, F32, Some(Round::Down), true, false, false, f(-2.1)), (-3i64) as u64);
         assert_eq!(cvt(U64, F64, rzi, true, false, false, 1e30f64.to_bits()), u64::MAX);
     }
 
