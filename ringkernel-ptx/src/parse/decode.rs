@@ -30,12 +30,15 @@ impl<'a> Mods<'a> {
     }
 
     /// Removes modifiers that change nothing observable here (cache hints, `.uni`, ...).
-    fn drop_hints(&mut self) {
+    fn drop_hints(&mut self, base: &str) {
         for (i, item) in self.items.iter().enumerate() {
-            let hint = matches!(
-                *item,
-                ".uni" | ".aligned" | ".ca" | ".cg" | ".cs" | ".lu" | ".cv" | ".wb" | ".wt" | ".nc"
-            ) || item.starts_with(".L1::")
+            // `.uni` is a hint on branches and calls, an operation of `vote`.
+            let hint = (*item == ".uni" && base != "vote")
+                || matches!(
+                    *item,
+                    ".aligned" | ".ca" | ".cg" | ".cs" | ".lu" | ".cv" | ".wb" | ".wt" | ".nc"
+                )
+                || item.starts_with(".L1::")
                 || item.starts_with(".L2::");
             if hint {
                 self.used[i] = true;
@@ -206,7 +209,7 @@ impl<'a> Parser<'a> {
         ops: &[Operand<'a>],
         at: Token<'a>,
     ) -> Result<Op, ParseError> {
-        mods.drop_hints();
+        mods.drop_hints(base);
         match base {
             "mov" => self.decode_mov(mods, ops, at),
             "add" | "sub" | "addc" | "subc" => {

@@ -499,6 +499,12 @@ impl<'a> Parser<'a> {
         if self.module.functions[index as usize].defined {
             return Err(self.error_at(name_at, format!("`{name}` is defined twice")));
         }
+        // The storage of the first declaration, under the names of this one.
+        let f = &self.module.functions[index as usize];
+        let rename = |new: &[(&'a str, Token<'a>, ParamSlot)], slots: &[ParamSlot]| {
+            new.iter().zip(slots).map(|(p, slot)| (p.0, p.1, slot.clone())).collect::<Vec<_>>()
+        };
+        let (params, rets) = (rename(&params, &f.params), rename(&rets, &f.rets));
         self.body(index, &params, &rets)
     }
 
@@ -523,9 +529,8 @@ impl<'a> Parser<'a> {
                     format!("`{name}` is declared twice with different signatures"),
                 ));
             }
-            // Keep the first declaration's storage; the new list names it.
-            f.params = params.iter().map(|p| p.2.clone()).collect();
-            f.rets = rets.iter().map(|p| p.2.clone()).collect();
+            // Calls decoded since the first declaration use its storage: keep it (the body
+            // names it with the new parameter names).
             return Ok(i);
         }
         let index = self.module.functions.len() as u32;
