@@ -248,3 +248,41 @@ fn the_vm_runs_every_golden_batch_entry_like_rustc() {
     assert!(thin.is_empty(), "too few inputs ran natively to compare: {thin:?}");
     assert_eq!(results.len(), 26);
 }
+
+/// `transcendental` is the one golden kernel whose PTX cannot match Rust bit for bit today:
+/// the writer lowers `exp ln sin cos` to `ex2/lg2/sin/cos.approx.f32` (plus a scaling
+/// multiply), whose results the ISA defines only within an error bound, while Rust calls the
+/// platform's libm. DESIGN §3 asks for one implementation on both sides; until the DSL has it
+/// (issue: "The DSL ... bit-identical on CPU and GPU"), this test holds the VM to the error the
+/// instruction sequence allows: 2^-16 relative to the magnitudes of the three terms.
+#[test]
+fn transcendental_is_within_the_approximate_instructions_error() {
+    let h = handler("transcendental", "transcendental");
+    let (module, entry) = artifact(&h);
+    let native =
+        |ctx: &mut RingContext, _: &mut (), x: f32| native::transcendental::transcendental(ctx, x);
+    let (cases, _) = native_cases(&h, 300, Some(0), &native);
+    let vm = Vm::new();
+    let (b, [_, _, rs]) = buffers(&vm, &h, 1);
+    let mut exact = 0;
+    for (i, case) in cases.iter().enumerate() {
+        vm.write(b.cb, &control_block(0, 0)).unwrap();
+        vm.write(b.msgs, &case.msg).unwrap();
+        launch(&vm, &module, &entry, &b, 1, 1, "transcendental");
+        let mut resp = vec![0u8; rs];
+        vm.read(b.resps, &mut resp).unwrap();
+        let got = f32::from_le_bytes(resp[..4].try_into().unwrap());
+        let want = f32::from_le_bytes(case.response[..4].try_into().unwrap());
+        let x = f64::from(f32::from_le_bytes(case.msg[..4].try_into().unwrap()));
+        let scale = x.exp().abs() + (x.abs() + 1.0).ln().abs() + 1.0;
+        let close = (got.is_nan() && want.is_nan())
+            || got == want
+            || (f64::from(got) - f64::from(want)).abs() <= scale * 2f64.powi(-16);
+        assert!(close, "case {i}: x = {x}: VM {got}, native {want}");
+        exact += usize::from(got.to_bits() == want.to_bits());
+    }
+    println!(
+        "transcendental: {} inputs, {exact} bit-identical, the rest within the bound",
+        cases.len()
+    );
+}

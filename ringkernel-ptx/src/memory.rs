@@ -56,7 +56,7 @@ impl Block {
     /// Byte `offset..offset + size` as a pointer, if inside and aligned to `size`.
     #[inline]
     pub fn at(&self, offset: u64, size: u64) -> Option<*mut u8> {
-        (offset.checked_add(size)? <= self.len() && offset % size == 0)
+        (offset.checked_add(size)? <= self.len() && offset & (size - 1) == 0)
             .then(|| self.ptr().wrapping_add(offset as usize))
     }
 
@@ -296,23 +296,24 @@ impl AddressSpace {
     }
 }
 
-/// A kernel thread's view of the region table: a snapshot plus the last region hit.
+/// A kernel thread's view of the region table: a snapshot plus the last two regions hit
+/// (kernels typically stream through two or three buffers at once).
 pub(crate) struct View<'a> {
     space: &'a AddressSpace,
     table: Arc<Table>,
-    last: usize,
+    recent: [usize; 2],
 }
 
 impl<'a> View<'a> {
     pub fn new(space: &'a AddressSpace) -> View<'a> {
-        View { space, table: space.snapshot(), last: 0 }
+        View { space, table: space.snapshot(), recent: [0, 0] }
     }
 
     /// Pointer for a `size`-byte access at `address`; `None` when no region holds it all.
     #[inline]
     pub fn at(&mut self, address: u64, size: u64) -> Option<*mut u8> {
-        if let Some(r) = self.table.regions.get(self.last) {
-            if let Some(p) = r.at(address, size) {
+        for i in self.recent {
+            if let Some(p) = self.table.regions.get(i).and_then(|r| r.at(address, size)) {
                 return Some(p);
             }
         }
@@ -331,7 +332,7 @@ impl<'a> View<'a> {
             }
             if let Some(i) = self.table.find(address) {
                 if let Some(p) = self.table.regions[i].at(address, size) {
-                    self.last = i;
+                    self.recent = [i, self.recent[0]];
                     return Some(p);
                 }
             }

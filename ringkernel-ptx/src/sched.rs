@@ -239,13 +239,19 @@ fn run_one_by_one(
         Some(t) => t,
         None => new_thread(plan)?,
     };
-    let mut slice = account(sh, 0)?;
+    // Instructions are reported to the shared counter once per slice, not per thread: a
+    // shared atomic per thread costs more than a short kernel's whole body.
+    let mut allowance = account(sh, 0)?;
+    let mut pending = 0u64;
     for linear in 0..threads {
         reset(&mut t, plan, cta, linear);
         loop {
             let before = t.executed;
-            let stop = exec.run(&mut t, slice);
-            slice = account(sh, t.executed - before)?;
+            let stop = exec.run(&mut t, allowance.saturating_sub(pending));
+            pending += t.executed - before;
+            if pending >= allowance || !matches!(stop, Stop::Exit) {
+                allowance = account(sh, std::mem::take(&mut pending))?;
+            }
             match stop {
                 Stop::Exit => break,
                 Stop::Yield => continue,
@@ -254,6 +260,7 @@ fn run_one_by_one(
             }
         }
     }
+    account(sh, pending)?;
     *spare = Some(t);
     Ok(())
 }

@@ -1,10 +1,11 @@
 #!/usr/bin/env python3
 """Compiles CUDA C to PTX with NVRTC (from PyPI's nvidia-cuda-nvrtc-cu12), no GPU needed.
 
-Usage: python3 scripts/nvrtc/nvrtc_ptx.py FILE.cu [sm_70]   (PTX on stdout)
+Usage: python3 scripts/nvrtc/nvrtc_ptx.py FILE.cu [sm_70 [NVRTC options...]]   (PTX on stdout)
 
 The library is $RINGKERNEL_NVRTC, or libnvrtc.so* under .venv's nvidia/cuda_nvrtc/lib.
-Options: --fmad=false (Rust never contracts a*b+c into an fma), -default-device.
+Options: --fmad=false (Rust never contracts a*b+c into an fma) unless another --fmad is
+given, -default-device, then any extra options.
 Also imported by scripts/sass/compare.py.
 """
 import ctypes
@@ -24,7 +25,7 @@ def library() -> str:
     return sorted(found)[0]
 
 
-def nvrtc_ptx(source: str, arch: str, name: str = "kernels.cu") -> str:
+def nvrtc_ptx(source: str, arch: str, name: str = "kernels.cu", extra=()) -> str:
     lib = ctypes.CDLL(library())
     prog = ctypes.c_void_p()
 
@@ -33,7 +34,8 @@ def nvrtc_ptx(source: str, arch: str, name: str = "kernels.cu") -> str:
             sys.exit(f"nvrtc {what} failed: {rc}")
 
     check(lib.nvrtcCreateProgram(ctypes.byref(prog), source.encode(), name.encode(), 0, None, None), "create")
-    opts = [f"--gpu-architecture=compute_{arch[3:]}".encode(), b"--fmad=false", b"-default-device"]
+    fmad = [] if any(o.startswith("--fmad") for o in extra) else ["--fmad=false"]
+    opts = [o.encode() for o in [f"--gpu-architecture=compute_{arch[3:]}", *fmad, "-default-device", *extra]]
     arr = (ctypes.c_char_p * len(opts))(*opts)
     rc = lib.nvrtcCompileProgram(prog, len(opts), arr)
     if rc != 0:
@@ -54,4 +56,5 @@ if __name__ == "__main__":
     if len(sys.argv) < 2:
         sys.exit(__doc__)
     with open(sys.argv[1]) as f:
-        sys.stdout.write(nvrtc_ptx(f.read(), sys.argv[2] if len(sys.argv) > 2 else "sm_70", os.path.basename(sys.argv[1])))
+        arch = sys.argv[2] if len(sys.argv) > 2 else "sm_70"
+        sys.stdout.write(nvrtc_ptx(f.read(), arch, os.path.basename(sys.argv[1]), sys.argv[3:]))

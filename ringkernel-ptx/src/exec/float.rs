@@ -286,6 +286,7 @@ fn sqrt(ty: FloatTy, round: Round, a: u64) -> u64 {
     softfloat::round(ty, softfloat::sqrt(decompose(ty, a)), round)
 }
 
+#[inline]
 /// A float comparison of `setp`/`set`/`slct` (ISA Table 21: ordered and unordered forms).
 pub(crate) fn compare(cmp: Cmp, ty: FloatTy, ftz: bool, a: u64, b: u64) -> bool {
     let (a, b) = if ftz { (flush(ty, a), flush(ty, b)) } else { (a, b) };

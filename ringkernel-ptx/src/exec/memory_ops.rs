@@ -26,7 +26,8 @@ pub(super) fn copy_param(param: &Block, copy: &ParamCopy) {
 impl Exec<'_> {
     #[inline]
     pub(super) fn check_align(&self, address: u64, size: u64) -> Result<(), FaultKind> {
-        if address % size == 0 { Ok(()) } else { Err(FaultKind::Misaligned(address, size)) }
+        // Sizes are powers of two (1 to 32 bytes).
+        if address & (size - 1) == 0 { Ok(()) } else { Err(FaultKind::Misaligned(address, size)) }
     }
 
     #[inline]

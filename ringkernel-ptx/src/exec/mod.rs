@@ -80,6 +80,7 @@ fn ordering(order: Order, load: bool) -> Ordering {
     }
 }
 
+#[inline]
 pub(crate) fn int_compare(cmp: Cmp, ty: IntTy, a: u64, b: u64) -> bool {
     let (ua, ub) = (a & ty.mask(), b & ty.mask());
     let s = IntTy { signed: true, ..ty };
@@ -125,6 +126,7 @@ pub(crate) fn int_compare(cmp: Cmp, ty: IntTy, a: u64, b: u64) -> bool {
     }
 }
 
+#[inline]
 pub(crate) fn compare(cmp: Cmp, ty: Ty, ftz: bool, a: u64, b: u64) -> bool {
     match ty {
         Ty::Int(i) => int_compare(cmp, i, a, b),
