@@ -219,12 +219,11 @@ fn run_cta(sh: &Shared<'_>, cta: [u32; 3], spare: &mut Option<Thread>) -> Result
     let shared_len = u64::from(plan.module.shared_static_size) + u64::from(plan.dims.shared_bytes);
     let shared_mem = Block::new(shared_len.max(8))?;
     let mut exec = Exec { module: plan.module, view: View::new(sh.space), shared: &shared_mem };
-    let result = if plan.module.functions[plan.entry as usize].uses_collectives {
+    if plan.module.functions[plan.entry as usize].uses_collectives {
         run_cooperative(sh, &mut exec, cta, threads)
     } else {
         run_one_by_one(sh, &mut exec, cta, threads, spare)
-    };
-    result
+    }
 }
 
 fn run_one_by_one(

@@ -442,11 +442,11 @@ impl<'a> Parser<'a> {
         }
         loop {
             let (space, at) = self.word("`.param` or `.reg`")?;
-            if space != ".param" && !(space == ".reg" && !entry) {
-                return Err(self.error_at(at, "parameters must be `.param`"));
-            }
-            if space == ".reg" {
+            if space == ".reg" && !entry {
                 return Err(self.error_at(at, "`.reg` parameters are not supported; use `.param`"));
+            }
+            if space != ".param" {
+                return Err(self.error_at(at, "parameters must be `.param`"));
             }
             let (_, elem, align) = self.storage_type()?;
             let (name, name_at, count, _) = self.declarator()?;

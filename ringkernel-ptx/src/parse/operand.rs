@@ -78,9 +78,8 @@ impl<'a> Parser<'a> {
                 let mut offset: i128 = 0;
                 if let Tok::Word(w) = self.peek().tok {
                     base = Some((w, self.next()));
-                    if self.eat_punct('+') {
-                        offset = self.integer()?;
-                    } else if self.is_punct('-') {
+                    // `+ n`, `+ -n` and `- n` (`integer` reads the sign).
+                    if self.eat_punct('+') || self.is_punct('-') {
                         offset = self.integer()?;
                     }
                 } else {
