@@ -327,6 +327,78 @@ pub(crate) enum Op {
         a: Reg,
         b: Reg,
     },
+    // The most frequent integer operations, decoded to one variant each so that the run
+    // loop dispatches once (signedness does not change their bits). See `Op::specialize`.
+    Add32 {
+        d: Reg,
+        a: Reg,
+        b: Reg,
+    },
+    Add64 {
+        d: Reg,
+        a: Reg,
+        b: Reg,
+    },
+    Sub32 {
+        d: Reg,
+        a: Reg,
+        b: Reg,
+    },
+    Sub64 {
+        d: Reg,
+        a: Reg,
+        b: Reg,
+    },
+    MulLo32 {
+        d: Reg,
+        a: Reg,
+        b: Reg,
+    },
+    MulLo64 {
+        d: Reg,
+        a: Reg,
+        b: Reg,
+    },
+    And32 {
+        d: Reg,
+        a: Reg,
+        b: Reg,
+    },
+    And64 {
+        d: Reg,
+        a: Reg,
+        b: Reg,
+    },
+    Or32 {
+        d: Reg,
+        a: Reg,
+        b: Reg,
+    },
+    Or64 {
+        d: Reg,
+        a: Reg,
+        b: Reg,
+    },
+    Xor32 {
+        d: Reg,
+        a: Reg,
+        b: Reg,
+    },
+    Xor64 {
+        d: Reg,
+        a: Reg,
+        b: Reg,
+    },
+    Shl32 {
+        d: Reg,
+        a: Reg,
+        b: Reg,
+    },
+    Shl64 {
+        d: Reg,
+        a: Reg,
+        b: Reg,
+    },
     IntCarry {
         op: IntOp,
         carry: Carry,
@@ -490,6 +562,30 @@ pub(crate) enum Op {
         d: Regs,
         addr: Addr,
     },
+    /// `ld` of one scalar (no vector): `size` bytes, sign-extended from `size` when `signed`.
+    LdScalar {
+        space: Space,
+        size: u8,
+        signed: bool,
+        order: Order,
+        d: Reg,
+        addr: Addr,
+    },
+    /// `st` of one scalar.
+    StScalar {
+        space: Space,
+        size: u8,
+        order: Order,
+        a: Reg,
+        addr: Addr,
+    },
+    /// Integer `cvt` that sign-extends from `from_bits`, then keeps the bits of `mask`.
+    SignExtend {
+        from_bits: u8,
+        mask: u64,
+        d: Reg,
+        a: Reg,
+    },
     St {
         space: Space,
         ty: Ty,
@@ -546,6 +642,68 @@ pub(crate) enum Op {
     Nanosleep,
     /// Nothing to do (`pmevent`, prefetch hints).
     Nop,
+}
+
+impl Op {
+    /// The single-dispatch form of a generic integer operation, where there is one.
+    pub(crate) fn specialize(self) -> Op {
+        match self {
+            Op::Ld { space, ty: Ty::Int(t), order, d, addr } if d.len == 1 => {
+                return Op::LdScalar {
+                    space,
+                    size: t.bits / 8,
+                    signed: t.signed,
+                    order,
+                    d: d.regs[0],
+                    addr,
+                };
+            }
+            Op::Ld { space, ty, order, d, addr } if d.len == 1 => {
+                return Op::LdScalar {
+                    space,
+                    size: ty.bytes() as u8,
+                    signed: false,
+                    order,
+                    d: d.regs[0],
+                    addr,
+                };
+            }
+            Op::St { space, ty, order, a, addr } if a.len == 1 => {
+                return Op::StScalar { space, size: ty.bytes() as u8, order, a: a.regs[0], addr };
+            }
+            // Integer conversions without saturation are a mask or a sign extension, except
+            // into a narrower signed type (sign-extended into its register).
+            Op::Cvt { dty: Ty::Int(dt), sty: Ty::Int(st), sat: false, d, a, .. }
+                if !dt.signed || dt.bits == 64 =>
+            {
+                let mask = dt.mask();
+                return if st.signed && st.bits < dt.bits {
+                    Op::SignExtend { from_bits: st.bits, mask, d, a }
+                } else {
+                    Op::Mov { d, a, mask: mask & st.mask() }
+                };
+            }
+            _ => {}
+        }
+        let Op::Int { op, ty, d, a, b } = self else { return self };
+        match (op, ty.bits) {
+            (IntOp::Add, 32) => Op::Add32 { d, a, b },
+            (IntOp::Add, 64) => Op::Add64 { d, a, b },
+            (IntOp::Sub, 32) => Op::Sub32 { d, a, b },
+            (IntOp::Sub, 64) => Op::Sub64 { d, a, b },
+            (IntOp::MulLo, 32) => Op::MulLo32 { d, a, b },
+            (IntOp::MulLo, 64) => Op::MulLo64 { d, a, b },
+            (IntOp::And, 32) => Op::And32 { d, a, b },
+            (IntOp::And, 64) => Op::And64 { d, a, b },
+            (IntOp::Or, 32) => Op::Or32 { d, a, b },
+            (IntOp::Or, 64) => Op::Or64 { d, a, b },
+            (IntOp::Xor, 32) => Op::Xor32 { d, a, b },
+            (IntOp::Xor, 64) => Op::Xor64 { d, a, b },
+            (IntOp::Shl, 32) => Op::Shl32 { d, a, b },
+            (IntOp::Shl, 64) => Op::Shl64 { d, a, b },
+            _ => Op::Int { op, ty, d, a, b },
+        }
+    }
 }
 
 #[cfg(test)]

@@ -54,10 +54,17 @@ impl Block {
     }
 
     /// Byte `offset..offset + size` as a pointer, if inside and aligned to `size`.
-    #[inline]
+    #[inline(always)]
     pub fn at(&self, offset: u64, size: u64) -> Option<*mut u8> {
         (offset.checked_add(size)? <= self.len() && offset & (size - 1) == 0)
             .then(|| self.ptr().wrapping_add(offset as usize))
+    }
+
+    /// Overwrites the block's first words with `words`.
+    pub fn fill_from(&self, words: &[u64]) {
+        for (w, v) in self.0.iter().zip(words) {
+            w.store(*v, Ordering::Relaxed);
+        }
     }
 
     pub fn zero(&self) {
@@ -72,7 +79,7 @@ impl Block {
 /// # Safety
 /// `ptr` must be valid for `size` bytes, aligned to `size`, and every concurrent access to
 /// those bytes must be atomic.
-#[inline]
+#[inline(always)]
 pub(crate) unsafe fn load(ptr: *const u8, size: u64, order: Ordering) -> u64 {
     // SAFETY: the caller guarantees validity, alignment and atomic-only concurrent access;
     // the atomic types have the size and alignment of the integers they wrap.
@@ -90,7 +97,7 @@ pub(crate) unsafe fn load(ptr: *const u8, size: u64, order: Ordering) -> u64 {
 ///
 /// # Safety
 /// As for [`load`].
-#[inline]
+#[inline(always)]
 pub(crate) unsafe fn store(ptr: *mut u8, size: u64, value: u64, order: Ordering) {
     // SAFETY: as for `load`.
     unsafe {
@@ -310,7 +317,7 @@ impl<'a> View<'a> {
     }
 
     /// Pointer for a `size`-byte access at `address`; `None` when no region holds it all.
-    #[inline]
+    #[inline(always)]
     pub fn at(&mut self, address: u64, size: u64) -> Option<*mut u8> {
         for i in self.recent {
             if let Some(p) = self.table.regions.get(i).and_then(|r| r.at(address, size)) {

@@ -35,8 +35,8 @@ pub(crate) struct Plan<'a> {
     pub template: &'a [u64],
     pub entry: u32,
     pub dims: Dims,
-    /// The parameter area with the arguments in place.
-    pub params: Vec<u8>,
+    /// The parameter area with the arguments in place, as little-endian words.
+    pub params: Vec<u64>,
     pub budget: Option<u64>,
     pub cancel: &'a AtomicBool,
     pub workers: usize,
@@ -134,7 +134,12 @@ fn new_thread(plan: &Plan<'_>) -> Result<Thread, Fault> {
 /// Puts a thread at the entry with its ids, fresh registers and arguments.
 fn reset(t: &mut Thread, plan: &Plan<'_>, cta: [u32; 3], linear: u32) {
     let [bx, by, _] = plan.dims.block;
-    let tid = [linear % bx, (linear / bx) % by, linear / (bx * by)];
+    // One-dimensional blocks (the common case) need no division.
+    let tid = if by == 1 && plan.dims.block[2] == 1 {
+        [linear, 0, 0]
+    } else {
+        [linear % bx, (linear / bx) % by, linear / (bx * by)]
+    };
     t.regs.copy_from_slice(plan.template);
     for k in 0..3 {
         t.regs[(special::TID + k as u32) as usize] = u64::from(tid[k]);
@@ -151,16 +156,11 @@ fn reset(t: &mut Thread, plan: &Plan<'_>, cta: [u32; 3], linear: u32) {
     t.stack.clear();
     t.on_stack.iter_mut().for_each(|b| *b = false);
     t.carry = false;
-    t.local.zero();
-    t.param.zero();
-    let mut bytes = plan.params.chunks_exact(8);
-    for (i, chunk) in bytes.by_ref().enumerate() {
-        if let Some(p) = t.param.at(i as u64 * 8, 8) {
-            let v = u64::from_le_bytes(chunk.try_into().expect("8 bytes"));
-            // SAFETY: `Block::at` checked bounds and alignment; the block is this thread's.
-            unsafe { crate::memory::store(p, 8, v, Ordering::Relaxed) };
-        }
+    if plan.module.local_size > 0 {
+        t.local.zero();
     }
+    // The image covers the whole param area: arguments in place, zeros elsewhere.
+    t.param.fill_from(&plan.params);
     t.tid = tid;
     t.lane = linear % 32;
     t.status = Status::Ready;

@@ -206,7 +206,7 @@ impl Vm {
         entry: &str,
         dims: Dims,
         args: &[Arg],
-    ) -> Result<(u32, Vec<u8>), Fault> {
+    ) -> Result<(u32, Vec<u64>), Fault> {
         let m = &module.data;
         let Some(index) = m.functions.iter().position(|f| f.is_entry && f.name == entry) else {
             return Err(Fault::NoSuchEntry {
@@ -260,7 +260,11 @@ impl Vm {
             params[slot.offset as usize..slot.offset as usize + bytes.len()]
                 .copy_from_slice(&bytes);
         }
-        Ok((index as u32, params))
+        let words = params
+            .chunks_exact(8)
+            .map(|c| u64::from_le_bytes(c.try_into().expect("8 bytes")))
+            .collect();
+        Ok((index as u32, words))
     }
 
     /// Runs `entry` to completion: every CTA, every thread. Faults are values; the VM stays

@@ -24,13 +24,13 @@ pub(super) fn copy_param(param: &Block, copy: &ParamCopy) {
 }
 
 impl Exec<'_> {
-    #[inline]
+    #[inline(always)]
     pub(super) fn check_align(&self, address: u64, size: u64) -> Result<(), FaultKind> {
         // Sizes are powers of two (1 to 32 bytes).
         if address & (size - 1) == 0 { Ok(()) } else { Err(FaultKind::Misaligned(address, size)) }
     }
 
-    #[inline]
+    #[inline(always)]
     pub(super) fn resolve(
         &mut self,
         space: Space,

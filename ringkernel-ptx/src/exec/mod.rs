@@ -186,6 +186,33 @@ impl Exec<'_> {
             match &inst.op {
                 Op::Mov { d, a, mask } => r!(*d) = r!(*a) & mask,
                 Op::Int { op, ty, d, a, b } => r!(*d) = int::binary(*op, *ty, r!(*a), r!(*b)),
+                Op::Add32 { d, a, b } => {
+                    r!(*d) = u64::from((r!(*a) as u32).wrapping_add(r!(*b) as u32))
+                }
+                Op::Add64 { d, a, b } => r!(*d) = r!(*a).wrapping_add(r!(*b)),
+                Op::Sub32 { d, a, b } => {
+                    r!(*d) = u64::from((r!(*a) as u32).wrapping_sub(r!(*b) as u32))
+                }
+                Op::Sub64 { d, a, b } => r!(*d) = r!(*a).wrapping_sub(r!(*b)),
+                Op::MulLo32 { d, a, b } => {
+                    r!(*d) = u64::from((r!(*a) as u32).wrapping_mul(r!(*b) as u32))
+                }
+                Op::MulLo64 { d, a, b } => r!(*d) = r!(*a).wrapping_mul(r!(*b)),
+                Op::And32 { d, a, b } => r!(*d) = (r!(*a) & r!(*b)) & 0xffff_ffff,
+                Op::And64 { d, a, b } => r!(*d) = r!(*a) & r!(*b),
+                Op::Or32 { d, a, b } => r!(*d) = (r!(*a) | r!(*b)) & 0xffff_ffff,
+                Op::Or64 { d, a, b } => r!(*d) = r!(*a) | r!(*b),
+                Op::Xor32 { d, a, b } => r!(*d) = (r!(*a) ^ r!(*b)) & 0xffff_ffff,
+                Op::Xor64 { d, a, b } => r!(*d) = r!(*a) ^ r!(*b),
+                // Shift amounts are a full u32 and clamp at the width (ISA 9.7.8.7).
+                Op::Shl32 { d, a, b } => {
+                    let n = r!(*b) & 0xffff_ffff;
+                    r!(*d) = if n >= 32 { 0 } else { (r!(*a) << n) & 0xffff_ffff };
+                }
+                Op::Shl64 { d, a, b } => {
+                    let n = r!(*b) & 0xffff_ffff;
+                    r!(*d) = if n >= 64 { 0 } else { r!(*a) << n };
+                }
                 Op::Setp { cmp, ty, ftz, p, q, a, b, combine: with } => {
                     let (x, y) = combine(compare(*cmp, *ty, *ftz, r!(*a), r!(*b)), *with, regs);
                     regs[*p as usize] = u64::from(x);
@@ -250,6 +277,41 @@ impl Exec<'_> {
                         // SAFETY: as for `Ld`.
                         unsafe { crate::memory::store(ptr, size, value, ordering(*order, false)) };
                     }
+                }
+                Op::LdScalar { space, size, signed, order, d, addr } => {
+                    let address = r!(addr.base).wrapping_add(addr.offset as i64 as u64);
+                    let size = u64::from(*size);
+                    let ptr = match self
+                        .check_align(address, size)
+                        .and_then(|()| self.resolve(*space, address, size, &t.local, &t.param))
+                    {
+                        Ok(p) => p,
+                        Err(k) => break Stop::Fault(k),
+                    };
+                    // SAFETY: `resolve` returned a pointer to `size` bytes inside a live
+                    // region, aligned to `size`; all access to that memory is atomic.
+                    let v = unsafe { crate::memory::load(ptr, size, ordering(*order, true)) };
+                    let shift = 64 - 8 * size as u32;
+                    t.regs[*d as usize] =
+                        if *signed { (((v << shift) as i64) >> shift) as u64 } else { v };
+                }
+                Op::StScalar { space, size, order, a, addr } => {
+                    let address = r!(addr.base).wrapping_add(addr.offset as i64 as u64);
+                    let value = r!(*a);
+                    let size = u64::from(*size);
+                    let ptr = match self
+                        .check_align(address, size)
+                        .and_then(|()| self.resolve(*space, address, size, &t.local, &t.param))
+                    {
+                        Ok(p) => p,
+                        Err(k) => break Stop::Fault(k),
+                    };
+                    // SAFETY: as for `LdScalar`.
+                    unsafe { crate::memory::store(ptr, size, value, ordering(*order, false)) };
+                }
+                Op::SignExtend { from_bits, mask, d, a } => {
+                    let shift = 64 - u32::from(*from_bits);
+                    r!(*d) = ((((r!(*a) << shift) as i64) >> shift) as u64) & mask;
                 }
                 Op::Selp { d, a, b, p } => r!(*d) = if r!(*p) & 1 == 1 { r!(*a) } else { r!(*b) },
                 Op::Cvt { dty, sty, round, integral, ftz, sat, d, a } => {

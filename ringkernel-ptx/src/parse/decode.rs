@@ -120,7 +120,7 @@ impl<'a> Parser<'a> {
         }
         let used = vec![false; items.len()];
         let mut mods = Mods { items, used };
-        let op = self.decode(base, &mut mods, &ops, at)?;
+        let op = self.decode(base, &mut mods, &ops, at)?.specialize();
         if let Some(m) = mods.leftover() {
             return Err(self.error_at(at, format!("`{base}` does not support the modifier `{m}`")));
         }
