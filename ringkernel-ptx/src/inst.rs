@@ -628,6 +628,10 @@ pub(crate) enum Op {
         negate: bool,
         mask: Reg,
     },
+    /// `bar.warp.sync`: the lanes of the member mask wait for each other.
+    WarpSync {
+        mask: Reg,
+    },
     Activemask {
         d: Reg,
     },

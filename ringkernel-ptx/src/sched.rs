@@ -344,6 +344,7 @@ fn complete_warp_collectives(m: &ModuleData, ts: &mut [Thread]) -> bool {
             let op = &m.code[pc as usize].op;
             let mask_reg = match op {
                 Op::Shfl { mask, .. } | Op::Vote { mask, .. } => Some(*mask),
+                Op::WarpSync { mask } => Some(*mask),
                 Op::Activemask { .. } => None,
                 _ => continue,
             };

@@ -112,6 +112,7 @@ fn vote_and_activemask_after_divergence() {
         vote.sync.all.pred %p3, %p2, 0x55555555;
         vote.sync.any.pred %p4, %p2, 0x55555555;
         vote.sync.uni.pred %p5, %p1, 0x55555555;
+        bar.warp.sync 0x55555555;
         activemask.b32 %r7;
         selp.u32 %r8, 1, 0, %p3;
         selp.u32 %r9, 2, 0, %p4;

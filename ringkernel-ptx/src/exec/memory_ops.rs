@@ -9,8 +9,10 @@
 
 use std::sync::atomic::Ordering;
 
-use super::{Exec, FaultKind, LOCAL_WINDOW, PARAM_WINDOW, SHARED_WINDOW, WINDOW_SIZE, float};
-use crate::inst::{AtomOp, FloatMode, FloatOp, ParamCopy, Round, Space, Ty};
+use super::{
+    Exec, FaultKind, LOCAL_WINDOW, PARAM_WINDOW, SHARED_WINDOW, Thread, WINDOW_SIZE, float,
+};
+use crate::inst::{AtomOp, FloatMode, FloatOp, ParamCopy, Regs, Round, Space, Ty};
 use crate::memory::{Block, load, store, update};
 
 pub(super) fn copy_param(param: &Block, copy: &ParamCopy) {
@@ -60,8 +62,68 @@ impl Exec<'_> {
         hit.ok_or(FaultKind::Illegal(address))
     }
 
+    /// Alignment, then bounds: the pointer for one `size`-byte access.
+    #[inline(always)]
+    pub(super) fn locate(
+        &mut self,
+        space: Space,
+        address: u64,
+        size: u64,
+        local: &Block,
+        param: &Block,
+    ) -> Result<*mut u8, FaultKind> {
+        self.check_align(address, size)?;
+        self.resolve(space, address, size, local, param)
+    }
+
+    /// `ld.v2/.v4`: the whole vector is aligned to its size, each lane is checked.
+    #[inline(never)]
+    pub(super) fn load_vector(
+        &mut self,
+        t: &mut Thread,
+        space: Space,
+        ty: Ty,
+        order: Ordering,
+        d: &Regs,
+        address: u64,
+    ) -> Result<(), FaultKind> {
+        let size = ty.bytes();
+        self.check_align(address, size * u64::from(d.len))?;
+        for (i, &reg) in d.regs[..usize::from(d.len)].iter().enumerate() {
+            let ptr = self.resolve(space, address + i as u64 * size, size, &t.local, &t.param)?;
+            // SAFETY: `resolve` returned a pointer to `size` bytes inside a live region,
+            // aligned to `size` (the vector's alignment implies each lane's); all access to
+            // that memory is atomic.
+            let v = unsafe { load(ptr, size, order) };
+            t.regs[reg as usize] = if let Ty::Int(it) = ty { it.extend(v) } else { v };
+        }
+        Ok(())
+    }
+
+    /// `st.v2/.v4`.
+    #[inline(never)]
+    pub(super) fn store_vector(
+        &mut self,
+        t: &mut Thread,
+        space: Space,
+        ty: Ty,
+        order: Ordering,
+        a: &Regs,
+        address: u64,
+    ) -> Result<(), FaultKind> {
+        let size = ty.bytes();
+        self.check_align(address, size * u64::from(a.len))?;
+        for (i, &reg) in a.regs[..usize::from(a.len)].iter().enumerate() {
+            let ptr = self.resolve(space, address + i as u64 * size, size, &t.local, &t.param)?;
+            // SAFETY: as in `load_vector`.
+            unsafe { store(ptr, size, t.regs[reg as usize], order) };
+        }
+        Ok(())
+    }
+
     /// `atom`/`red`: returns the old value.
     #[allow(clippy::too_many_arguments)]
+    #[inline(never)]
     pub(super) fn atomic(
         &mut self,
         space: Space,
@@ -75,8 +137,7 @@ impl Exec<'_> {
         param: &Block,
     ) -> Result<u64, FaultKind> {
         let size = ty.bytes();
-        self.check_align(address, size)?;
-        let ptr = self.resolve(space, address, size, local, param)?;
+        let ptr = self.locate(space, address, size, local, param)?;
         let mask = if size == 8 { u64::MAX } else { (1u64 << (size * 8)) - 1 };
         let b = b & mask;
         let rn = FloatMode { round: Round::Nearest, ftz: false, sat: false };

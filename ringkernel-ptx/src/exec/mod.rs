@@ -224,67 +224,24 @@ impl Exec<'_> {
                 }
                 Op::Ld { space, ty, order, d, addr } => {
                     let address = r!(addr.base).wrapping_add(addr.offset as i64 as u64);
-                    let size = ty.bytes();
-                    let lanes = u64::from(d.len);
-                    if let Err(k) = self.check_align(address, size * lanes) {
+                    if let Err(k) =
+                        self.load_vector(t, *space, *ty, ordering(*order, true), d, address)
+                    {
                         break Stop::Fault(k);
-                    }
-                    for i in 0..lanes {
-                        let ptr = match self.resolve(
-                            *space,
-                            address + i * size,
-                            size,
-                            &t.local,
-                            &t.param,
-                        ) {
-                            Ok(p) => p,
-                            Err(k) => {
-                                t.pc = pc as u32;
-                                t.executed += n;
-                                return Stop::Fault(k);
-                            }
-                        };
-                        // SAFETY: `resolve` returned a pointer to `size` bytes inside a live
-                        // region, aligned to `size`; all access to that memory is atomic.
-                        let v = unsafe { crate::memory::load(ptr, size, ordering(*order, true)) };
-                        let v = if let Ty::Int(it) = ty { it.extend(v) } else { v };
-                        t.regs[d.regs[i as usize] as usize] = v;
                     }
                 }
                 Op::St { space, ty, order, a, addr } => {
                     let address = r!(addr.base).wrapping_add(addr.offset as i64 as u64);
-                    let size = ty.bytes();
-                    let lanes = u64::from(a.len);
-                    if let Err(k) = self.check_align(address, size * lanes) {
+                    if let Err(k) =
+                        self.store_vector(t, *space, *ty, ordering(*order, false), a, address)
+                    {
                         break Stop::Fault(k);
-                    }
-                    for i in 0..lanes {
-                        let value = t.regs[a.regs[i as usize] as usize];
-                        let ptr = match self.resolve(
-                            *space,
-                            address + i * size,
-                            size,
-                            &t.local,
-                            &t.param,
-                        ) {
-                            Ok(p) => p,
-                            Err(k) => {
-                                t.pc = pc as u32;
-                                t.executed += n;
-                                return Stop::Fault(k);
-                            }
-                        };
-                        // SAFETY: as for `Ld`.
-                        unsafe { crate::memory::store(ptr, size, value, ordering(*order, false)) };
                     }
                 }
                 Op::LdScalar { space, size, signed, order, d, addr } => {
                     let address = r!(addr.base).wrapping_add(addr.offset as i64 as u64);
                     let size = u64::from(*size);
-                    let ptr = match self
-                        .check_align(address, size)
-                        .and_then(|()| self.resolve(*space, address, size, &t.local, &t.param))
-                    {
+                    let ptr = match self.locate(*space, address, size, &t.local, &t.param) {
                         Ok(p) => p,
                         Err(k) => break Stop::Fault(k),
                     };
@@ -299,10 +256,7 @@ impl Exec<'_> {
                     let address = r!(addr.base).wrapping_add(addr.offset as i64 as u64);
                     let value = r!(*a);
                     let size = u64::from(*size);
-                    let ptr = match self
-                        .check_align(address, size)
-                        .and_then(|()| self.resolve(*space, address, size, &t.local, &t.param))
-                    {
+                    let ptr = match self.locate(*space, address, size, &t.local, &t.param) {
                         Ok(p) => p,
                         Err(k) => break Stop::Fault(k),
                     };
@@ -441,7 +395,11 @@ impl Exec<'_> {
                     }
                 }
                 Op::Fence { order } => fence(ordering(*order, false)),
-                Op::Bar { .. } | Op::Shfl { .. } | Op::Vote { .. } | Op::Activemask { .. } => {
+                Op::Bar { .. }
+                | Op::Shfl { .. }
+                | Op::Vote { .. }
+                | Op::Activemask { .. }
+                | Op::WarpSync { .. } => {
                     break Stop::Collective;
                 }
                 Op::Call(site) => {

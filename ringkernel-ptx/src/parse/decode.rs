@@ -2,11 +2,12 @@
 //! family that decodes it: an unknown one is an error naming it, never silently dropped.
 
 use super::operand::Operand;
-use super::{Parser, Symbol, scalar_type};
+use super::{Parser, scalar_type};
 use crate::error::ParseError;
 use crate::inst::*;
 use crate::lex::Token;
-use crate::module::ConstValue;
+
+mod memory;
 
 /// The dotted modifiers after an opcode's base name, each consumed at most once.
 struct Mods<'a> {
@@ -23,6 +24,11 @@ impl<'a> Mods<'a> {
             }
         }
         false
+    }
+
+    /// The value of the first modifier of `table` that is present (consumed).
+    fn pick<T: Copy>(&mut self, table: &[(&str, T)]) -> Option<T> {
+        table.iter().find(|(m, _)| self.take(m)).map(|(_, v)| *v)
     }
 
     fn take_any(&mut self, set: &[&'a str]) -> Option<&'a str> {
@@ -72,6 +78,12 @@ fn int(ty: Ty) -> Option<IntTy> {
 fn float(ty: Ty) -> Option<FloatTy> {
     if let Ty::Float(f) = ty { Some(f) } else { None }
 }
+
+const ROUNDINGS: &[(&str, Round)] =
+    &[(".rn", Round::Nearest), (".rz", Round::Zero), (".rm", Round::Down), (".rp", Round::Up)];
+
+const INTEGER_ROUNDINGS: &[(&str, Round)] =
+    &[(".rni", Round::Nearest), (".rzi", Round::Zero), (".rmi", Round::Down), (".rpi", Round::Up)];
 
 const COMPARISONS: &[(&str, Cmp)] = &[
     (".eq", Cmp::Eq),
@@ -160,12 +172,7 @@ impl<'a> Parser<'a> {
     }
 
     fn float_mode(&self, mods: &mut Mods<'a>) -> FloatMode {
-        let round = match mods.take_any(&[".rn", ".rz", ".rm", ".rp"]) {
-            Some(".rz") => Round::Zero,
-            Some(".rm") => Round::Down,
-            Some(".rp") => Round::Up,
-            _ => Round::Nearest,
-        };
+        let round = mods.pick(ROUNDINGS).unwrap_or(Round::Nearest);
         FloatMode { round, ftz: mods.take(".ftz"), sat: mods.take(".sat") }
     }
 
@@ -455,13 +462,13 @@ impl<'a> Parser<'a> {
             "sqrt" | "rsqrt" | "rcp" | "ex2" | "lg2" | "sin" | "cos" | "tanh" | "testp" => {
                 self.arity(ops, 2, at, base)?;
                 let approx = mods.take(".approx");
-                let testp = mods.take_any(&[
-                    ".finite",
-                    ".infinite",
-                    ".number",
-                    ".notanumber",
-                    ".normal",
-                    ".subnormal",
+                let testp = mods.pick(&[
+                    (".finite", TestpOp::Finite),
+                    (".infinite", TestpOp::Infinite),
+                    (".number", TestpOp::Number),
+                    (".notanumber", TestpOp::NotANumber),
+                    (".normal", TestpOp::Normal),
+                    (".subnormal", TestpOp::Subnormal),
                 ]);
                 let mode = self.float_mode(mods);
                 let ty = self.one_type(mods, at, base)?;
@@ -478,19 +485,9 @@ impl<'a> Parser<'a> {
                     "sin" => FloatUnOp::Sin,
                     "cos" => FloatUnOp::Cos,
                     "tanh" => FloatUnOp::Tanh,
-                    _ => FloatUnOp::Testp(match testp {
-                        Some(".finite") => TestpOp::Finite,
-                        Some(".infinite") => TestpOp::Infinite,
-                        Some(".number") => TestpOp::Number,
-                        Some(".notanumber") => TestpOp::NotANumber,
-                        Some(".normal") => TestpOp::Normal,
-                        Some(".subnormal") => TestpOp::Subnormal,
-                        _ => {
-                            return Err(
-                                self.error_at(at, "`testp` needs a property such as `.finite`")
-                            );
-                        }
-                    }),
+                    _ => FloatUnOp::Testp(testp.ok_or_else(|| {
+                        self.error_at(at, "`testp` needs a property such as `.finite`")
+                    })?),
                 };
                 let needs_approx = matches!(
                     op,
@@ -516,18 +513,10 @@ impl<'a> Parser<'a> {
             }
             "cvt" => {
                 self.arity(ops, 2, at, base)?;
-                let r =
-                    mods.take_any(&[".rn", ".rz", ".rm", ".rp", ".rni", ".rzi", ".rmi", ".rpi"]);
-                let (round, integral) = match r {
-                    Some(".rn") => (Some(Round::Nearest), false),
-                    Some(".rz") => (Some(Round::Zero), false),
-                    Some(".rm") => (Some(Round::Down), false),
-                    Some(".rp") => (Some(Round::Up), false),
-                    Some(".rni") => (Some(Round::Nearest), true),
-                    Some(".rzi") => (Some(Round::Zero), true),
-                    Some(".rmi") => (Some(Round::Down), true),
-                    Some(".rpi") => (Some(Round::Up), true),
-                    _ => (None, false),
+                let integer_rounding = mods.pick(INTEGER_ROUNDINGS);
+                let (round, integral) = match integer_rounding {
+                    Some(r) => (Some(r), true),
+                    None => (mods.pick(ROUNDINGS), false),
                 };
                 let ftz = mods.take(".ftz");
                 let sat = mods.take(".sat");
@@ -583,98 +572,8 @@ impl<'a> Parser<'a> {
             }
             "ld" | "st" | "ldu" => self.decode_memory(base, mods, ops, at),
             "atom" | "red" => self.decode_atom(base, mods, ops, at),
-            "fence" | "membar" => {
-                let order = match mods.take_any(&[".sc", ".acq_rel", ".cta", ".gl", ".sys", ".gpu"])
-                {
-                    Some(".acq_rel") => Order::AcqRel,
-                    _ => Order::SeqCst,
-                };
-                mods.take_any(&[".cta", ".gpu", ".sys", ".cluster"]);
-                Ok(Op::Fence { order })
-            }
-            "bar" | "barrier" => {
-                let wait = !mods.take(".arrive");
-                if !wait {
-                } else {
-                    mods.take_any(&[".sync", ".red"]);
-                }
-                if mods.take(".red") || mods.take(".popc") {
-                    return Err(self.error_at(at, "`bar.red` is not supported"));
-                }
-                let u32t = Ty::Int(IntTy { bits: 32, signed: false });
-                let id = match ops.first() {
-                    Some(o) => self.src(o, u32t)?,
-                    None => return Err(self.error_at(at, "`bar` needs a barrier number")),
-                };
-                let count = match ops.get(1) {
-                    Some(o) => self.src(o, u32t)?,
-                    None => SINK,
-                };
-                self.note_collective();
-                Ok(Op::Bar { id, count, wait })
-            }
-            "shfl" => {
-                if !mods.take(".sync") {
-                    return Err(self.error_at(at, "only `shfl.sync` is supported (sm_70+)"));
-                }
-                let mode = match mods.take_any(&[".up", ".down", ".bfly", ".idx"]) {
-                    Some(".up") => ShflMode::Up,
-                    Some(".down") => ShflMode::Down,
-                    Some(".bfly") => ShflMode::Bfly,
-                    Some(".idx") => ShflMode::Idx,
-                    _ => return Err(self.error_at(at, "`shfl.sync` needs `.up .down .bfly .idx`")),
-                };
-                let ty = self.one_type(mods, at, base)?;
-                self.arity(ops, 5, at, base)?;
-                let (d, p) = match &ops[0] {
-                    Operand::Pair(a, b, t) => {
-                        (self.dest(&Operand::Name(a, *t))?, self.dest(&Operand::Name(b, *t))?)
-                    }
-                    other => (self.dest(other)?, SINK),
-                };
-                let u32t = Ty::Int(IntTy { bits: 32, signed: false });
-                self.note_collective();
-                Ok(Op::Shfl {
-                    mode,
-                    d,
-                    p,
-                    a: self.src(&ops[1], ty)?,
-                    b: self.src(&ops[2], u32t)?,
-                    c: self.src(&ops[3], u32t)?,
-                    mask: self.src(&ops[4], u32t)?,
-                })
-            }
-            "vote" => {
-                if !mods.take(".sync") {
-                    return Err(self.error_at(at, "only `vote.sync` is supported (sm_70+)"));
-                }
-                let mode = match mods.take_any(&[".all", ".any", ".uni", ".ballot"]) {
-                    Some(".all") => VoteMode::All,
-                    Some(".any") => VoteMode::Any,
-                    Some(".uni") => VoteMode::Uni,
-                    Some(".ballot") => VoteMode::Ballot,
-                    _ => {
-                        return Err(self.error_at(at, "`vote.sync` needs `.all .any .uni .ballot`"));
-                    }
-                };
-                let _ = mods.types();
-                self.arity(ops, 3, at, base)?;
-                let (a, negate) = self.pred(&ops[1])?;
-                let u32t = Ty::Int(IntTy { bits: 32, signed: false });
-                self.note_collective();
-                Ok(Op::Vote {
-                    mode,
-                    d: self.dest(&ops[0])?,
-                    a,
-                    negate,
-                    mask: self.src(&ops[2], u32t)?,
-                })
-            }
-            "activemask" => {
-                let _ = mods.types();
-                self.arity(ops, 1, at, base)?;
-                self.note_collective();
-                Ok(Op::Activemask { d: self.dest(&ops[0])? })
+            "fence" | "membar" | "bar" | "barrier" | "shfl" | "vote" | "activemask" => {
+                self.decode_sync(base, mods, ops, at)
             }
             "bra" => {
                 self.arity(ops, 1, at, base)?;
@@ -814,16 +713,12 @@ impl<'a> Parser<'a> {
         ops: &[Operand<'a>],
         at: Token<'a>,
     ) -> Result<Op, ParseError> {
-        let cmp = COMPARISONS.iter().find(|(m, _)| mods.take(m)).map(|(_, c)| *c);
+        let cmp = mods.pick(COMPARISONS);
         let cmp = cmp.ok_or_else(|| {
             self.error_at(at, format!("`{base}` needs a comparison such as `.lt`"))
         })?;
-        let combine_op = match mods.take_any(&[".and", ".or", ".xor"]) {
-            Some(".and") => Some(BoolOp::And),
-            Some(".or") => Some(BoolOp::Or),
-            Some(".xor") => Some(BoolOp::Xor),
-            _ => None,
-        };
+        let combine_op =
+            mods.pick(&[(".and", BoolOp::And), (".or", BoolOp::Or), (".xor", BoolOp::Xor)]);
         let ftz = mods.take(".ftz");
         let types = mods.types();
         let (dty, ty) = match (base, &types[..]) {
@@ -854,165 +749,6 @@ impl<'a> Parser<'a> {
             other => (self.dest(other)?, SINK),
         };
         Ok(Op::Setp { cmp, ty, ftz, p, q, a, b, combine })
-    }
-
-    fn decode_memory(
-        &mut self,
-        base: &str,
-        mods: &mut Mods<'a>,
-        ops: &[Operand<'a>],
-        at: Token<'a>,
-    ) -> Result<Op, ParseError> {
-        self.arity(ops, 2, at, base)?;
-        let order = Self::order(mods);
-        let space = Self::space(mods);
-        let lanes = match mods.take_any(&[".v2", ".v4"]) {
-            Some(".v2") => 2,
-            Some(".v4") => 4,
-            _ => 1,
-        };
-        let ty = self.one_type(mods, at, base)?;
-        if ty == Ty::Pred {
-            return Err(self.error_at(at, "predicates cannot be loaded or stored"));
-        }
-        if (order == Order::Acquire && base == "st")
-            || (order == Order::Release && base != "st")
-            || order == Order::AcqRel
-        {
-            return Err(self.error_at(at, format!("`{base}` cannot have that memory order")));
-        }
-        if base == "st" {
-            let addr = self.address(&ops[0])?;
-            let a = self.regs(&ops[1], ty, lanes, false)?;
-            if matches!(space, Space::Const) {
-                return Err(self.error_at(at, "`.const` memory is read-only"));
-            }
-            return Ok(Op::St { space, ty, order, a, addr });
-        }
-        let d = self.regs(&ops[0], ty, lanes, true)?;
-        let addr = self.address(&ops[1])?;
-        Ok(Op::Ld { space, ty, order, d, addr })
-    }
-
-    fn decode_atom(
-        &mut self,
-        base: &str,
-        mods: &mut Mods<'a>,
-        ops: &[Operand<'a>],
-        at: Token<'a>,
-    ) -> Result<Op, ParseError> {
-        let order = Self::order(mods);
-        let space = Self::space(mods);
-        let op = match mods.take_any(&[
-            ".add", ".min", ".max", ".inc", ".dec", ".and", ".or", ".xor", ".exch", ".cas",
-        ]) {
-            Some(".add") => AtomOp::Add,
-            Some(".min") => AtomOp::Min,
-            Some(".max") => AtomOp::Max,
-            Some(".inc") => AtomOp::Inc,
-            Some(".dec") => AtomOp::Dec,
-            Some(".and") => AtomOp::And,
-            Some(".or") => AtomOp::Or,
-            Some(".xor") => AtomOp::Xor,
-            Some(".exch") => AtomOp::Exch,
-            Some(".cas") => AtomOp::Cas,
-            _ => {
-                return Err(
-                    self.error_at(at, format!("`{base}` needs an operation such as `.add`"))
-                );
-            }
-        };
-        mods.take(".ftz");
-        let ty = self.one_type(mods, at, base)?;
-        let legal = match (op, ty) {
-            (_, Ty::Pred) => false,
-            (AtomOp::Add | AtomOp::Min | AtomOp::Max, Ty::Float(_)) => true,
-            (_, Ty::Float(_)) => false,
-            (_, Ty::Int(i)) => i.bits >= 32 || (op == AtomOp::Cas && i.bits == 16),
-        };
-        if !legal {
-            return Err(self
-                .error_at(at, format!("`{base}` does not support that operation with that type")));
-        }
-        let with_dest = base == "atom";
-        let expect = if op == AtomOp::Cas { 4 } else { 3 } - usize::from(!with_dest);
-        self.arity(ops, expect, at, base)?;
-        if op == AtomOp::Cas && !with_dest {
-            return Err(self.error_at(at, "`red` has no `.cas`"));
-        }
-        let (d, rest) = if with_dest { (self.dest(&ops[0])?, &ops[1..]) } else { (SINK, ops) };
-        let addr = self.address(&rest[0])?;
-        let b = self.src(&rest[1], ty)?;
-        let c = if op == AtomOp::Cas { self.src(&rest[2], ty)? } else { SINK };
-        Ok(Op::Atom { space, op, ty, order, d, addr, b, c })
-    }
-
-    fn decode_call(&mut self, ops: &[Operand<'a>], at: Token<'a>) -> Result<Op, ParseError> {
-        // call{.uni} (rets), func, (args);  or  call func, (args);  or  call func;
-        let mut i = 0;
-        let rets = match ops.first() {
-            Some(Operand::List(items, _)) => {
-                i = 1;
-                items.clone()
-            }
-            _ => Vec::new(),
-        };
-        let Some(Operand::Name(name, nt)) = ops.get(i) else {
-            return Err(self.error_at(at, "`call` needs a function name"));
-        };
-        let args = match ops.get(i + 1) {
-            Some(Operand::List(items, _)) => items.clone(),
-            None => Vec::new(),
-            Some(other) => {
-                return Err(self.error_at(other.token(), "indirect calls are not supported"));
-            }
-        };
-        if ops.len() > i + 2 {
-            return Err(self.error_at(at, "indirect calls are not supported"));
-        }
-        let Some(Symbol::Func(func)) = self.lookup(name) else {
-            return Err(self.error_at(*nt, format!("`{name}` is not a declared function")));
-        };
-        let callee = self.module.functions[func as usize].clone();
-        if callee.is_entry {
-            return Err(self.error_at(*nt, "an entry cannot be called"));
-        }
-        let copies = |p: &mut Self,
-                      actual: &[Operand<'a>],
-                      formal: &[crate::module::ParamSlot],
-                      to_callee: bool| {
-            if actual.len() != formal.len() {
-                return Err(p.error_at(
-                    *nt,
-                    format!(
-                        "`{name}` takes {} parameters here, {} given",
-                        formal.len(),
-                        actual.len()
-                    ),
-                ));
-            }
-            let mut out = Vec::new();
-            for (a, f) in actual.iter().zip(formal) {
-                let Operand::Name(w, t) = a else {
-                    return Err(p.error_at(a.token(), "call arguments must be `.param` names"));
-                };
-                let Some(Symbol::Param { offset, size }) = p.lookup(w) else {
-                    return Err(p.error_at(*t, format!("`{w}` is not a `.param` in scope")));
-                };
-                let len = size.min(f.size);
-                out.push(if to_callee {
-                    crate::inst::ParamCopy { from: offset, to: f.offset, len }
-                } else {
-                    crate::inst::ParamCopy { from: f.offset, to: offset, len }
-                });
-            }
-            Ok(out)
-        };
-        let args = copies(self, &args, &callee.params, true)?;
-        let rets = copies(self, &rets, &callee.rets, false)?;
-        self.note_call(func);
-        let _ = self.constant(ConstValue::Bits(0));
-        Ok(Op::Call(Box::new(CallSite { func, args, rets })))
     }
 }
 
