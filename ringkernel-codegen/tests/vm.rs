@@ -6,6 +6,7 @@
 //!
 //! A mismatch is a bug in the PTX writer or the VM; the PTX ISA decides which.
 
+#[macro_use]
 mod common;
 
 use common::*;
@@ -181,60 +182,9 @@ fn compare<S: Copy, M: Copy, R: Copy>(
     Tally { compared: cases.len(), skipped, batch: kept.len() }
 }
 
-macro_rules! stateless {
-    ($file:ident, $func:ident) => {
-        (
-            stringify!($file),
-            stringify!($func),
-            compare::<(), _, _>(stringify!($file), stringify!($func), |ctx, _, m| {
-                native::$file::$func(ctx, m)
-            }),
-        )
-    };
-}
-
-macro_rules! stateful {
-    ($file:ident, $func:ident) => {
-        (
-            stringify!($file),
-            stringify!($func),
-            compare(stringify!($file), stringify!($func), |ctx, s, m| {
-                native::$file::$func(ctx, s, m)
-            }),
-        )
-    };
-}
-
 #[test]
 fn the_vm_runs_every_golden_batch_entry_like_rustc() {
-    let results = vec![
-        stateful!(aggregate_assign, window),
-        stateful!(arrays, histogram),
-        stateless!(bits, bit_stats),
-        stateless!(blocks, blocks),
-        stateless!(bool_logic, bool_logic),
-        stateless!(casts, casts),
-        stateful!(compound_assign, compound),
-        stateless!(control_if, classify),
-        stateful!(counter, count),
-        stateless!(device_calls, device_calls),
-        stateless!(f64_math, weighted),
-        stateless!(float_math, float_math),
-        stateless!(inclusive_range, inclusive),
-        stateless!(int_arith, int_arith),
-        stateless!(intrinsics, stamp),
-        stateless!(loops, collatz),
-        stateless!(loops, first_divisor),
-        stateless!(loops, count_pairs),
-        stateless!(minmax, clamp_all),
-        stateless!(narrow_ints, narrow),
-        stateful!(nested_structs, path_length),
-        stateless!(rules, fraud_score_v1),
-        stateless!(rules, fraud_score_v2),
-        stateless!(short_circuit, short_circuit),
-        stateless!(stateless_scalar, echo_plus_one),
-        stateless!(wide_ints, wide),
-    ];
+    let results = golden_handlers!(stateless, stateful);
     let mut thin = Vec::new();
     for (file, func, t) in &results {
         println!(

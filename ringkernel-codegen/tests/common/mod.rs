@@ -336,3 +336,63 @@ pub fn native_cases<S: Copy, M: Copy, R: Copy>(
     }
     (cases, skipped)
 }
+
+/// Every golden handler except `transcendental` (whose PTX is approximate, see vm.rs), as a
+/// `vec!` of `$stateless!(file, function)` / `$stateful!(file, function)` expansions.
+macro_rules! golden_handlers {
+    ($stateless:ident, $stateful:ident) => {
+        vec![
+            $stateful!(aggregate_assign, window),
+            $stateful!(arrays, histogram),
+            $stateless!(bits, bit_stats),
+            $stateless!(blocks, blocks),
+            $stateless!(bool_logic, bool_logic),
+            $stateless!(casts, casts),
+            $stateful!(compound_assign, compound),
+            $stateless!(control_if, classify),
+            $stateful!(counter, count),
+            $stateless!(device_calls, device_calls),
+            $stateless!(f64_math, weighted),
+            $stateless!(float_math, float_math),
+            $stateless!(inclusive_range, inclusive),
+            $stateless!(int_arith, int_arith),
+            $stateless!(intrinsics, stamp),
+            $stateless!(loops, collatz),
+            $stateless!(loops, first_divisor),
+            $stateless!(loops, count_pairs),
+            $stateless!(minmax, clamp_all),
+            $stateless!(narrow_ints, narrow),
+            $stateful!(nested_structs, path_length),
+            $stateless!(rules, fraud_score_v1),
+            $stateless!(rules, fraud_score_v2),
+            $stateless!(short_circuit, short_circuit),
+            $stateless!(stateless_scalar, echo_plus_one),
+            $stateless!(wide_ints, wide),
+        ]
+    };
+}
+
+/// `(file, function, compare(...))` for a stateless handler: `compare` is the calling test's.
+macro_rules! stateless {
+    ($file:ident, $func:ident) => {
+        (
+            stringify!($file),
+            stringify!($func),
+            compare::<(), _, _>(stringify!($file), stringify!($func), |ctx, _, m| {
+                native::$file::$func(ctx, m)
+            }),
+        )
+    };
+}
+
+macro_rules! stateful {
+    ($file:ident, $func:ident) => {
+        (
+            stringify!($file),
+            stringify!($func),
+            compare(stringify!($file), stringify!($func), |ctx, s, m| {
+                native::$file::$func(ctx, s, m)
+            }),
+        )
+    };
+}
