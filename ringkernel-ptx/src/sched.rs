@@ -4,7 +4,9 @@
 //! - Workers (up to the host's cores) take CTAs from a shared counter; a CTA runs entirely on
 //!   one worker, so its shared memory and barriers need no locks.
 //! - An entry that uses no collective (nor calls a function that does) runs its threads one
-//!   after another, each to completion, reusing one thread state.
+//!   after another, each to completion, reusing one thread state. A thread that runs for
+//!   [`SOLO_SLICES`] slices without exiting may be waiting for a later thread of its CTA: the
+//!   rest of the CTA is then started and scheduled cooperatively with it.
 //! - Otherwise every thread of the CTA exists at once. Each runs until it exits, parks at a
 //!   collective, or uses up a slice of [`SLICE`] instructions (so a thread spinning on a flag
 //!   another thread of its CTA sets lets that thread run). A warp collective completes when
@@ -28,6 +30,10 @@ use crate::{Dims, LaunchStats};
 
 /// Instructions a thread runs before the scheduler looks at its CTA again.
 const SLICE: u64 = 1 << 14;
+
+/// Slices a thread of a collective-free CTA may use alone before the rest of its CTA is
+/// started beside it (a thread may spin on memory that a later thread of its CTA writes).
+const SOLO_SLICES: u32 = 64;
 
 /// Everything a launch needs, independent of how it is driven (blocking or on its own thread).
 pub(crate) struct Plan<'a> {
@@ -244,6 +250,7 @@ fn run_one_by_one(
     let mut pending = 0u64;
     for linear in 0..threads {
         reset(&mut t, plan, cta, linear);
+        let mut slices = 0u32;
         loop {
             let before = t.executed;
             let stop = exec.run(&mut t, allowance.saturating_sub(pending));
@@ -253,7 +260,22 @@ fn run_one_by_one(
             }
             match stop {
                 Stop::Exit => break,
-                Stop::Yield => continue,
+                Stop::Yield => {
+                    slices += 1;
+                    if slices >= SOLO_SLICES && linear + 1 < threads {
+                        // This thread may be waiting for a later one (sm_70+ guarantees
+                        // forward progress between the threads of a warp): start the rest of
+                        // the CTA beside it.
+                        account(sh, std::mem::take(&mut pending))?;
+                        let mut ts = vec![t];
+                        for later in linear + 1..threads {
+                            let mut u = new_thread(plan)?;
+                            reset(&mut u, plan, cta, later);
+                            ts.push(u);
+                        }
+                        return run_threads(sh, exec, cta, ts);
+                    }
+                }
                 Stop::Fault(k) => return Err(to_fault(plan, &t, cta, k)),
                 Stop::Collective => unreachable!("entries without collectives never park"),
             }
@@ -277,6 +299,17 @@ fn run_cooperative(
         reset(&mut t, plan, cta, linear);
         ts.push(t);
     }
+    run_threads(sh, exec, cta, ts)
+}
+
+/// Runs a CTA's threads cooperatively until all exit (see the module docs).
+fn run_threads(
+    sh: &Shared<'_>,
+    exec: &mut Exec<'_>,
+    cta: [u32; 3],
+    mut ts: Vec<Thread>,
+) -> Result<(), Fault> {
+    let plan = sh.plan;
     let mut slice = account(sh, 0)?;
     let mut arrivals: BTreeMap<u64, u64> = BTreeMap::new();
     loop {

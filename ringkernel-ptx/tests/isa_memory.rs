@@ -386,3 +386,27 @@ fn an_asynchronous_launch_polls_memory_the_host_writes() {
     // Bad launches fail before a thread starts.
     assert!(vm.launch_async(&m, "wait", Dims::linear(1, 1), &[]).is_err());
 }
+
+#[test]
+fn a_thread_waiting_for_a_later_thread_of_its_cta_sees_it_run() {
+    // Thread 0 spins until thread 63 has written the flag: no barrier, no collective.
+    let k = format!(
+        ".visible .entry k(.param .u64 out) {{
+        {PROLOGUE}
+        setp.ne.u32 %p1, %r1, 0;
+        @%p1 bra WRITER;
+    SPIN:
+        ld.volatile.global.u32 %r5, [%rd1+4];
+        setp.eq.u32 %p2, %r5, 0;
+        @%p2 bra SPIN;
+        st.global.u32 [%rd1], %r5;
+        ret;
+    WRITER:
+        setp.ne.u32 %p3, %r1, 63;
+        @%p3 bra DONE;
+        st.volatile.global.u32 [%rd1+4], 99;
+    DONE:
+        ret; }}"
+    );
+    assert_eq!(run(&k, "k", Dims::linear(1, 64), 2).unwrap(), vec![99, 99]);
+}

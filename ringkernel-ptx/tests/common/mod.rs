@@ -102,6 +102,8 @@ pub fn f64b(x: f64) -> u64 {
 pub fn run_u32s(ptx: &str, entry: &str, dims: Dims, n: usize) -> Result<Vec<u32>, Fault> {
     let module = Module::parse(ptx).unwrap_or_else(|e| panic!("{e}"));
     let vm = Vm::new();
+    // A kernel that never ends fails the test instead of hanging it.
+    vm.set_instruction_budget(Some(50_000_000));
     let out = vm.alloc(4 * n).unwrap();
     vm.launch(&module, entry, dims, &[Arg::U64(out)])?;
     let mut bytes = vec![0u8; 4 * n];
