@@ -113,8 +113,8 @@ pub enum Fault {
     BadArguments { entry: String, detail: String },
     /// The launch shape is invalid (zero or too many threads, too much shared memory).
     BadDims { entry: String, detail: String },
-    /// The program does something this VM defines as unsupported (a recursive call into a
-    /// function with local or parameter storage, a call to an `.extern` function).
+    /// The program does something this VM defines as unsupported (a recursive call, a call
+    /// to an `.extern` function without a body).
     Unsupported { at: Box<Location>, what: String },
     /// The module's variables could not be placed in the address space.
     Memory(MemoryError),

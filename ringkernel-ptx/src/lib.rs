@@ -66,8 +66,8 @@
 //! - *shared*: one zeroed block per CTA (static variables, then `Dims::shared_bytes` of
 //!   dynamic shared memory, the `.extern .shared` array).
 //! - *local* and *param*: per thread. A module has one static layout for all functions, so
-//!   calls copy parameters and jump; a recursive call into a function with parameters or
-//!   locals is [`Fault::Unsupported`].
+//!   calls copy parameters and jump; a recursive call (whose registers would share the
+//!   caller's) is [`Fault::Unsupported`].
 //! - *generic* addresses: `cvta` maps shared, local and param addresses into windows above
 //!   every global region, so a generic `ld`/`st` finds its space by address.
 //!

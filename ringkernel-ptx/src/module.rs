@@ -57,8 +57,6 @@ pub(crate) struct Function {
     pub start: u32,
     pub params: Vec<ParamSlot>,
     pub rets: Vec<ParamSlot>,
-    /// The function has local or param storage of its own (a recursive call would clobber it).
-    pub has_frame: bool,
     /// The function (or a function it calls) uses a barrier or a warp collective.
     pub uses_collectives: bool,
 }

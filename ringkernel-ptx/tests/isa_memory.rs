@@ -316,6 +316,10 @@ fn every_misuse_is_a_fault_value_with_a_location() {
     assert!(
         matches!(fault_of(recursive, Dims::linear(1, 1)), Fault::Unsupported { what, .. } if what.contains("recursive"))
     );
+    // Without parameters too: its registers would be its caller's.
+    let registers_only = ".func h(); .func h() { .reg .b32 %q; mov.u32 %q, 1; call h; ret; }
+        .visible .entry k(.param .u64 out) { call h; ret; }";
+    assert!(matches!(fault_of(registers_only, Dims::linear(1, 1)), Fault::Unsupported { .. }));
     let external = ".extern .func g(); .visible .entry k(.param .u64 out) { call g; ret; }";
     assert!(
         matches!(fault_of(external, Dims::linear(1, 1)), Fault::Unsupported { what, .. } if what.contains("no body"))

@@ -410,7 +410,9 @@ impl Exec<'_> {
                             f.name
                         )));
                     }
-                    if t.on_stack[site.func as usize] && f.has_frame {
+                    // Registers, params and locals have one static place per function: a
+                    // recursive call would overwrite its caller's.
+                    if t.on_stack[site.func as usize] {
                         break Stop::Fault(FaultKind::Unsupported(format!(
                             "recursive call to `{}`",
                             f.name

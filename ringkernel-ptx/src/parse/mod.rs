@@ -364,11 +364,6 @@ impl<'a> Parser<'a> {
                 ".local" => {
                     let offset = align_up(self.module.local_size, align);
                     self.module.local_size = offset.saturating_add(size as u32);
-                    if let Some(f) = self.module.functions.get_mut(self.current_function as usize) {
-                        if !self.scopes.is_empty() {
-                            f.has_frame = true;
-                        }
-                    }
                     Symbol::Local(offset)
                 }
                 _ => return Err(self.error_at(at, "unknown state space")),
@@ -541,7 +536,6 @@ impl<'a> Parser<'a> {
             start: 0,
             params: params.iter().map(|p| p.2.clone()).collect(),
             rets: rets.iter().map(|p| p.2.clone()).collect(),
-            has_frame: !params.is_empty() || !rets.is_empty(),
             uses_collectives: false,
         });
         self.calls.push(Vec::new());
@@ -625,7 +619,6 @@ impl<'a> Parser<'a> {
                     let size = (count * u64::from(elem)).min(1 << 20) as u32;
                     let offset = align_up(self.module.param_size, align.max(1));
                     self.module.param_size = offset + size;
-                    self.module.functions[self.current_function as usize].has_frame = true;
                     self.declare(name, Symbol::Param { offset, size }, at)?;
                     if !self.eat_punct(',') {
                         break;
