@@ -1,7 +1,7 @@
 //! Shared by the differential tests (`interp.rs`, `vm.rs`): the native twins of the golden
 //! kernels (plain Rust, see build.rs), random inputs that always include the edge values
 //! (NaN, ±inf, ±0, subnormals, MIN/MAX, zero divisors) and bitwise comparison of results.
-#![allow(dead_code)]
+#![allow(dead_code, unused_macros)]
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
