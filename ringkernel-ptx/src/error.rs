@@ -97,10 +97,12 @@ impl fmt::Display for Location {
 /// Why a launch did not complete. The VM stays usable after every fault.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Fault {
-    /// An access outside every allocation and mapped range (CUDA error 700).
-    IllegalAddress { at: Box<Location>, address: u64 },
+    /// An access outside every allocation and mapped range (CUDA error 700): the entry
+    /// launched, the faulting instruction's index, the address; `at` has the rest (function,
+    /// PTX line, block, thread).
+    IllegalAddress { entry: String, pc: u32, address: u64, at: Box<Location> },
     /// An access whose address is not a multiple of its size (CUDA error 716).
-    MisalignedAddress { at: Box<Location>, address: u64, size: u64 },
+    MisalignedAddress { entry: String, pc: u32, address: u64, size: u64, at: Box<Location> },
     /// The instruction budget of the launch ran out (see [`crate::Vm::set_instruction_budget`]).
     BudgetExhausted { entry: String, executed: u64 },
     /// A `trap` instruction (CUDA error 719).
@@ -127,10 +129,10 @@ pub enum Fault {
 impl fmt::Display for Fault {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Fault::IllegalAddress { at, address } => {
+            Fault::IllegalAddress { at, address, .. } => {
                 write!(f, "illegal address {address:#x} in {at}")
             }
-            Fault::MisalignedAddress { at, address, size } => {
+            Fault::MisalignedAddress { at, address, size, .. } => {
                 write!(f, "misaligned {size}-byte access at {address:#x} in {at}")
             }
             Fault::BudgetExhausted { entry, executed } => {

@@ -190,8 +190,12 @@ fn location(plan: &Plan<'_>, t: &Thread, cta: [u32; 3]) -> Box<Location> {
 fn to_fault(plan: &Plan<'_>, t: &Thread, cta: [u32; 3], kind: FaultKind) -> Fault {
     let at = location(plan, t, cta);
     match kind {
-        FaultKind::Illegal(address) => Fault::IllegalAddress { at, address },
-        FaultKind::Misaligned(address, size) => Fault::MisalignedAddress { at, address, size },
+        FaultKind::Illegal(address) => {
+            Fault::IllegalAddress { entry: at.entry.clone(), pc: at.pc, address, at }
+        }
+        FaultKind::Misaligned(address, size) => {
+            Fault::MisalignedAddress { entry: at.entry.clone(), pc: at.pc, address, size, at }
+        }
         FaultKind::Trap => Fault::Trap { at },
         FaultKind::Unsupported(what) => Fault::Unsupported { at, what },
     }

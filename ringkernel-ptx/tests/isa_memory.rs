@@ -275,8 +275,8 @@ fn fault_of(body: &str, dims: Dims) -> Fault {
 fn every_misuse_is_a_fault_value_with_a_location() {
     let k = |body: &str| format!(".visible .entry k(.param .u64 out) {{ {PROLOGUE} {body} ret; }}");
     match fault_of(&k("st.global.u32 [16], %r1;"), Dims::linear(1, 4)) {
-        Fault::IllegalAddress { at, address } => {
-            assert_eq!(address, 16);
+        Fault::IllegalAddress { entry, pc, address, at } => {
+            assert_eq!((entry.as_str(), pc, address), ("k", at.pc, 16));
             assert_eq!((at.entry.as_str(), at.thread), ("k", [0, 0, 0]));
             assert!(at.line > 3, "{at}");
         }
