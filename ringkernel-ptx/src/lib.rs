@@ -113,4 +113,7 @@ mod vm;
 pub use error::{Fault, Location, MemoryError, ParseError};
 pub use memory::REGION_ALIGN;
 pub use module::Module;
-pub use vm::{Arg, Dims, LaunchHandle, LaunchStats, MAX_SHARED_BYTES, MAX_THREADS_PER_BLOCK, Vm};
+pub use vm::{
+    Arg, Dims, LaunchHandle, LaunchStats, MAX_BLOCK_STATE_BYTES, MAX_SHARED_BYTES,
+    MAX_THREADS_PER_BLOCK, Vm,
+};

@@ -37,12 +37,19 @@ pub(crate) struct Block(Box<[AtomicU64]>);
 
 impl Block {
     pub fn new(len: u64) -> Result<Block, MemoryError> {
-        let words =
-            usize::try_from(len.div_ceil(8)).map_err(|_| MemoryError::OutOfMemory { len })?;
-        let mut v: Vec<AtomicU64> = Vec::new();
-        v.try_reserve_exact(words).map_err(|_| MemoryError::OutOfMemory { len })?;
-        v.resize_with(words, || AtomicU64::new(0));
-        Ok(Block(v.into_boxed_slice()))
+        let oom = MemoryError::OutOfMemory { len };
+        let words = usize::try_from(len.div_ceil(8)).map_err(|_| oom.clone())?.max(1);
+        let layout = std::alloc::Layout::array::<AtomicU64>(words).map_err(|_| oom.clone())?;
+        // SAFETY: the layout has a non-zero size (at least one word).
+        let ptr = unsafe { std::alloc::alloc_zeroed(layout) }.cast::<AtomicU64>();
+        if ptr.is_null() {
+            return Err(oom);
+        }
+        // SAFETY: `ptr` is a fresh allocation of `words` zeroed words with the layout of
+        // `[AtomicU64; words]` (all-zero bytes are a valid AtomicU64) made by the global
+        // allocator, so the Box may own and free it. Zeroed pages are mapped lazily, so a
+        // large allocation costs nothing until it is touched.
+        Ok(Block(unsafe { Box::from_raw(std::ptr::slice_from_raw_parts_mut(ptr, words)) }))
     }
 
     pub fn ptr(&self) -> *mut u8 {
@@ -372,6 +379,17 @@ mod tests {
         s.remove(b).unwrap();
         assert!(s.remove(b).is_err());
         assert_eq!(s.alloc(0), Err(MemoryError::OutOfMemory { len: 0 }));
+    }
+
+    #[test]
+    fn large_allocations_are_lazy_and_too_large_ones_are_errors() {
+        let s = AddressSpace::new();
+        let big = s.alloc(1 << 30).unwrap(); // zeroed pages, not touched
+        let mut last = [1u8];
+        s.read(big + (1 << 30) - 1, &mut last).unwrap();
+        assert_eq!(last, [0]);
+        s.remove(big).unwrap();
+        assert_eq!(s.alloc(1 << 40), Err(MemoryError::OutOfMemory { len: 1 << 40 }));
     }
 
     #[test]

@@ -70,6 +70,9 @@ pub struct LaunchStats {
 pub const MAX_THREADS_PER_BLOCK: u32 = 1024;
 pub const MAX_SHARED_BYTES: u32 = 227 * 1024;
 
+/// Most thread state (registers, param and local areas) one block may need.
+pub const MAX_BLOCK_STATE_BYTES: u64 = 1 << 31;
+
 /// A module placed in one VM: its variables' addresses and the register template.
 struct Instance {
     template: Vec<u64>,
@@ -232,6 +235,14 @@ impl Vm {
         if shared > u64::from(MAX_SHARED_BYTES) {
             return bad_dims(format!(
                 "{shared} bytes of shared memory per block (at most {MAX_SHARED_BYTES})"
+            ));
+        }
+        // Every thread of a block holds the module's registers, param and local areas.
+        let per_thread =
+            u64::from(m.register_count) * 8 + u64::from(m.param_size) + u64::from(m.local_size);
+        if per_thread.saturating_mul(threads) > MAX_BLOCK_STATE_BYTES {
+            return bad_dims(format!(
+                "{threads} threads of {per_thread} bytes of state each exceed {MAX_BLOCK_STATE_BYTES} bytes per block"
             ));
         }
         if args.len() != f.params.len() {

@@ -90,7 +90,13 @@ impl Exec<'_> {
         let size = ty.bytes();
         self.check_align(address, size * u64::from(d.len))?;
         for (i, &reg) in d.regs[..usize::from(d.len)].iter().enumerate() {
-            let ptr = self.resolve(space, address + i as u64 * size, size, &t.local, &t.param)?;
+            let ptr = self.resolve(
+                space,
+                address.wrapping_add(i as u64 * size),
+                size,
+                &t.local,
+                &t.param,
+            )?;
             // SAFETY: `resolve` returned a pointer to `size` bytes inside a live region,
             // aligned to `size` (the vector's alignment implies each lane's); all access to
             // that memory is atomic.
@@ -114,7 +120,13 @@ impl Exec<'_> {
         let size = ty.bytes();
         self.check_align(address, size * u64::from(a.len))?;
         for (i, &reg) in a.regs[..usize::from(a.len)].iter().enumerate() {
-            let ptr = self.resolve(space, address + i as u64 * size, size, &t.local, &t.param)?;
+            let ptr = self.resolve(
+                space,
+                address.wrapping_add(i as u64 * size),
+                size,
+                &t.local,
+                &t.param,
+            )?;
             // SAFETY: as in `load_vector`.
             unsafe { store(ptr, size, t.regs[reg as usize], order) };
         }

@@ -447,7 +447,7 @@ impl<'a> Parser<'a> {
             let (name, name_at, count, _) = self.declarator()?;
             let size = (count * u64::from(elem)).min(1 << 20) as u32;
             let offset = align_up(self.module.param_size, align.max(1));
-            self.module.param_size = offset + size;
+            self.module.param_size = offset.saturating_add(size);
             params.push((name, name_at, ParamSlot { offset, size }));
             if !self.eat_punct(',') {
                 break;
@@ -618,7 +618,7 @@ impl<'a> Parser<'a> {
                     let (name, at, count, _) = self.declarator()?;
                     let size = (count * u64::from(elem)).min(1 << 20) as u32;
                     let offset = align_up(self.module.param_size, align.max(1));
-                    self.module.param_size = offset + size;
+                    self.module.param_size = offset.saturating_add(size);
                     self.declare(name, Symbol::Param { offset, size }, at)?;
                     if !self.eat_punct(',') {
                         break;
@@ -651,6 +651,12 @@ impl<'a> Parser<'a> {
                     return Err(self.error_at(nat, "register range out of bounds"));
                 }
                 self.expect_punct('>')?;
+                if u64::from(self.module.register_count) + n as u64 > MAX_REGISTERS {
+                    return Err(self.error_at(
+                        nat,
+                        format!("more than {MAX_REGISTERS} registers in the module"),
+                    ));
+                }
                 for i in 0..n as u32 {
                     let r = self.new_register();
                     self.declare(&format!("{name}{i}"), Symbol::Reg(r), name_at)?;
@@ -718,12 +724,26 @@ impl<'a> Parser<'a> {
                 break;
             }
         }
-        if self.module.register_count > 1 << 22 {
-            return Err(self.error_at(self.end, "too many registers"));
+        if u64::from(self.module.register_count) > MAX_REGISTERS {
+            return Err(self.error_at(
+                self.end,
+                format!("more than {MAX_REGISTERS} register slots in the module"),
+            ));
+        }
+        if self.module.param_size > MAX_PARAM_BYTES {
+            return Err(
+                self.error_at(self.end, format!("more than {MAX_PARAM_BYTES} bytes of parameters"))
+            );
         }
         Ok(self.module)
     }
 }
+
+/// Register slots a module may use (each thread holds them all: 8 bytes each).
+const MAX_REGISTERS: u64 = 1 << 20;
+
+/// Bytes of `.param` storage (signatures and call sites) a module may declare.
+const MAX_PARAM_BYTES: u32 = 1 << 24;
 
 pub(crate) fn align_up(v: u32, align: u32) -> u32 {
     let a = align.max(1);
