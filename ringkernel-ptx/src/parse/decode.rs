@@ -587,7 +587,9 @@ impl<'a> Parser<'a> {
             "ret" => Ok(Op::Ret),
             "exit" => Ok(Op::Exit),
             "trap" => Ok(Op::Trap),
-            "brkpt" | "pmevent" => Ok(Op::Nop),
+            // Without a debugger attached, a breakpoint stops the kernel like `trap`.
+            "brkpt" => Ok(Op::Trap),
+            "pmevent" => Ok(Op::Nop),
             "prefetch" | "prefetchu" => {
                 Self::space(mods);
                 mods.take_any(&[".L1", ".L2"]);
