@@ -25,7 +25,7 @@ fn compare<S: Copy, M: Copy, R: Copy>(
     native: impl Fn(&mut RingContext, &mut S, M) -> R,
 ) -> Tally {
     let h = handler(file, fn_name);
-    let (cases, skipped) = native_cases(&h, 300, None, &native);
+    let (cases, panicked) = native_cases(&h, 300, None, &native);
     for (i, case) in cases.iter().enumerate() {
         let mut state = case.state.clone();
         let mut ctx = Context {
@@ -50,7 +50,7 @@ fn compare<S: Copy, M: Copy, R: Copy>(
             ctx.errors
         );
     }
-    Tally { compared: cases.len(), skipped }
+    Tally { compared: cases.len(), skipped: panicked.len() }
 }
 
 #[test]

@@ -104,27 +104,58 @@ fn compare<S: Copy, M: Copy, R: Copy>(
 ) -> Tally {
     let h = handler(file, fn_name);
     let (module, entry) = artifact(&h);
-    let (cases, skipped) = native_cases(&h, 300, Some(0), &native);
+    let (cases, panicked) = native_cases(&h, 300, Some(0), &native);
     let vm = Vm::new();
     vm.set_instruction_budget(Some(10_000_000));
 
     // One launch per input: thread 0 sees message sequence 0.
     let (b, [ss, ms, rs]) = buffers(&vm, &h, 1);
-    for (i, case) in cases.iter().enumerate() {
-        let context =
-            format!("{file}::{fn_name} case {i}, message {:?}, state {:?}", case.msg, case.state);
+    let run_one = |case: &Case, context: &str| {
         vm.write(b.cb, &control_block(case.clock, case.slot)).unwrap();
         vm.write(b.states, &case.state).unwrap();
         vm.write(b.msgs, &case.msg).unwrap();
         vm.write(b.resps, &vec![0u8; rs]).unwrap();
-        launch(&vm, &module, &entry, &b, 1, 1, &context);
+        launch(&vm, &module, &entry, &b, 1, 1, context);
         let (mut resp, mut state, mut cb) =
             (vec![0u8; rs], vec![0u8; ss], vec![0u8; CONTROL_BLOCK]);
         vm.read(b.resps, &mut resp).unwrap();
         vm.read(b.states, &mut state).unwrap();
         vm.read(b.cb, &mut cb).unwrap();
+        (resp, state, cb)
+    };
+    for (i, case) in cases.iter().enumerate() {
+        let context =
+            format!("{file}::{fn_name} case {i}, message {:?}, state {:?}", case.msg, case.state);
+        let (resp, state, cb) = run_one(case, &context);
         check_case(&h, case, &resp, &state, &cb, &context);
         assert_eq!(u64_at(&cb, CB_HLC), case.clock_after, "{context}: clock");
+    }
+    // Where Rust panics (a zero divisor, an index out of bounds), the DSL's defined result and
+    // the recorded errors come from the IR interpreter: the PTX must give the same.
+    for (i, input) in panicked.iter().enumerate() {
+        let context = format!(
+            "{file}::{fn_name} panicking case {i}, message {:?}, state {:?}",
+            input.msg, input.state
+        );
+        let (expected, errors) = interpreted(&h, input);
+        let (resp, state, cb) = run_one(input, &context);
+        same(&h.module, &h.ret_ty, &resp, &expected.response)
+            .unwrap_or_else(|e| panic!("{context}: response {e}"));
+        if let Some(ty) = &h.state_ty {
+            same(&h.module, ty, &state, &expected.state_after)
+                .unwrap_or_else(|e| panic!("{context}: state {e}"));
+        }
+        assert_eq!(
+            u32_at(&cb, CB_ERROR_COUNT) as usize,
+            errors.len(),
+            "{context}: errors recorded ({errors:?})"
+        );
+        assert_eq!(
+            u32_at(&cb, CB_ERROR_CODE),
+            errors.first().copied().unwrap_or(0),
+            "{context}: first error"
+        );
+        assert_eq!(u64_at(&cb, CB_HLC), expected.clock_after, "{context}: clock");
     }
 
     // All inputs in one launch: message i is thread i. Kernels that read the clock see it in
@@ -179,7 +210,7 @@ fn compare<S: Copy, M: Copy, R: Copy>(
             assert_eq!(u32_at(&cb, CB_ERROR_COUNT), 0, "{file}::{fn_name} batch: errors recorded");
         }
     }
-    Tally { compared: cases.len(), skipped, batch: kept.len() }
+    Tally { compared: cases.len(), skipped: panicked.len(), batch: kept.len() }
 }
 
 #[test]
@@ -188,7 +219,7 @@ fn the_vm_runs_every_golden_batch_entry_like_rustc() {
     let mut thin = Vec::new();
     for (file, func, t) in &results {
         println!(
-            "{file}::{func}: {} compared one by one, {} in one batch, {} skipped (native panic)",
+            "{file}::{func}: {} compared one by one, {} in one batch, {} where Rust panics compared with the interpreter",
             t.compared, t.batch, t.skipped
         );
         if t.compared < 30 {

@@ -43,64 +43,8 @@ pub const EDGE_F64: [f64; 14] = [
     2.5,
 ];
 
-#[allow(unused, clippy::all, non_camel_case_types, dead_code)]
-pub mod native {
-    pub struct RingContext {
-        pub seq: u64,
-        pub clock: u64,
-        pub slot: u32,
-    }
-
-    impl RingContext {
-        pub fn message_seq(&self) -> u64 {
-            self.seq
-        }
-        pub fn now(&mut self) -> u64 {
-            self.clock = self.clock.wrapping_add(1);
-            self.clock
-        }
-        pub fn kernel_slot(&self) -> u32 {
-            self.slot
-        }
-    }
-
-    macro_rules! twins {
-        ($($name:ident),*) => {$(
-            pub mod $name {
-                include!(concat!(env!("OUT_DIR"), "/native/", stringify!($name), ".rs"));
-            }
-        )*};
-    }
-
-    twins!(
-        aggregate_assign,
-        arrays,
-        bits,
-        blocks,
-        bool_logic,
-        casts,
-        compound_assign,
-        control_if,
-        counter,
-        device_calls,
-        f64_math,
-        float_math,
-        inclusive_range,
-        int_arith,
-        intrinsics,
-        loops,
-        minmax,
-        narrow_ints,
-        nested_structs,
-        rules,
-        short_circuit,
-        stateless_scalar,
-        transcendental,
-        wide_ints
-    );
-}
-
-pub use native::RingContext;
+pub use ringkernel_codegen_twins::native;
+pub use ringkernel_codegen_twins::native::RingContext;
 
 pub struct Rng(pub u64);
 
@@ -313,28 +257,65 @@ pub fn run_native<S: Copy, M: Copy, R: Copy>(
     })
 }
 
-/// `count` random inputs of a handler with native results; also returns how many were
-/// skipped because Rust panicked. `fixed_seq` replaces the random message sequence number.
+/// `count` random inputs of a handler with native results, and the inputs on which Rust
+/// panicked (results left empty). `fixed_seq` replaces the random message sequence number.
 pub fn native_cases<S: Copy, M: Copy, R: Copy>(
     h: &Handler,
     count: usize,
     fixed_seq: Option<u64>,
     native: &impl Fn(&mut RingContext, &mut S, M) -> R,
-) -> (Vec<Case>, usize) {
+) -> (Vec<Case>, Vec<Case>) {
     let mut rng = Rng(0x2545_f491_4f6c_dd1d ^ (h.file.len() as u64 * 7919));
-    let mut cases = Vec::new();
-    let mut skipped = 0;
+    let (mut cases, mut panicked) = (Vec::new(), Vec::new());
     for _ in 0..count {
         let msg = random_value(&h.module, &h.msg_ty, &mut rng);
         let state = random_value(&h.module, h.state_ty.as_ref().unwrap_or(&Ty::Unit), &mut rng);
         let (seq, clock, slot) =
             (rng.next() % 1000, rng.next() % 1_000_000, (rng.next() % 8) as u32);
-        match run_native(h, native, &msg, &state, (fixed_seq.unwrap_or(seq), clock, slot)) {
+        let seq = fixed_seq.unwrap_or(seq);
+        match run_native(h, native, &msg, &state, (seq, clock, slot)) {
             Some(case) => cases.push(case),
-            None => skipped += 1,
+            None => panicked.push(Case {
+                msg,
+                state,
+                seq,
+                clock,
+                slot,
+                response: Vec::new(),
+                state_after: Vec::new(),
+                clock_after: clock,
+            }),
         }
     }
-    (cases, skipped)
+    (cases, panicked)
+}
+
+/// Where Rust panics the DSL still defines a result (division by zero gives 0, an index out
+/// of bounds reads 0 and drops writes, both recorded): the IR interpreter's result for such
+/// an input, with the error codes it recorded in order.
+pub fn interpreted(h: &Handler, input: &Case) -> (Case, Vec<u32>) {
+    let mut state = input.state.clone();
+    let mut ctx = ringkernel_codegen::dev::Context {
+        message_seq: input.seq,
+        clock: input.clock,
+        kernel_slot: input.slot,
+        errors: Vec::new(),
+    };
+    let response = ringkernel_codegen::dev::run_handler(
+        &h.module, h.id, &mut state, &input.msg, &mut ctx, 1_000_000,
+    )
+    .unwrap_or_else(|e| panic!("{}::{}: the interpreter failed: {e}", h.file, h.name));
+    let case = Case {
+        msg: input.msg.clone(),
+        state: input.state.clone(),
+        seq: input.seq,
+        clock: input.clock,
+        slot: input.slot,
+        response,
+        state_after: if h.state_ty.is_some() { state } else { Vec::new() },
+        clock_after: ctx.clock,
+    };
+    (case, ctx.errors)
 }
 
 /// Every golden handler except `transcendental` (whose PTX is approximate, see vm.rs), as a

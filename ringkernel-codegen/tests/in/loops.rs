@@ -11,11 +11,13 @@ fn collatz(ctx: &mut RingContext, start: u64) -> u32 {
     steps
 }
 
+// `d > n / d`, not `d * d > n`: with wrapping arithmetic `d * d` wraps to 0 at d = 65536 and a
+// prime n above 65535² would loop about 2^32 times.
 #[ring_kernel(id = "first-divisor")]
 fn first_divisor(ctx: &mut RingContext, n: u32) -> u32 {
     let mut d = 2u32;
     loop {
-        if d * d > n {
+        if d > n / d {
             break;
         }
         if n % d != 0 {

@@ -1,12 +1,12 @@
-//! Writes native twins of the golden kernels (`tests/in/*.rs`) for the interpreter tests:
-//! the same source with the DSL attributes removed and `async fn` made synchronous, so that
-//! rustc compiles it as plain Rust. Only `tests/interp.rs` includes them.
+//! Writes native twins of the golden kernels (`ringkernel-codegen/tests/in/*.rs`): the same
+//! source with the DSL attributes removed and `async fn` made synchronous, so that rustc
+//! compiles it as plain Rust. `src/lib.rs` includes them.
 
 use std::path::Path;
 
 fn main() {
-    let dir = Path::new("tests/in");
-    println!("cargo:rerun-if-changed=tests/in");
+    let dir = Path::new("../tests/in");
+    println!("cargo:rerun-if-changed=../tests/in");
     let Ok(entries) = std::fs::read_dir(dir) else { return };
     let out = Path::new(&std::env::var("OUT_DIR").expect("cargo sets OUT_DIR")).join("native");
     std::fs::create_dir_all(&out).expect("create OUT_DIR/native");
