@@ -7,9 +7,11 @@
 //! `type_id` of the slot it will read next with `Acquire`, and clears it when it frees the
 //! slot. A round trip then moves only the slots' cache lines, not the `tail` words (which stay
 //! up to date for readers that follow the ABI's `tail` protocol, such as the GPU kernel).
-//! `type_id` is only ever accessed atomically. The generated PTX kernel's producer side stores `type_id`
-//! as a plain write and publishes with `tail`, so a host consumer of a ring the GPU writes
-//! must follow the `tail` protocol, not this one.
+//! `type_id` is only ever accessed atomically. The generated PTX kernel speaks the same
+//! protocol (its response slots store `type_id` last with release, then `tail`; it clears the
+//! `type_id` of each input slot it frees), so a host consumer reads a ring a kernel writes on
+//! this fast path, and a kernel reads a ring the host writes (tested in
+//! `tests/vm_ring_protocol.rs` with the PTX in the PTX VM).
 //!
 //! Ownership enforces "single producer, single consumer": [`Ring::create`] returns one
 //! [`Producer`] and one [`Consumer`], neither `Clone`. Orderings (see the ABI docs): the
@@ -178,6 +180,13 @@ impl Producer {
         self.memory.header().type_id
     }
 
+    /// The ring's memory (header, then slots) and its length in bytes: for mapping the ring
+    /// into a device's address space, where a kernel plays the other side. Writing it other
+    /// than by the ring protocol breaks the ring.
+    pub fn memory(&self) -> (NonNull<u8>, usize) {
+        (self.memory.base, self.memory.layout.size())
+    }
+
     /// Writes one message if there is room: `fill` writes the payload (exactly
     /// `payload_size` bytes). Returns `false` when the ring is full.
     pub fn try_push(&mut self, header: SlotHeader, fill: impl FnOnce(&mut [u8])) -> bool {
@@ -277,6 +286,13 @@ impl Consumer {
     /// Type id the ring was created for.
     pub fn type_id(&self) -> u64 {
         self.memory.header().type_id
+    }
+
+    /// The ring's memory (header, then slots) and its length in bytes: for mapping the ring
+    /// into a device's address space, where a kernel plays the other side. Writing it other
+    /// than by the ring protocol breaks the ring.
+    pub fn memory(&self) -> (NonNull<u8>, usize) {
+        (self.memory.base, self.memory.layout.size())
     }
 
     /// Whether a message is waiting: the next slot has announced itself. This reads one cache

@@ -8,6 +8,12 @@
 //!   the output ring is full (back-pressure), counts processed messages, and records a
 //!   wrong-type slot as an error without calling the handler.
 //!
+//!   Both rings follow the host ring's protocol (`ringkernel::cpu::ring`): a response slot's
+//!   `type_id` is stored last, with release, after the header and the handler's payload, and
+//!   only then `tail`; so a host consumer that polls the next slot's `type_id` (the fast path)
+//!   never sees a slot before its contents. A consumed input slot's `type_id` is cleared
+//!   before `head` is released, as the host consumer does.
+//!
 //! The batch entry is written by the module writer (the handler body in place).
 
 use std::fmt::Write as _;
@@ -101,7 +107,6 @@ pub(super) fn persistent(name: &str, idle_backoff_ns: u32) -> String {
             "and.b64 \t%rd21, %rd13, %rd9;".into(),
             "mad.lo.u64 \t%rd21, %rd21, %rd10, %rd3;".into(),
             format!("add.u64 \t%rd21, %rd21, {};", o::Q_SLOTS),
-            format!("st.u64 \t[%rd21+{}], %rd6;", o::SLOT_TYPE_ID),
             format!("st.u64 \t[%rd21+{}], %rd19;", o::SLOT_SEQUENCE),
             format!("st.u64 \t[%rd21+{}], %rd20;", o::SLOT_CORRELATION),
             format!("atom.add.u64 \t%rd22, [%rd1+{}], 1;", o::CB_HLC),
@@ -124,6 +129,8 @@ pub(super) fn persistent(name: &str, idle_backoff_ns: u32) -> String {
                 "call.uni \t{name}_handler, (rk_h_cb, rk_h_seq, rk_h_state, rk_h_msg, rk_h_resp);"
             ),
             "}".into(),
+            "// the slot announces itself last, then tail".into(),
+            format!("st.release.sys.u64 \t[%rd21+{}], %rd6;", o::SLOT_TYPE_ID),
             "add.u64 \t%rd13, %rd13, 1;".into(),
             format!("st.release.sys.u64 \t[%rd3+{}], %rd13;", o::Q_TAIL),
             "bra.uni \t$L__consumed;".into(),
@@ -148,6 +155,9 @@ pub(super) fn persistent(name: &str, idle_backoff_ns: u32) -> String {
     push(
         &mut t,
         &[
+            "// free the input slot: clear its type id, then release head".into(),
+            "mov.u64 \t%rd26, 0;".into(),
+            format!("st.u64 \t[%rd17+{}], %rd26;", o::SLOT_TYPE_ID),
             "add.u64 \t%rd12, %rd12, 1;".into(),
             format!("st.release.sys.u64 \t[%rd2+{}], %rd12;", o::Q_HEAD),
             format!("ld.u64 \t%rd25, [%rd1+{}];", o::CB_MESSAGES_PROCESSED),
