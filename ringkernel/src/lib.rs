@@ -17,6 +17,7 @@
 pub mod __private;
 pub mod context;
 pub mod cpu;
+pub mod device;
 pub mod hlc;
 pub mod kernel;
 pub mod message;

@@ -1,3 +1,4 @@
+#![cfg(feature = "emulator")]
 //! One ring protocol for host code and generated PTX: the persistent entry of a golden kernel
 //! (`stateless_scalar`'s `echo_plus_one`), run in the PTX VM, consumes a ring the host's
 //! `Producer` writes and produces into a ring the host's `Consumer` reads on its fast path
