@@ -10,8 +10,13 @@
 //! Every failure (no driver, no device, a JIT error, a launch that faulted) is a
 //! [`DeviceError`] carrying the device's own message; nothing here panics.
 
+#[cfg(feature = "cuda")]
+mod cuda;
 #[cfg(feature = "emulator")]
 mod emulated;
+
+#[cfg(feature = "cuda")]
+pub use cuda::CudaDevice;
 
 #[cfg(feature = "emulator")]
 pub use emulated::EmulatedDevice;
