@@ -170,6 +170,20 @@ impl Vm {
         self.inner.workers.store(workers.max(1) as u64, Ordering::Relaxed);
     }
 
+    /// Releases what this VM holds for `module`: its `.global`/`.const` variables and its
+    /// register template. Launches still running keep what they use; a later launch of the
+    /// module places its variables afresh (their values start from the initialisers again).
+    /// Returns whether the module had been placed in this VM.
+    pub fn forget(&self, module: &Module) -> bool {
+        let Some(instance) = self.inner.instances.lock().remove(&module.data.id) else {
+            return false;
+        };
+        for &address in &instance.variables {
+            let _ = self.inner.space.remove(address);
+        }
+        true
+    }
+
     /// Device address of a module-level `.global` or `.const` variable in this VM.
     pub fn global_address(&self, module: &Module, name: &str) -> Result<Option<u64>, Fault> {
         let instance = self.instance(module)?;

@@ -255,6 +255,14 @@ fn module_variables_calls_and_return_values() {
     vm.read(out, &mut b).unwrap();
     assert_eq!(u32::from_le_bytes(b), 12);
     assert_eq!(vm.global_address(&m, "nothing").unwrap(), None);
+    // Forgetting the module frees its variables; a new launch starts from the initialisers.
+    assert!(vm.forget(&m));
+    assert!(!vm.forget(&m));
+    let mut old = [0u8; 4];
+    assert!(vm.read(table, &mut old).is_err(), "the old variable is gone");
+    vm.launch(&m, "k", Dims::linear(1, 1), &[Arg::U64(out)]).unwrap();
+    vm.read(out, &mut b).unwrap();
+    assert_eq!(u32::from_le_bytes(b), 62);
 }
 
 fn fault_of(body: &str, dims: Dims) -> Fault {
