@@ -134,6 +134,8 @@ fn new_thread(plan: &Plan<'_>) -> Result<Thread, Fault> {
         lane: 0,
         status: Status::Ready,
         executed: 0,
+        last_sleep: 0,
+        idle_streak: 0,
     })
 }
 
@@ -171,6 +173,8 @@ fn reset(t: &mut Thread, plan: &Plan<'_>, cta: [u32; 3], linear: u32) {
     t.lane = linear % 32;
     t.status = Status::Ready;
     t.executed = 0;
+    t.last_sleep = 0;
+    t.idle_streak = 0;
 }
 
 fn location(plan: &Plan<'_>, t: &Thread, cta: [u32; 3]) -> Box<Location> {

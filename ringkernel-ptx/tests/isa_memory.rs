@@ -422,3 +422,40 @@ fn a_thread_waiting_for_a_later_thread_of_its_cta_sees_it_run() {
     );
     assert_eq!(run(&k, "k", Dims::linear(1, 64), 2).unwrap(), vec![99, 99]);
 }
+
+#[test]
+fn an_idle_polling_kernel_backs_off_and_still_reacts() {
+    let m = module(
+        ".visible .entry wait(.param .u64 flag) {
+            .reg .pred %p1; .reg .b32 %r1; .reg .b64 %rd1;
+            ld.param.u64 %rd1, [flag];
+        SPIN:
+            ld.acquire.sys.global.u32 %r1, [%rd1];
+            setp.eq.u32 %p1, %r1, 0;
+            @%p1 nanosleep.u32 1000;
+            @%p1 bra SPIN;
+            ret; }",
+    );
+    let vm = Vm::new();
+    let flag = vm.alloc(8).unwrap();
+    let h = vm.launch_async(&m, "wait", Dims::linear(1, 1), &[Arg::U64(flag)]).unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(400));
+    let set = std::time::Instant::now();
+    vm.write(flag, &1u32.to_le_bytes()).unwrap();
+    while !h.is_finished() {
+        assert!(
+            set.elapsed() < std::time::Duration::from_millis(200),
+            "the kernel must still react"
+        );
+        std::thread::yield_now();
+    }
+    let stats = h.wait().unwrap();
+    // 400 ms of polling: ~20,000 yielding rounds, then ~50 µs sleeps (about 7,000 rounds),
+    // 6 instructions a round; yielding all the way would be several million.
+    println!("idle kernel: {} instructions in 400 ms", stats.instructions);
+    assert!(
+        stats.instructions < 1_000_000,
+        "{} instructions: the idle kernel did not back off",
+        stats.instructions
+    );
+}

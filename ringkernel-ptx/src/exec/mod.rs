@@ -59,6 +59,33 @@ pub(crate) struct Thread {
     pub lane: u32,
     pub status: Status,
     pub executed: u64,
+    /// `executed` at the last `nanosleep`, and how many `nanosleep`s in a row came within
+    /// [`POLL_WINDOW`] instructions of the previous one (a thread that only polls).
+    pub last_sleep: u64,
+    pub idle_streak: u32,
+}
+
+/// A `nanosleep` this few instructions after the previous one means the thread only polls.
+const POLL_WINDOW: u64 = 64;
+/// Polls in a row after which a `nanosleep` really sleeps.
+const IDLE_STREAK: u32 = 20_000;
+/// How long it then sleeps.
+const IDLE_SLEEP: std::time::Duration = std::time::Duration::from_micros(50);
+
+/// `nanosleep`: yield the host thread, so a polling kernel reacts within a scheduling
+/// quantum; once the thread has done nothing but poll for [`IDLE_STREAK`] rounds (about 20
+/// ms), sleep [`IDLE_SLEEP`] per round instead, so an idle persistent kernel stops burning
+/// a host core. Real work between two `nanosleep`s resets the streak.
+fn idle(t: &mut Thread, n: u64) {
+    let now = t.executed + n;
+    t.idle_streak =
+        if now - t.last_sleep <= POLL_WINDOW { t.idle_streak.saturating_add(1) } else { 0 };
+    t.last_sleep = now;
+    if t.idle_streak > IDLE_STREAK {
+        std::thread::sleep(IDLE_SLEEP);
+    } else {
+        std::thread::yield_now();
+    }
 }
 
 /// What a thread runs against: the program, the address space, its CTA's shared memory.
@@ -448,7 +475,7 @@ impl Exec<'_> {
                 Op::Trap => break Stop::Fault(FaultKind::Trap),
                 Op::Nanosleep => {
                     pc += 1;
-                    std::thread::yield_now();
+                    idle(t, n);
                     break Stop::Yield;
                 }
                 Op::Nop => {}
