@@ -16,11 +16,13 @@ use ringkernel_codegen::abi::offsets::CB_ERROR_COUNT;
 use ringkernel_codegen::{Options, compile_source};
 use ringkernel_ptx::{Arg, Dims, Module, Vm};
 
-fn nvrtc_module() -> Option<Module> {
+/// NVRTC's PTX for a `.cu` file under the repository root, parsed by the VM; `None` (with
+/// the reason printed) where NVRTC is unavailable and not required.
+fn nvrtc(file: &str) -> Option<Module> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
     let out = Command::new("python3")
         .arg(root.join("scripts/nvrtc/nvrtc_ptx.py"))
-        .arg(root.join("scripts/sass/kernels.cu"))
+        .arg(root.join(file))
         .arg("sm_70")
         .current_dir(root)
         .output();
@@ -28,7 +30,8 @@ fn nvrtc_module() -> Option<Module> {
         Ok(o) if o.status.success() => {
             let ptx = String::from_utf8(o.stdout).expect("PTX is text");
             return Some(
-                Module::parse(&ptx).unwrap_or_else(|e| panic!("the VM rejects NVRTC's PTX: {e}")),
+                Module::parse(&ptx)
+                    .unwrap_or_else(|e| panic!("the VM rejects NVRTC's PTX of {file}: {e}")),
             );
         }
         Ok(o) => String::from_utf8_lossy(&o.stderr).trim().to_string(),
@@ -39,6 +42,10 @@ fn nvrtc_module() -> Option<Module> {
     }
     println!("skipped: NVRTC unavailable ({why}); install nvidia-cuda-nvrtc-cu12 into .venv");
     None
+}
+
+fn nvrtc_module() -> Option<Module> {
+    nvrtc("scripts/sass/kernels.cu")
 }
 
 /// Runs `entry` of `module` over all inputs at once; returns the responses.
@@ -124,4 +131,68 @@ fn nvrtc_twins_give_the_same_results_as_rust_and_our_ptx() {
     ];
     println!("inputs compared per kernel: {counts:?}");
     assert!(counts.iter().all(|&n| n >= 30), "too few inputs ran natively: {counts:?}");
+}
+
+fn u32s(vm: &Vm, address: u64, n: usize) -> Vec<u32> {
+    let mut bytes = vec![0u8; 4 * n];
+    vm.read(address, &mut bytes).unwrap();
+    bytes.chunks(4).map(|c| u32::from_le_bytes(c.try_into().unwrap())).collect()
+}
+
+/// NVRTC's shared-memory, `__syncthreads`, `__shfl_down_sync`, `__ballot_sync` and atomic
+/// code (`scripts/nvrtc/collectives.cu`) against the same computations in Rust.
+#[test]
+fn nvrtc_collectives_shared_memory_and_atomics_agree_with_rust() {
+    let Some(m) = nvrtc("scripts/nvrtc/collectives.cu") else { return };
+    let mut rng = Rng(0x1234_5678_9abc_def1);
+    for (n, block) in [(10_000u32, 256u32), (1_000, 96), (33, 32)] {
+        let x: Vec<u32> = (0..n).map(|_| (rng.next() % 1_000_000) as u32).collect();
+        let vm = Vm::new();
+        let xs = vm.alloc(4 * n as usize).unwrap();
+        vm.write(xs, &x.iter().flat_map(|v| v.to_le_bytes()).collect::<Vec<_>>()).unwrap();
+        let total = vm.alloc(8).unwrap();
+        let grid = n.div_ceil(block);
+        vm.launch(
+            &m,
+            "block_sum",
+            Dims::linear(grid, block),
+            &[Arg::U64(xs), Arg::U32(n), Arg::U64(total)],
+        )
+        .unwrap_or_else(|f| panic!("block_sum n={n} block={block}: {f}"));
+        let mut got = [0u8; 8];
+        vm.read(total, &mut got).unwrap();
+        let want: u64 = x.iter().map(|&v| u64::from(v)).sum();
+        assert_eq!(u64::from_le_bytes(got), want, "block_sum n={n} block={block}");
+    }
+    // warp_stats scans 256 threads per block in shared memory.
+    let n = 1_000u32;
+    let x: Vec<u32> = (0..n).map(|_| (rng.next() % 50) as u32).collect();
+    let vm = Vm::new();
+    let xs = vm.alloc(4 * n as usize).unwrap();
+    vm.write(xs, &x.iter().flat_map(|v| v.to_le_bytes()).collect::<Vec<_>>()).unwrap();
+    let (odd, prefix) = (vm.alloc(4 * n as usize).unwrap(), vm.alloc(4 * n as usize).unwrap());
+    let blocks = n.div_ceil(256);
+    let maxima = vm.alloc(4 * blocks as usize).unwrap();
+    let args = [Arg::U64(xs), Arg::U32(n), Arg::U64(odd), Arg::U64(prefix), Arg::U64(maxima)];
+    vm.launch(&m, "warp_stats", Dims::linear(blocks, 256), &args)
+        .unwrap_or_else(|f| panic!("warp_stats: {f}"));
+    let (odd, prefix, maxima) = (
+        u32s(&vm, odd, n as usize),
+        u32s(&vm, prefix, n as usize),
+        u32s(&vm, maxima, blocks as usize),
+    );
+    for i in 0..n as usize {
+        let warp = i / 32 * 32;
+        let lanes = &x[warp..(warp + 32).min(n as usize)];
+        assert_eq!(odd[i], lanes.iter().filter(|v| *v & 1 == 1).count() as u32, "odd lanes at {i}");
+        let block = i / 256 * 256;
+        assert_eq!(prefix[i], x[block..=i].iter().sum::<u32>(), "prefix at {i}");
+    }
+    for (b, max) in maxima.iter().enumerate() {
+        assert_eq!(
+            *max,
+            *x[b * 256..((b + 1) * 256).min(n as usize)].iter().max().unwrap(),
+            "block {b} max"
+        );
+    }
 }
