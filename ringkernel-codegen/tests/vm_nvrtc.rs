@@ -196,3 +196,18 @@ fn nvrtc_collectives_shared_memory_and_atomics_agree_with_rust() {
         );
     }
 }
+
+/// Device-side `printf` in NVRTC's PTX (a call to `vprintf`) is formatted by the VM.
+#[test]
+fn nvrtc_printf_is_formatted_like_c() {
+    let Some(m) = nvrtc("scripts/nvrtc/printf.cu") else { return };
+    let vm = Vm::new();
+    vm.set_workers(1);
+    vm.launch(&m, "hello", Dims::linear(1, 2), &[Arg::U32(2)]).unwrap_or_else(|f| panic!("{f}"));
+    assert_eq!(
+        vm.take_output(),
+        "tid 0 of 2:  0.00 ok A abcdef 7% -3  | 1.234568e+04\n\
+         tid 1 of 2:  1.50 ok B abcdef 7% -3  | 1.234568e+04\n"
+    );
+    assert_eq!(vm.take_output(), "", "taken");
+}

@@ -116,7 +116,7 @@ pub enum Fault {
     /// The launch shape is invalid (zero or too many threads, too much shared memory).
     BadDims { entry: String, detail: String },
     /// The program does something this VM defines as unsupported (a recursive call, a call
-    /// to an `.extern` function without a body).
+    /// to an `.extern` function without a body other than `vprintf`).
     Unsupported { at: Box<Location>, what: String },
     /// The module's variables could not be placed in the address space.
     Memory(MemoryError),

@@ -86,6 +86,9 @@
 //! `nanosleep` yields the host thread, and after about 20 ms of nothing but polling sleeps
 //! 50 µs per round, so an idle persistent kernel does not keep a host core busy.
 //!
+//! **printf.** A call to CUDA's `vprintf` (what `printf` in CUDA C compiles to) is formatted
+//! on the host into [`Vm::take_output`], so kernels can be debugged with `printf` anywhere.
+//!
 //! **Faults.** Every fault is a [`Fault`] value naming the entry, function, PTX line,
 //! block and thread. [`Vm::set_instruction_budget`] bounds a launch
 //! ([`Fault::BudgetExhausted`]); `trap` is [`Fault::Trap`]. No input makes the VM panic or

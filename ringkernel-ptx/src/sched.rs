@@ -46,6 +46,8 @@ pub(crate) struct Plan<'a> {
     pub budget: Option<u64>,
     pub cancel: &'a AtomicBool,
     pub workers: usize,
+    /// Device-side `printf` output.
+    pub output: &'a Mutex<String>,
 }
 
 struct Shared<'a> {
@@ -232,7 +234,12 @@ fn run_cta(sh: &Shared<'_>, cta: [u32; 3], spare: &mut Option<Thread>) -> Result
     let threads = bx * by * bz;
     let shared_len = u64::from(plan.module.shared_static_size) + u64::from(plan.dims.shared_bytes);
     let shared_mem = Block::new(shared_len.max(8))?;
-    let mut exec = Exec { module: plan.module, view: View::new(sh.space), shared: &shared_mem };
+    let mut exec = Exec {
+        module: plan.module,
+        view: View::new(sh.space),
+        shared: &shared_mem,
+        output: plan.output,
+    };
     if plan.module.functions[plan.entry as usize].uses_collectives {
         run_cooperative(sh, &mut exec, cta, threads)
     } else {

@@ -85,6 +85,8 @@ struct Inner {
     /// 0: no budget.
     budget: AtomicU64,
     workers: AtomicU64,
+    /// What kernels wrote with device-side `printf`.
+    output: Mutex<String>,
 }
 
 /// A PTX virtual machine: one sandboxed device address space that any number of modules and
@@ -115,6 +117,7 @@ impl Vm {
                 instances: Mutex::new(HashMap::new()),
                 budget: AtomicU64::new(0),
                 workers: AtomicU64::new(cores as u64),
+                output: Mutex::new(String::new()),
             }),
         }
     }
@@ -163,6 +166,12 @@ impl Vm {
     /// exceeds it stops with [`Fault::BudgetExhausted`].
     pub fn set_instruction_budget(&self, budget: Option<u64>) {
         self.inner.budget.store(budget.unwrap_or(0), Ordering::Relaxed);
+    }
+
+    /// Takes what kernels printed with device-side `printf` (CUDA's `vprintf`) since the last
+    /// call. Lines from different threads appear whole, in the order the calls ran.
+    pub fn take_output(&self) -> String {
+        std::mem::take(&mut *self.inner.output.lock())
     }
 
     /// Number of host threads a batch launch spreads its CTAs over (default: the cores).
@@ -328,6 +337,7 @@ impl Vm {
             budget,
             cancel,
             workers: self.inner.workers.load(Ordering::Relaxed) as usize,
+            output: &self.inner.output,
         };
         sched::run(&plan, &self.inner.space)
     }

@@ -459,3 +459,39 @@ fn an_idle_polling_kernel_backs_off_and_still_reacts() {
         stats.instructions
     );
 }
+
+#[test]
+fn vprintf_formats_into_the_vms_output_and_a_wild_format_faults() {
+    let k = "
+        .extern .func (.param .b32 r) vprintf(.param .b64 f, .param .b64 a);
+        .global .align 1 .b8 fmt[14] = {120, 61, 37, 48, 56, 120, 32, 121, 61, 37, 46, 49, 102, 0};
+        .visible .entry k(.param .u64 wild) {
+            .local .align 8 .b8 args[16];
+            .reg .b32 %r<3>; .reg .b64 %rd<6>; .reg .f64 %fd1;
+            mov.u64 %rd1, args;
+            cvta.local.u64 %rd2, %rd1;
+            st.local.u32 [%rd1], 48879;
+            mov.f64 %fd1, 0d4004000000000000;
+            st.local.f64 [%rd1+8], %fd1;
+            mov.u64 %rd3, fmt;
+            cvta.global.u64 %rd4, %rd3;
+            ld.param.u64 %rd5, [wild];
+            setp.ne.u64 %p1, %rd5, 0;
+            @%p1 mov.u64 %rd4, %rd5;
+            {
+                .param .b64 p0; .param .b64 p1; .param .b32 ret;
+                st.param.b64 [p0], %rd4;
+                st.param.b64 [p1], %rd2;
+                call.uni (ret), vprintf, (p0, p1);
+                ld.param.b32 %r1, [ret];
+            }
+            ret; }";
+    let m = module(&k.replace(".reg .b32 %r<3>;", ".reg .pred %p1; .reg .b32 %r<3>;"));
+    let vm = Vm::new();
+    vm.launch(&m, "k", Dims::linear(1, 1), &[Arg::U64(0)]).unwrap();
+    assert_eq!(vm.take_output(), "x=0000beef y=2.5");
+    assert!(matches!(
+        vm.launch(&m, "k", Dims::linear(1, 1), &[Arg::U64(8)]),
+        Err(Fault::IllegalAddress { address: 8, .. })
+    ));
+}

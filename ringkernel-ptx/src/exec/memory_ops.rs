@@ -25,6 +25,28 @@ pub(super) fn copy_param(param: &Block, copy: &ParamCopy) {
     }
 }
 
+/// The little-endian word at a param offset (as far as the area reaches).
+pub(super) fn param_word(param: &Block, offset: u32) -> u64 {
+    let mut v = 0u64;
+    for i in 0..8u64 {
+        if let Some(p) = param.at(u64::from(offset) + i, 1) {
+            // SAFETY: `Block::at` checked bounds; byte access, atomic.
+            v |= unsafe { load(p, 1, Ordering::Relaxed) } << (8 * i);
+        }
+    }
+    v
+}
+
+/// Stores the low 4 bytes of `value` at a param offset (a `.b32` return value).
+pub(super) fn set_param_word(param: &Block, offset: u32, value: u64) {
+    for i in 0..4u64 {
+        if let Some(p) = param.at(u64::from(offset) + i, 1) {
+            // SAFETY: as in `param_word`.
+            unsafe { store(p, 1, value >> (8 * i), Ordering::Relaxed) };
+        }
+    }
+}
+
 impl Exec<'_> {
     #[inline(always)]
     pub(super) fn check_align(&self, address: u64, size: u64) -> Result<(), FaultKind> {

@@ -6,6 +6,7 @@ pub(crate) mod cvt;
 pub(crate) mod float;
 pub(crate) mod int;
 mod memory_ops;
+mod printf;
 
 use std::sync::atomic::{Ordering, fence};
 
@@ -93,6 +94,8 @@ pub(crate) struct Exec<'a> {
     pub module: &'a ModuleData,
     pub view: View<'a>,
     pub shared: &'a Block,
+    /// Where device-side `printf` writes (see `printf.rs`).
+    pub output: &'a parking_lot::Mutex<String>,
 }
 
 #[inline]
@@ -431,6 +434,30 @@ impl Exec<'_> {
                 }
                 Op::Call(site) => {
                     let f = &self.module.functions[site.func as usize];
+                    if !f.defined && f.name == "vprintf" && f.params.len() == 2 && f.rets.len() == 1
+                    {
+                        for copy in &site.args {
+                            memory_ops::copy_param(&t.param, copy);
+                        }
+                        let format = memory_ops::param_word(&t.param, f.params[0].offset);
+                        let args = memory_ops::param_word(&t.param, f.params[1].offset);
+                        match self.vprintf(format, args, &t.local, &t.param) {
+                            Ok((text, count)) => {
+                                self.output.lock().push_str(&text);
+                                memory_ops::set_param_word(
+                                    &t.param,
+                                    f.rets[0].offset,
+                                    u64::from(count),
+                                );
+                                for copy in &site.rets {
+                                    memory_ops::copy_param(&t.param, copy);
+                                }
+                            }
+                            Err(k) => break Stop::Fault(k),
+                        }
+                        pc += 1;
+                        continue;
+                    }
                     if !f.defined {
                         break Stop::Fault(FaultKind::Unsupported(format!(
                             "call to `{}`, which has no body",
