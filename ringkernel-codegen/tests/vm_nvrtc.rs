@@ -19,11 +19,17 @@ use ringkernel_ptx::{Arg, Dims, Module, Vm};
 /// NVRTC's PTX for a `.cu` file under the repository root, parsed by the VM; `None` (with
 /// the reason printed) where NVRTC is unavailable and not required.
 fn nvrtc(file: &str) -> Option<Module> {
+    nvrtc_with(file, &[])
+}
+
+/// As [`nvrtc`], with extra NVRTC options.
+fn nvrtc_with(file: &str, options: &[&str]) -> Option<Module> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
     let out = Command::new("python3")
         .arg(root.join("scripts/nvrtc/nvrtc_ptx.py"))
         .arg(root.join(file))
         .arg("sm_70")
+        .args(options)
         .current_dir(root)
         .output();
     let why = match out {
@@ -143,7 +149,10 @@ fn u32s(vm: &Vm, address: u64, n: usize) -> Vec<u32> {
 /// code (`scripts/nvrtc/collectives.cu`) against the same computations in Rust.
 #[test]
 fn nvrtc_collectives_shared_memory_and_atomics_agree_with_rust() {
-    let Some(m) = nvrtc("scripts/nvrtc/collectives.cu") else { return };
+    // With line information: `.file`/`.loc` directives between the instructions.
+    let Some(m) = nvrtc_with("scripts/nvrtc/collectives.cu", &["--generate-line-info"]) else {
+        return;
+    };
     let mut rng = Rng(0x1234_5678_9abc_def1);
     for (n, block) in [(10_000u32, 256u32), (1_000, 96), (33, 32)] {
         let x: Vec<u32> = (0..n).map(|_| (rng.next() % 1_000_000) as u32).collect();

@@ -140,6 +140,19 @@ impl<'a> Parser<'a> {
         }
     }
 
+    /// Skips a debug directive (`.file`, `.loc`): they end with their line, not with `;`
+    /// (`.loc 1 10 3`, `.file 1 "a.cu"`), and `.pragma "..."` ends with `;`.
+    fn skip_line_directive(&mut self, directive: Token<'a>) {
+        let Tok::Word(w) = directive.tok else { return };
+        if w == ".pragma" {
+            return self.skip_to_semicolon();
+        }
+        while self.pos < self.toks.len() && self.peek().line == directive.line {
+            self.pos += 1;
+        }
+        self.eat_punct(';');
+    }
+
     fn skip_to_semicolon(&mut self) {
         while self.pos < self.toks.len() && !self.eat_punct(';') {
             self.pos += 1;
@@ -216,7 +229,7 @@ impl<'a> Parser<'a> {
                         return Err(self.error_at(at, "only `.address_size 64` is supported"));
                     }
                 }
-                ".file" | ".pragma" | ".loc" => self.skip_to_semicolon(),
+                ".file" | ".pragma" | ".loc" => self.skip_line_directive(t),
                 ".section" => self.skip_section()?,
                 ".visible" | ".extern" | ".weak" | ".common" => {
                     let linkage = w;
@@ -628,7 +641,7 @@ impl<'a> Parser<'a> {
             }
             ".local" | ".shared" | ".global" | ".const" => self.variable(w, t, false),
             ".loc" | ".pragma" | ".file" => {
-                self.skip_to_semicolon();
+                self.skip_line_directive(t);
                 Ok(())
             }
             _ => Err(self.error_at(t, "unknown directive in a function body")),
