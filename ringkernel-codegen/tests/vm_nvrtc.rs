@@ -220,3 +220,22 @@ fn nvrtc_printf_is_formatted_like_c() {
     );
     assert_eq!(vm.take_output(), "", "taken");
 }
+
+/// The same twins compiled other ways real users compile: unoptimised with device debug
+/// information (`-G`: locals on the stack, `.loc` everywhere, DWARF sections), for sm_90,
+/// and with `--use_fast_math` (integer kernels only: fast math changes float results).
+#[test]
+fn nvrtc_twins_compiled_with_debug_info_other_targets_and_fast_math_agree() {
+    for options in [&["-G"][..], &["--gpu-architecture=compute_90"][..], &["--use_fast_math"][..]] {
+        let Some(m) = nvrtc_with("scripts/sass/kernels.cu", options) else { return };
+        let floats = options != ["--use_fast_math"];
+        compare(&m, "stateless_scalar", "echo_plus_one", native::stateless_scalar::echo_plus_one);
+        compare(&m, "control_if", "classify", native::control_if::classify);
+        compare(&m, "loops", "collatz", native::loops::collatz);
+        compare(&m, "device_calls", "device_calls", native::device_calls::device_calls);
+        compare(&m, "bits", "bit_stats", native::bits::bit_stats);
+        if floats {
+            compare(&m, "float_math", "float_math", native::float_math::float_math);
+        }
+    }
+}
