@@ -149,10 +149,15 @@ fn u32s(vm: &Vm, address: u64, n: usize) -> Vec<u32> {
 /// code (`scripts/nvrtc/collectives.cu`) against the same computations in Rust.
 #[test]
 fn nvrtc_collectives_shared_memory_and_atomics_agree_with_rust() {
-    // With line information: `.file`/`.loc` directives between the instructions.
-    let Some(m) = nvrtc_with("scripts/nvrtc/collectives.cu", &["--generate-line-info"]) else {
-        return;
-    };
+    // With line information (`.file`/`.loc` between the instructions), and unoptimised with
+    // debug information (`-G`).
+    for options in [&["--generate-line-info"][..], &["-G"][..]] {
+        let Some(m) = nvrtc_with("scripts/nvrtc/collectives.cu", options) else { return };
+        check_collectives(&m);
+    }
+}
+
+fn check_collectives(m: &Module) {
     let mut rng = Rng(0x1234_5678_9abc_def1);
     for (n, block) in [(10_000u32, 256u32), (1_000, 96), (33, 32)] {
         let x: Vec<u32> = (0..n).map(|_| (rng.next() % 1_000_000) as u32).collect();
@@ -183,7 +188,7 @@ fn nvrtc_collectives_shared_memory_and_atomics_agree_with_rust() {
     let blocks = n.div_ceil(256);
     let maxima = vm.alloc(4 * blocks as usize).unwrap();
     let args = [Arg::U64(xs), Arg::U32(n), Arg::U64(odd), Arg::U64(prefix), Arg::U64(maxima)];
-    vm.launch(&m, "warp_stats", Dims::linear(blocks, 256), &args)
+    vm.launch(m, "warp_stats", Dims::linear(blocks, 256), &args)
         .unwrap_or_else(|f| panic!("warp_stats: {f}"));
     let (odd, prefix, maxima) = (
         u32s(&vm, odd, n as usize),
