@@ -167,7 +167,7 @@ fn check_collectives(m: &Module) {
         let total = vm.alloc(8).unwrap();
         let grid = n.div_ceil(block);
         vm.launch(
-            &m,
+            m,
             "block_sum",
             Dims::linear(grid, block),
             &[Arg::U64(xs), Arg::U32(n), Arg::U64(total)],
