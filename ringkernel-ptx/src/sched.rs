@@ -42,7 +42,7 @@ pub(crate) struct Plan<'a> {
     pub entry: u32,
     pub dims: Dims,
     /// The parameter area with the arguments in place, as little-endian words.
-    pub params: Vec<u64>,
+    pub params: &'a [u64],
     pub budget: Option<u64>,
     pub cancel: &'a AtomicBool,
     pub workers: usize,
@@ -170,7 +170,7 @@ fn reset(t: &mut Thread, plan: &Plan<'_>, cta: [u32; 3], linear: u32) {
         t.local.zero();
     }
     // The image covers the whole param area: arguments in place, zeros elsewhere.
-    t.param.fill_from(&plan.params);
+    t.param.fill_from(plan.params);
     t.tid = tid;
     t.lane = linear % 32;
     t.status = Status::Ready;

@@ -310,30 +310,39 @@ impl Vm {
         dims: Dims,
         args: &[Arg],
     ) -> Result<LaunchStats, Fault> {
-        let cancel = AtomicBool::new(false);
-        self.launch_inner(module, entry, dims, args, &cancel)
+        let prepared = self.prepare(module, entry, dims, args)?;
+        self.run(module, &prepared, dims, &AtomicBool::new(false))
     }
 
-    fn launch_inner(
+    /// Checks a launch and places the module: everything that can fail before a kernel runs.
+    fn prepare(
         &self,
         module: &Module,
         entry: &str,
         dims: Dims,
         args: &[Arg],
+    ) -> Result<Prepared, Fault> {
+        let (entry, params) = self.plan_parts(module, entry, dims, args)?;
+        Ok(Prepared { entry, params, instance: self.instance(module)? })
+    }
+
+    fn run(
+        &self,
+        module: &Module,
+        prepared: &Prepared,
+        dims: Dims,
         cancel: &AtomicBool,
     ) -> Result<LaunchStats, Fault> {
-        let (index, params) = self.plan_parts(module, entry, dims, args)?;
-        let instance = self.instance(module)?;
         let budget = match self.inner.budget.load(Ordering::Relaxed) {
             0 => None,
             b => Some(b),
         };
         let plan = Plan {
             module: &module.data,
-            template: &instance.template,
-            entry: index,
+            template: &prepared.instance.template,
+            entry: prepared.entry,
             dims,
-            params,
+            params: &prepared.params,
             budget,
             cancel,
             workers: self.inner.workers.load(Ordering::Relaxed) as usize,
@@ -352,17 +361,22 @@ impl Vm {
         dims: Dims,
         args: &[Arg],
     ) -> Result<LaunchHandle, Fault> {
-        self.plan_parts(module, entry, dims, args)?;
-        self.instance(module)?;
+        let prepared = self.prepare(module, entry, dims, args)?;
         let cancel = Arc::new(AtomicBool::new(false));
-        let (vm, module, entry, args, flag) =
-            (self.clone(), module.clone(), entry.to_string(), args.to_vec(), cancel.clone());
+        let (vm, module, flag) = (self.clone(), module.clone(), cancel.clone());
         let thread = std::thread::Builder::new()
             .name(format!("ptx-vm:{entry}"))
-            .spawn(move || vm.launch_inner(&module, &entry, dims, &args, &flag))
+            .spawn(move || vm.run(&module, &prepared, dims, &flag))
             .map_err(|e| Fault::Internal(format!("cannot start a launch thread: {e}")))?;
         Ok(LaunchHandle { thread: Some(thread), cancel })
     }
+}
+
+/// A checked launch: the entry's index, the parameter image and the module's instance.
+struct Prepared {
+    entry: u32,
+    params: Vec<u64>,
+    instance: Arc<Instance>,
 }
 
 /// A launch running on its own thread ([`Vm::launch_async`]). Dropping the handle cancels the

@@ -16,8 +16,8 @@ const MAX_STRING: u64 = 4096;
 
 impl Exec<'_> {
     fn byte(&mut self, address: u64, local: &Block, param: &Block) -> Result<u8, FaultKind> {
-        let ptr = self.resolve(Space::Generic, address, 1, local, param)?;
-        // SAFETY: `resolve` returned a pointer to one byte inside a live region; atomic read.
+        let ptr = self.locate(Space::Generic, address, 1, local, param)?;
+        // SAFETY: `locate` returned a pointer to one byte inside a live region; atomic read.
         Ok(unsafe { load(ptr, 1, std::sync::atomic::Ordering::Relaxed) } as u8)
     }
 
@@ -39,8 +39,7 @@ impl Exec<'_> {
         local: &Block,
         param: &Block,
     ) -> Result<u64, FaultKind> {
-        self.check_align(address, size)?;
-        let ptr = self.resolve(Space::Generic, address, size, local, param)?;
+        let ptr = self.locate(Space::Generic, address, size, local, param)?;
         // SAFETY: as in `byte`, `size` bytes, aligned.
         Ok(unsafe { load(ptr, size, std::sync::atomic::Ordering::Relaxed) })
     }
