@@ -273,9 +273,12 @@ fn run_one_by_one(
             if pending >= allowance || !matches!(stop, Stop::Exit) {
                 allowance = account(sh, std::mem::take(&mut pending))?;
             }
+            if matches!(stop, Stop::Sleep) {
+                crate::exec::idle(&mut t);
+            }
             match stop {
                 Stop::Exit => break,
-                Stop::Yield => {
+                Stop::Yield | Stop::Sleep => {
                     slices += 1;
                     if slices >= SOLO_SLICES && linear + 1 < threads {
                         // This thread may be waiting for a later one (sm_70+ guarantees
@@ -337,6 +340,7 @@ fn run_threads(
             match stop {
                 Stop::Exit => t.status = Status::Exited,
                 Stop::Collective => t.status = Status::Waiting,
+                Stop::Sleep => crate::exec::idle(t),
                 Stop::Yield => {}
                 Stop::Fault(k) => return Err(to_fault(plan, t, cta, k)),
             }

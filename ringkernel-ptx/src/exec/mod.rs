@@ -35,6 +35,8 @@ pub(crate) enum Stop {
     Exit,
     Collective,
     Yield,
+    /// At a `nanosleep`: the scheduler idles the host thread (see [`idle`]), then as `Yield`.
+    Sleep,
     Fault(FaultKind),
 }
 
@@ -77,8 +79,10 @@ const IDLE_SLEEP: std::time::Duration = std::time::Duration::from_micros(50);
 /// quantum; once the thread has done nothing but poll for [`IDLE_STREAK`] rounds (about 20
 /// ms), sleep [`IDLE_SLEEP`] per round instead, so an idle persistent kernel stops burning
 /// a host core. Real work between two `nanosleep`s resets the streak.
-fn idle(t: &mut Thread, n: u64) {
-    let now = t.executed + n;
+/// The scheduler calls it when a thread stopped at a `nanosleep` ([`Stop::Sleep`]): keeping
+/// it out of the run loop keeps that loop's code as it was.
+pub(crate) fn idle(t: &mut Thread) {
+    let now = t.executed;
     t.idle_streak =
         if now - t.last_sleep <= POLL_WINDOW { t.idle_streak.saturating_add(1) } else { 0 };
     t.last_sleep = now;
@@ -436,24 +440,8 @@ impl Exec<'_> {
                     let f = &self.module.functions[site.func as usize];
                     if !f.defined && f.name == "vprintf" && f.params.len() == 2 && f.rets.len() == 1
                     {
-                        for copy in &site.args {
-                            memory_ops::copy_param(&t.param, copy);
-                        }
-                        let format = memory_ops::param_word(&t.param, f.params[0].offset);
-                        let args = memory_ops::param_word(&t.param, f.params[1].offset);
-                        match self.vprintf(format, args, &t.local, &t.param) {
-                            Ok((text, count)) => {
-                                self.output.lock().push_str(&text);
-                                memory_ops::set_param_word(
-                                    &t.param,
-                                    f.rets[0].offset,
-                                    u64::from(count),
-                                );
-                                for copy in &site.rets {
-                                    memory_ops::copy_param(&t.param, copy);
-                                }
-                            }
-                            Err(k) => break Stop::Fault(k),
+                        if let Err(k) = self.call_vprintf(t, site) {
+                            break Stop::Fault(k);
                         }
                         pc += 1;
                         continue;
@@ -502,8 +490,7 @@ impl Exec<'_> {
                 Op::Trap => break Stop::Fault(FaultKind::Trap),
                 Op::Nanosleep => {
                     pc += 1;
-                    idle(t, n);
-                    break Stop::Yield;
+                    break Stop::Sleep;
                 }
                 Op::Nop => {}
             }

@@ -8,13 +8,39 @@
 //! and `%p`. Flags `-+ 0#`, width and precision (`*` is not supported) are honoured. The
 //! return value is the number of arguments read, as on the GPU.
 
-use super::{Exec, FaultKind};
-use crate::inst::Space;
+use super::memory_ops::{copy_param, param_word, set_param_word};
+use super::{Exec, FaultKind, Thread};
+use crate::inst::{CallSite, Space};
 use crate::memory::{Block, load};
 
 const MAX_STRING: u64 = 4096;
 
 impl Exec<'_> {
+    /// A `call` of `vprintf` (an `.extern` without a body): copy the arguments in, format,
+    /// append to the output, return the argument count. Kept out of the run loop.
+    #[cold]
+    #[inline(never)]
+    pub(super) fn call_vprintf(
+        &mut self,
+        t: &mut Thread,
+        site: &CallSite,
+    ) -> Result<(), FaultKind> {
+        let f = &self.module.functions[site.func as usize];
+        for copy in &site.args {
+            copy_param(&t.param, copy);
+        }
+        let format = param_word(&t.param, f.params[0].offset);
+        let args = param_word(&t.param, f.params[1].offset);
+        let ret = f.rets[0].offset;
+        let (text, count) = self.vprintf(format, args, &t.local, &t.param)?;
+        self.output.lock().push_str(&text);
+        set_param_word(&t.param, ret, u64::from(count));
+        for copy in &site.rets {
+            copy_param(&t.param, copy);
+        }
+        Ok(())
+    }
+
     fn byte(&mut self, address: u64, local: &Block, param: &Block) -> Result<u8, FaultKind> {
         let ptr = self.locate(Space::Generic, address, 1, local, param)?;
         // SAFETY: `locate` returned a pointer to one byte inside a live region; atomic read.
