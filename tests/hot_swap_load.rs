@@ -1,16 +1,30 @@
-//! Hot swap under load on the CPU backend: producers stream numbered messages while rule
-//! versions are reloaded and rolled back about two hundred times. Every response carries the
+//! Hot swap under load on every backend (`Cpu`: host threads; `Emulated`: persistent kernels
+//! in the PTX VM, relaunched on the same rings and state at each swap; `Cuda` on a GPU):
+//! producers stream numbered messages while rule versions are reloaded and rolled back about
+//! two hundred times. Every response carries the
 //! version that handled it and the state's running count. Checked: no message lost or
 //! duplicated, per-stream order kept, versions seen are the activated ones in activation
 //! order, and the state carried across every swap (the count runs 1..=N with no reset).
 //!
+//! A second test swaps a PTX-only artifact (compiled here at run time, so the binary has no
+//! host implementation of it) into the running actor and back, under load.
+//!
 //! The 20 versions are written out because build.rs compiles what it reads in the source.
+
+#[macro_use]
+mod common;
 
 use std::collections::HashMap;
 use std::time::Duration;
 
+use ringkernel::rules::CompiledRule;
 use ringkernel::rules::SwapKind;
-use ringkernel::{Backend, RingContext, RingMessage, Runtime, rule};
+use ringkernel::{Backend, RingContext, RingMessage, rule};
+
+on_every_backend!(
+    hot_swaps_under_load_lose_nothing_and_keep_order_and_state,
+    a_ptx_only_version_takes_over_a_running_actor_and_hands_it_back,
+);
 
 #[derive(RingMessage, Clone, Copy, Debug, PartialEq)]
 #[repr(C)]
@@ -183,9 +197,12 @@ fn compiled(version: u64) -> ringkernel::rules::CompiledRule {
 const STREAMS: u32 = 3;
 const PER_STREAM: u32 = 20_000;
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn hot_swaps_under_load_lose_nothing_and_keep_order_and_state() {
-    let rt = Runtime::builder().backend(Backend::Cpu).max_history(32).build().unwrap();
+fn hot_swaps_under_load_lose_nothing_and_keep_order_and_state(backend: Backend) {
+    common::block_on(hot_swaps_under_load(backend));
+}
+
+async fn hot_swaps_under_load(backend: Backend) {
+    let rt = ringkernel::Runtime::builder().backend(backend).max_history(32).build().unwrap();
     let registry = rt.rule_registry().clone();
     registry.register_rule(compiled(1), "sm_90").await.unwrap();
     let handle = rt.rule_actor::<Tagged, Stamped>("load").unwrap();
@@ -260,11 +277,86 @@ async fn hot_swaps_under_load_lose_nothing_and_keep_order_and_state() {
     let distinct_epochs = responses.windows(2).filter(|w| w[0].version != w[1].version).count();
     blackouts.sort();
     println!(
-        "{} messages, {swaps} swaps, {distinct_epochs} version changes seen in the stream, blackout p50 {:?} p99 {:?}",
+        "{backend}: {} messages, {swaps} swaps, {distinct_epochs} version changes seen in the stream, blackout p50 {:?} p99 {:?}",
         responses.len(),
         blackouts[blackouts.len() / 2],
         blackouts[blackouts.len() * 99 / 100]
     );
     assert!(distinct_epochs > 0, "no swap happened while messages flowed");
     handle.terminate();
+}
+
+/// Version 21 of `load`, compiled from source at run time: a PTX-only artifact, as another
+/// tool would deliver it (no `#[rule]` in this binary has its digest).
+fn external_v21() -> CompiledRule {
+    let source = r#"
+        #[derive(RingMessage)] #[repr(C)] pub struct Tagged { pub stream: u32, pub seq: u32 }
+        #[derive(RingMessage)] #[repr(C)]
+        pub struct Stamped { pub stream: u32, pub seq: u32, pub version: u32, pub count: u64 }
+        #[derive(RingMessage)] #[repr(C)] pub struct LoadState { pub count: u64 }
+        #[rule(id = "load", version = 21)]
+        fn load_v21(_ctx: &mut RingContext, s: &mut LoadState, m: Tagged) -> Stamped {
+            s.count += 1;
+            Stamped { stream: m.stream, seq: m.seq, version: 21, count: s.count }
+        }
+    "#;
+    let options = ringkernel_codegen::Options::default();
+    let artifact = ringkernel_codegen::compile_source(source, &options).unwrap().remove(0);
+    let rule = CompiledRule::from_artifact(&artifact);
+    assert!(ringkernel::rules::find_host_rule(&rule).is_none(), "v21 must be PTX-only");
+    rule
+}
+
+fn a_ptx_only_version_takes_over_a_running_actor_and_hands_it_back(backend: Backend) {
+    common::block_on(async move {
+        let rt = common::runtime(backend);
+        let registry = rt.rule_registry().clone();
+        registry.register_rule(compiled(1), "sm_90").await.unwrap();
+        let handle = rt.rule_actor::<Tagged, Stamped>("load").unwrap();
+        // A stream runs throughout (its responses drained as they come, or the full output
+        // ring would hold the calls' responses back); calls between the swaps pin down who
+        // answered.
+        let stream = {
+            let handle = handle.clone();
+            std::thread::spawn(move || {
+                for seq in 0..3_000 {
+                    handle.send_blocking(Tagged { stream: 9, seq }).unwrap();
+                }
+            })
+        };
+        let drain = {
+            let handle = handle.clone();
+            std::thread::spawn(move || {
+                (0..3_000).map(|_| handle.receive_blocking().unwrap().value).collect::<Vec<_>>()
+            })
+        };
+        let call = |seq| handle.call_blocking(Tagged { stream: 1, seq }).unwrap();
+        assert_eq!(call(0).version, 1);
+        let report = registry.reload_rule(external_v21(), "sm_90").await.unwrap();
+        assert_eq!(report.to_version, 21);
+        let answered = call(1);
+        assert_eq!(answered.version, 21, "the PTX-only version answers after the swap");
+        registry.rollback_rule("load", 1).await.unwrap();
+        assert_eq!(call(2).version, 1, "the host version is back");
+        stream.join().unwrap();
+        let streamed = drain.join().unwrap();
+        // Nothing lost or reordered; the state carried across both swaps (counts are the
+        // order of handling, calls included); the versions follow the activations 1, 21, 1.
+        assert!(streamed.iter().enumerate().all(|(i, r)| r.seq == i as u32), "stream order");
+        let mut counts: Vec<u64> = streamed.iter().map(|r| r.count).collect();
+        counts.push(answered.count);
+        counts.sort_unstable();
+        assert!(counts.windows(2).all(|w| w[0] < w[1]), "a count repeated: state was lost");
+        let versions: Vec<u32> = streamed.iter().map(|r| r.version).collect();
+        let mut phases = versions.clone();
+        phases.dedup();
+        assert!(
+            [vec![1], vec![1, 21], vec![1, 21, 1], vec![21, 1], vec![21], vec![1, 21, 1]]
+                .contains(&phases),
+            "versions out of activation order: {phases:?}"
+        );
+        let report = handle.terminate();
+        assert_eq!(report.processed, 3_003);
+        assert_eq!(handle.metrics().errors, 0);
+    });
 }

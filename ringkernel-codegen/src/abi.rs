@@ -44,6 +44,11 @@ pub const CACHE_LINE: usize = 64;
 /// Alignment and size granule of every slot: a cache line (see the module docs).
 pub const SLOT_ALIGN: u32 = CACHE_LINE as u32;
 
+/// Type id of a failed response: the handler did not produce a value for this message (a
+/// wrong message type, a handler error). Its payload is zeroed; sequence and correlation are
+/// those of the message, so the caller waiting for it gets an error instead of waiting.
+pub const FAILED_RESPONSE_TYPE: u64 = u64::MAX;
+
 /// Values of [`ControlBlock::requested`].
 pub mod request {
     /// Not started yet: the kernel waits.
@@ -78,7 +83,8 @@ pub mod error {
     pub const DIVISION_BY_ZERO: u32 = 1;
     /// An array index out of bounds (reads give 0, writes are dropped).
     pub const INDEX_OUT_OF_BOUNDS: u32 = 2;
-    /// A slot whose type id does not match the actor's message type (skipped, no response).
+    /// A slot whose type id does not match the actor's message type: the handler does not
+    /// run and the message is answered with a failed response ([`super::FAILED_RESPONSE_TYPE`]).
     pub const WRONG_MESSAGE_TYPE: u32 = 3;
 }
 

@@ -4,7 +4,11 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use crate::__private::ByteHandler;
-use crate::cpu::{CpuSwapBackend, KernelHandle};
+use crate::cpu::CpuSwapBackend;
+use crate::device::{Device, LaunchShape};
+use crate::gpu::GpuSwapBackend;
+use crate::gpu::actor::ActorSpec;
+use crate::handle::{HandleCore, KernelHandle, typed};
 use crate::hlc::Hlc;
 use crate::kernel::{GpuKernel, HandlerError, RingKernelHandler};
 use crate::message::RingMessage;
@@ -16,10 +20,49 @@ pub enum Backend {
     /// CUDA when the `cuda` feature is on and a driver and device are present, else the CPU.
     #[default]
     Auto,
-    /// Host threads; always available.
+    /// Host threads running the Rust handlers; always available.
     Cpu,
+    /// The kernels' PTX in the PTX virtual machine (`ringkernel-ptx`, feature `emulator`, on
+    /// by default), with the rings, control block and swap protocol of a GPU: the GPU path
+    /// on any machine.
+    Emulated,
     /// An NVIDIA GPU (feature `cuda`).
     Cuda,
+}
+
+impl Backend {
+    /// The backend's name as the examples and the CLI spell it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Backend::Auto => "auto",
+            Backend::Cpu => "cpu",
+            Backend::Emulated => "emulated",
+            Backend::Cuda => "cuda",
+        }
+    }
+}
+
+impl std::str::FromStr for Backend {
+    type Err = String;
+
+    /// `auto`, `cpu`, `emulated` or `cuda`.
+    fn from_str(text: &str) -> Result<Self, String> {
+        match text {
+            "auto" => Ok(Backend::Auto),
+            "cpu" => Ok(Backend::Cpu),
+            "emulated" => Ok(Backend::Emulated),
+            "cuda" => Ok(Backend::Cuda),
+            other => {
+                Err(format!("unknown backend `{other}` (expected auto, cpu, emulated or cuda)"))
+            }
+        }
+    }
+}
+
+impl std::fmt::Display for Backend {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
 }
 
 /// Errors of the runtime.
@@ -81,21 +124,77 @@ impl RuntimeBuilder {
         self
     }
 
-    /// Starts the runtime. `Cuda` without the `cuda` feature is an error value.
+    /// Starts the runtime. A backend this build or machine cannot provide (`Cuda` without
+    /// the `cuda` feature, a driver or a device; `Emulated` without the `emulator` feature) is
+    /// an error value; `Auto` picks CUDA when it is usable, else the CPU.
     pub fn build(self) -> Result<Runtime, RuntimeError> {
-        let backend = match self.backend {
-            Backend::Cpu | Backend::Auto => Backend::Cpu,
-            Backend::Cuda => {
-                return Err(RuntimeError::BackendUnavailable {
-                    backend: Backend::Cuda,
-                    reason: "this build has no CUDA backend (enable the `cuda` feature)".into(),
-                });
+        let (backend, device) = open_backend(self.backend)?;
+        let clock = Arc::new(Hlc::new(self.node));
+        let cpu = Arc::new(CpuSwapBackend::new(clock.clone()));
+        let (swap, registry) = match &device {
+            None => (Swap::Cpu(cpu.clone()), RuleRegistry::new(self.max_history, cpu)),
+            Some(device) => {
+                let gpu = Arc::new(GpuSwapBackend::new(device.clone()));
+                (Swap::Gpu(gpu.clone()), RuleRegistry::new(self.max_history, gpu))
             }
         };
-        let clock = Arc::new(Hlc::new(self.node));
-        let swap = Arc::new(CpuSwapBackend::new(clock.clone()));
-        let registry = RuleRegistry::new(self.max_history, swap.clone());
-        Ok(Runtime { backend, clock, swap, registry, slots: AtomicU32::new(0) })
+        Ok(Runtime { backend, clock, device, swap, registry, slots: AtomicU32::new(0) })
+    }
+}
+
+/// The device behind a backend (`None`: host threads).
+fn open_backend(wanted: Backend) -> Result<(Backend, Option<Arc<dyn Device>>), RuntimeError> {
+    match wanted {
+        Backend::Cpu => Ok((Backend::Cpu, None)),
+        Backend::Auto => Ok(match cuda_device() {
+            Ok(device) => (Backend::Cuda, Some(device)),
+            Err(_) => (Backend::Cpu, None),
+        }),
+        Backend::Cuda => cuda_device()
+            .map(|device| (Backend::Cuda, Some(device)))
+            .map_err(|reason| RuntimeError::BackendUnavailable { backend: Backend::Cuda, reason }),
+        Backend::Emulated => {
+            emulated_device().map(|device| (Backend::Emulated, Some(device))).map_err(|reason| {
+                RuntimeError::BackendUnavailable { backend: Backend::Emulated, reason }
+            })
+        }
+    }
+}
+
+#[cfg(feature = "cuda")]
+fn cuda_device() -> Result<Arc<dyn Device>, String> {
+    crate::device::CudaDevice::new(0)
+        .map(|d| Arc::new(d) as Arc<dyn Device>)
+        .map_err(|e| e.to_string())
+}
+
+#[cfg(not(feature = "cuda"))]
+fn cuda_device() -> Result<Arc<dyn Device>, String> {
+    Err("this build has no CUDA backend (enable the `cuda` feature)".into())
+}
+
+#[cfg(feature = "emulator")]
+fn emulated_device() -> Result<Arc<dyn Device>, String> {
+    Ok(Arc::new(crate::device::EmulatedDevice::new()))
+}
+
+#[cfg(not(feature = "emulator"))]
+fn emulated_device() -> Result<Arc<dyn Device>, String> {
+    Err("this build has no PTX virtual machine (enable the `emulator` feature)".into())
+}
+
+/// The swap backend of the runtime's rule actors.
+enum Swap {
+    Cpu(Arc<CpuSwapBackend>),
+    Gpu(Arc<GpuSwapBackend>),
+}
+
+impl Swap {
+    fn actor(&self, rule_id: &str) -> Option<Arc<HandleCore>> {
+        match self {
+            Swap::Cpu(cpu) => cpu.actor(rule_id),
+            Swap::Gpu(gpu) => gpu.actor(rule_id),
+        }
     }
 }
 
@@ -109,7 +208,8 @@ impl RuntimeBuilder {
 pub struct Runtime {
     backend: Backend,
     clock: Arc<Hlc>,
-    swap: Arc<CpuSwapBackend>,
+    device: Option<Arc<dyn Device>>,
+    swap: Swap,
     registry: RuleRegistry,
     slots: AtomicU32,
 }
@@ -125,7 +225,14 @@ impl Runtime {
         self.backend
     }
 
-    /// Launches a `#[ring_kernel]` kernel: an actor thread running its handler on its state.
+    /// The device the actors run on (`None` on the CPU backend).
+    pub fn device_name(&self) -> Option<String> {
+        self.device.as_ref().map(|d| d.name())
+    }
+
+    /// Launches a `#[ring_kernel]` kernel with its state: on `Cpu` an actor thread running
+    /// its Rust handler; on `Emulated` and `Cuda` its PTX artifact's persistent entry on the
+    /// device, with the state copied to device memory. The handle is the same either way.
     pub fn launch<K, M, R>(&self, kernel: K) -> Result<KernelHandle<M, R>, RuntimeError>
     where
         K: GpuKernel + ByteHandler + RingKernelHandler<M, R> + 'static,
@@ -135,13 +242,61 @@ impl Runtime {
         let id = kernel.id().to_owned();
         let capacity = kernel.queue_capacity();
         let slot = self.slots.fetch_add(1, Ordering::Relaxed);
-        let core =
-            crate::cpu::spawn::start(&id, slot, capacity, Box::new(kernel), 0, self.clock.clone())?;
-        crate::cpu::spawn::typed(core)
+        let Some(device) = &self.device else {
+            let (core, _) = crate::cpu::spawn::start(
+                &id,
+                slot,
+                capacity,
+                Box::new(kernel),
+                0,
+                self.clock.clone(),
+            )?;
+            return typed(core);
+        };
+        let fail = |reason: String| RuntimeError::Launch { id: id.clone(), reason };
+        let ptx = kernel.ptx_artifact().ok_or_else(|| {
+            fail(format!("it has no PTX artifact, which the {} backend runs", self.backend))
+        })?;
+        let (_, image) = crate::gpu::Image::parse(ptx).map_err(&fail)?;
+        let (message_size, response_size, state_size) = kernel.sizes();
+        if (message_size, response_size, state_size)
+            != (image.message.size as usize, image.response.size as usize, image.state_size)
+        {
+            return Err(fail(format!(
+                "its artifact's layouts ({} -> {}, state {} bytes) are not the kernel's: rebuild",
+                image.message.name, image.response.name, image.state_size
+            )));
+        }
+        let (message_type, response_type) = kernel.type_ids();
+        let config = kernel.launch_config();
+        let spec = ActorSpec {
+            id: id.clone(),
+            slot,
+            capacity,
+            message: (message_type, message_size),
+            response: (response_type, response_size),
+            state: kernel.state_bytes(),
+            shape: LaunchShape {
+                grid: [config.grid_size.max(1), 1, 1],
+                block: [config.block_size.max(1), 1, 1],
+                shared_bytes: config.shared_memory_bytes,
+            },
+        };
+        let module = device.load_module(ptx).map_err(|e| fail(e.to_string()))?;
+        let function = match device.function(module, &image.persistent) {
+            Ok(function) => function,
+            Err(e) => {
+                let _ = device.unload(module);
+                return Err(fail(e.to_string()));
+            }
+        };
+        let (core, _) = crate::gpu::actor::launch(device.clone(), &spec, function, Some(module))?;
+        typed(core)
     }
 
     /// Launches a hand-written `RingKernelHandler` (async handlers included, run on a small
-    /// executor of their own in the actor thread).
+    /// executor of their own in the actor thread). Such a handler is Rust code with no PTX,
+    /// so it runs on a host thread whichever the backend, with the same handle and rings.
     pub fn launch_handler<H, M, R>(
         &self,
         id: &str,
@@ -159,7 +314,7 @@ impl Runtime {
             .map_err(|e| RuntimeError::Launch { id: id.to_owned(), reason: e.to_string() })?;
         let adapter = AsyncAdapter { handler, executor, _types: std::marker::PhantomData };
         let slot = self.slots.fetch_add(1, Ordering::Relaxed);
-        let core = crate::cpu::spawn::start(
+        let (core, _) = crate::cpu::spawn::start(
             id,
             slot,
             queue_capacity,
@@ -167,7 +322,7 @@ impl Runtime {
             0,
             self.clock.clone(),
         )?;
-        crate::cpu::spawn::typed(core)
+        typed(core)
     }
 
     /// The registry whose swaps run on this runtime's actors.
@@ -184,7 +339,7 @@ impl Runtime {
             .swap
             .actor(rule_id)
             .ok_or_else(|| RuntimeError::NoRuleActor(rule_id.to_owned()))?;
-        crate::cpu::spawn::typed(core)
+        typed(core)
     }
 }
 

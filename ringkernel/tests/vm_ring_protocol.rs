@@ -8,8 +8,10 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use ringkernel::cpu::ring::{Consumer, Producer, Ring};
-use ringkernel_codegen::abi::{ControlBlock, SlotHeader, ack, request};
+use ringkernel::ring::{Consumer, Producer, Ring};
+use ringkernel_codegen::abi::{
+    ControlBlock, FAILED_RESPONSE_TYPE, SlotHeader, ack, error, request,
+};
 use ringkernel_codegen::{Options, compile_source};
 use ringkernel_ptx::{Arg, Dims, Module, Vm};
 
@@ -124,4 +126,58 @@ fn a_kernel_in_the_vm_and_host_rings_speak_one_protocol() {
         vm.unmap(a).unwrap();
     }
     drop(kernel_out);
+}
+
+#[test]
+fn a_wrong_type_slot_is_answered_with_a_failed_response_as_on_the_cpu() {
+    let src = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../ringkernel-codegen/tests/in/stateless_scalar.rs"
+    ))
+    .unwrap();
+    let artifact = compile_source(&src, &Options::default()).unwrap().remove(0);
+    let module = Module::parse(&artifact.ptx).unwrap();
+    let (mut to_kernel, kernel_in) = Ring::create(4, 8, IN_TYPE).unwrap();
+    let (kernel_out, mut from_kernel) = Ring::create(4, 8, OUT_TYPE).unwrap();
+    let control = Box::new(ControlBlock::default());
+    let vm = Vm::new();
+    let (in_addr, out_addr) = (map(&vm, kernel_in.memory()), map(&vm, kernel_out.memory()));
+    // SAFETY: as in the test above: boxed, outlives the kernel, accessed through atomics.
+    let cb_addr = unsafe {
+        vm.map_host(&*control as *const ControlBlock as *mut u8, size_of::<ControlBlock>()).unwrap()
+    };
+    let state = vm.alloc(8).unwrap();
+    let args = [Arg::U64(cb_addr), Arg::U64(in_addr), Arg::U64(out_addr), Arg::U64(state)];
+    let kernel = vm
+        .launch_async(&module, &artifact.metadata.entries.persistent, Dims::linear(1, 32), &args)
+        .unwrap();
+    control.requested.store(request::RUN, Ordering::Release);
+    let slots = [(IN_TYPE + 7, 1u64, 41u64), (IN_TYPE, 2, 42)];
+    for (type_id, sequence, value) in slots {
+        let header = SlotHeader { type_id, sequence, correlation: sequence * 10, hlc: 0 };
+        assert!(to_kernel.try_push(header, |p| p.copy_from_slice(&value.to_le_bytes())));
+    }
+    let mut got = Vec::new();
+    wait_for("two responses", || {
+        let popped = from_kernel.try_pop(|h, p| {
+            (h.type_id, h.sequence, h.correlation, u64::from_le_bytes(p.try_into().unwrap()))
+        });
+        got.extend(popped);
+        got.len() == 2
+    });
+    assert_eq!(
+        got,
+        [(FAILED_RESPONSE_TYPE, 1, 10, 0), (OUT_TYPE, 2, 20, 43)],
+        "the wrong-type slot gets a failed, zeroed response; the next one is handled"
+    );
+    control.requested.store(request::TERMINATE, Ordering::Release);
+    kernel.wait().unwrap();
+    assert_eq!(control.error_count.load(Ordering::Acquire), 1);
+    assert_eq!(control.error_code.load(Ordering::Acquire), error::WRONG_MESSAGE_TYPE);
+    assert_eq!(control.error_sequence.load(Ordering::Acquire), 1);
+    assert_eq!(control.messages_processed.load(Ordering::Acquire), 2);
+    for a in [in_addr, out_addr, cb_addr] {
+        vm.unmap(a).unwrap();
+    }
+    drop((kernel_in, kernel_out));
 }

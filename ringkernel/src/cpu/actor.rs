@@ -18,12 +18,10 @@ use std::time::Duration;
 use parking_lot::Mutex;
 use ringkernel_codegen::abi::{ControlBlock, SlotHeader, ack, request};
 
-use super::ring::{Consumer, Producer};
 use crate::__private::{ByteHandler, drain_errors};
 use crate::context::RingContext;
-
-/// Type id written into a response slot when the handler failed: the caller gets an error.
-pub(crate) const FAILED_RESPONSE: u64 = u64::MAX;
+use crate::ring::{Consumer, Producer};
+use ringkernel_codegen::abi::FAILED_RESPONSE_TYPE;
 
 /// A replacement handler waiting for the actor to install it (while quiesced).
 pub(crate) struct Pending {
@@ -38,17 +36,12 @@ pub(crate) struct Pending {
 pub(crate) struct Shared {
     pub control: ControlBlock,
     pub sleeping: AtomicBool,
-    /// Set by the host just before it requests `TERMINATE`, and read by the host's send and
-    /// wait loops instead of `control.requested`: `control` shares its cache line with
-    /// `messages_processed`, which the actor writes on every message, so polling it would
-    /// pull that line across cores once per message.
-    pub terminating: AtomicBool,
     pub thread: Mutex<Option<Thread>>,
     pub mailbox: Mutex<Option<Pending>>,
     /// Result of the last install: the tag now running, or why it failed.
     pub installed: Mutex<Option<Result<u64, String>>>,
     /// Handler time per message, in nanoseconds, for the latency histogram.
-    pub latency: crate::cpu::metrics::Histogram,
+    pub latency: crate::handle::metrics::Histogram,
 }
 
 impl Shared {
@@ -56,11 +49,10 @@ impl Shared {
         Self {
             control: ControlBlock::default(),
             sleeping: AtomicBool::new(false),
-            terminating: AtomicBool::new(false),
             thread: Mutex::new(None),
             mailbox: Mutex::new(None),
             installed: Mutex::new(None),
-            latency: crate::cpu::metrics::Histogram::default(),
+            latency: crate::handle::metrics::Histogram::default(),
         }
     }
 
@@ -72,11 +64,6 @@ impl Shared {
                 thread.unpark();
             }
         }
-    }
-
-    pub fn request(&self, state: u32) {
-        self.control.requested.store(state, Ordering::Release);
-        self.wake();
     }
 }
 
@@ -206,7 +193,7 @@ impl Actor {
                     response.fill(0);
                 }
                 SlotHeader {
-                    type_id: if ok { response_type } else { FAILED_RESPONSE },
+                    type_id: if ok { response_type } else { FAILED_RESPONSE_TYPE },
                     sequence: slot.sequence,
                     correlation: slot.correlation,
                     hlc: slot.hlc,

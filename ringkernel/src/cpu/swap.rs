@@ -1,8 +1,10 @@
 //! [`CpuSwapBackend`]: hot swaps of rule actors on the CPU backend.
 //!
 //! - `pre_stage` resolves the host implementation `#[rule]` registered for the artifact (by
-//!   id, version and digest); an external PTX-only artifact has none and is refused here, so
-//!   the registry never activates something the CPU cannot run.
+//!   id, version and digest). An external PTX-only artifact has none: with the `emulator`
+//!   feature (the default) it is parsed for the PTX VM and each message runs its batch entry
+//!   there (see `ptx_rule.rs`); without it, it is refused, so the registry never activates
+//!   something the CPU cannot run.
 //! - the first activation starts the rule's actor; later swaps hand the new version's handler
 //!   to the actor while it is quiesced, and the actor installs it on resume, carrying the state
 //!   over, on the same rings: queued messages wait and are handled by the new version.
@@ -11,23 +13,41 @@
 
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
-use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use parking_lot::Mutex;
 use ringkernel_codegen::abi::{ack, request};
 
-use super::actor::Pending;
-use super::handle::HandleCore;
+use super::actor::{Pending, Shared};
 use crate::__private::HostRule;
+use crate::handle::{HandleCore, acknowledged};
 use crate::hlc::Hlc;
 use crate::rules::{BackendError, CompiledRule, QuiesceReport, RuleSwapBackend, find_host_rule};
 
+/// How a staged version runs on host threads.
+#[derive(Clone)]
+enum Staged {
+    /// The `#[rule]` compiled into this binary.
+    Host(&'static HostRule),
+    /// A PTX-only artifact, run in the PTX VM.
+    #[cfg(feature = "emulator")]
+    Ptx(Arc<super::ptx_rule::PtxProgram>),
+}
+
+impl Staged {
+    fn new_handler(&self) -> Result<Box<dyn crate::__private::ByteHandler>, BackendError> {
+        match self {
+            Staged::Host(host) => Ok((host.new_handler)()),
+            #[cfg(feature = "emulator")]
+            Staged::Ptx(program) => program.handler().map_err(BackendError::new),
+        }
+    }
+}
+
 #[derive(Default)]
 struct State {
-    staged: HashMap<(String, u64), &'static HostRule>,
-    actors: HashMap<String, Arc<HandleCore>>,
+    staged: HashMap<(String, u64), Staged>,
+    actors: HashMap<String, (Arc<HandleCore>, Arc<Shared>)>,
 }
 
 /// Swaps rule versions of actors running on host threads.
@@ -43,82 +63,63 @@ impl CpuSwapBackend {
     }
 
     pub(crate) fn actor(&self, rule_id: &str) -> Option<Arc<HandleCore>> {
-        self.state.lock().actors.get(rule_id).cloned()
+        self.state.lock().actors.get(rule_id).map(|(core, _)| core.clone())
     }
 
-    fn staged(&self, rule_id: &str, version: u64) -> Result<&'static HostRule, BackendError> {
+    fn staged(&self, rule_id: &str, version: u64) -> Result<Staged, BackendError> {
         self.state
             .lock()
             .staged
             .get(&(rule_id.to_owned(), version))
-            .copied()
+            .cloned()
             .ok_or_else(|| BackendError::new(format!("`{rule_id}` v{version} is not staged")))
     }
 
-    fn core(&self, rule_id: &str) -> Result<Arc<HandleCore>, BackendError> {
-        self.actor(rule_id)
+    fn core(&self, rule_id: &str) -> Result<(Arc<HandleCore>, Arc<Shared>), BackendError> {
+        self.state
+            .lock()
+            .actors
+            .get(rule_id)
+            .cloned()
             .ok_or_else(|| BackendError::new(format!("`{rule_id}` has no running actor")))
-    }
-}
-
-/// Waits until the actor acknowledges `state`: spins for the first microseconds (a swap's
-/// blackout is what users feel), then sleeps in short steps so a slow actor does not hold a
-/// tokio worker.
-async fn acknowledged(core: &HandleCore, state: u32) {
-    let started = Instant::now();
-    while core.shared.control.acknowledged.load(Ordering::Acquire) != state {
-        core.shared.wake();
-        if started.elapsed() < Duration::from_micros(200) {
-            std::hint::spin_loop();
-        } else {
-            tokio::time::sleep(Duration::from_micros(100)).await;
-        }
     }
 }
 
 #[async_trait]
 impl RuleSwapBackend for CpuSwapBackend {
     async fn pre_stage(&self, rule: &CompiledRule) -> Result<(), BackendError> {
-        let host = find_host_rule(rule).ok_or_else(|| {
-            BackendError::new(format!(
-                "no host implementation of `{}` v{} with this artifact in the binary: the CPU backend runs `#[rule]` handlers compiled into the program, not PTX-only artifacts",
-                rule.rule_id, rule.version
-            ))
-        })?;
-        self.state.lock().staged.insert((rule.rule_id.clone(), rule.version), host);
+        let staged = match find_host_rule(rule) {
+            Some(host) => Staged::Host(host),
+            None => ptx_only(rule)?,
+        };
+        self.state.lock().staged.insert((rule.rule_id.clone(), rule.version), staged);
         Ok(())
     }
 
     async fn quiesce(&self, rule_id: &str, _active: u64) -> Result<QuiesceReport, BackendError> {
-        let core = self.core(rule_id)?;
-        core.shared.request(request::QUIESCE);
+        let (core, _) = self.core(rule_id)?;
+        core.request(request::QUIESCE);
         acknowledged(&core, ack::QUIESCED).await;
         Ok(QuiesceReport { messages_in_flight: core.producer.lock().len() })
     }
 
     async fn swap(&self, rule_id: &str, from: Option<u64>, to: u64) -> Result<(), BackendError> {
-        let host = self.staged(rule_id, to)?;
+        let staged = self.staged(rule_id, to)?;
+        let handler = staged.new_handler()?;
         let Some(_) = from else {
             let capacity = 1024;
-            let core = super::spawn::start(
-                rule_id,
-                0,
-                capacity,
-                (host.new_handler)(),
-                to,
-                self.clock.clone(),
-            )
-            .map_err(|e| BackendError::new(e.to_string()))?;
-            self.state.lock().actors.insert(rule_id.to_owned(), core);
+            let started =
+                super::spawn::start(rule_id, 0, capacity, handler, to, self.clock.clone())
+                    .map_err(|e| BackendError::new(e.to_string()))?;
+            self.state.lock().actors.insert(rule_id.to_owned(), started);
             return Ok(());
         };
-        let core = self.core(rule_id)?;
-        *core.shared.installed.lock() = None;
-        *core.shared.mailbox.lock() =
-            Some(Pending { handler: (host.new_handler)(), keep_state: true, tag: to });
-        core.shared.request(request::RUN);
+        let (core, shared) = self.core(rule_id)?;
+        *shared.installed.lock() = None;
+        *shared.mailbox.lock() = Some(Pending { handler, keep_state: true, tag: to });
+        core.request(request::RUN);
         acknowledged(&core, ack::RUNNING).await;
-        match core.shared.installed.lock().take() {
+        match shared.installed.lock().take() {
             Some(Ok(tag)) if tag == to => Ok(()),
             Some(Err(why)) => Err(BackendError::new(why)),
             other => Err(BackendError::new(format!(
@@ -128,10 +129,10 @@ impl RuleSwapBackend for CpuSwapBackend {
     }
 
     async fn resume(&self, rule_id: &str, _active: u64) -> Result<(), BackendError> {
-        let core = self.core(rule_id)?;
+        let (core, shared) = self.core(rule_id)?;
         // Anything left in the mailbox belongs to an abandoned swap.
-        core.shared.mailbox.lock().take();
-        core.shared.request(request::RUN);
+        shared.mailbox.lock().take();
+        core.request(request::RUN);
         acknowledged(&core, ack::RUNNING).await;
         Ok(())
     }
@@ -145,4 +146,26 @@ impl RuleSwapBackend for CpuSwapBackend {
         self.state.lock().staged.remove(&(rule_id.to_owned(), version));
         Ok(())
     }
+}
+
+/// Stages a PTX-only artifact for the PTX VM (see the module docs).
+#[cfg(feature = "emulator")]
+fn ptx_only(rule: &CompiledRule) -> Result<Staged, BackendError> {
+    let text = std::str::from_utf8(&rule.ptx)
+        .map_err(|e| BackendError::new(format!("the artifact is not UTF-8 text: {e}")))?;
+    let program = super::ptx_rule::PtxProgram::parse(text).map_err(|e| {
+        BackendError::new(format!(
+            "`{}` v{} has no host implementation and its PTX cannot run in the PTX VM: {e}",
+            rule.rule_id, rule.version
+        ))
+    })?;
+    Ok(Staged::Ptx(program))
+}
+
+#[cfg(not(feature = "emulator"))]
+fn ptx_only(rule: &CompiledRule) -> Result<Staged, BackendError> {
+    Err(BackendError::new(format!(
+        "no host implementation of `{}` v{} with this artifact in the binary, and this build has no PTX VM (feature `emulator`) to run a PTX-only artifact on the CPU backend",
+        rule.rule_id, rule.version
+    )))
 }

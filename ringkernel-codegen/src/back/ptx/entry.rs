@@ -6,9 +6,10 @@
 //!   response slot and publishes it with release stores, honours `QUIESCE` and `TERMINATE`
 //!   at message boundaries and acknowledges them, sleeps with `nanosleep` when idle or when
 //!   the output ring is full (back-pressure), counts processed messages, and records a
-//!   wrong-type slot as an error without calling the handler.
+//!   wrong-type slot as an error without calling the handler, answering it with a failed
+//!   response (type id `FAILED_RESPONSE_TYPE`, zeroed payload) as the CPU backend does.
 //!
-//!   Both rings follow the host ring's protocol (`ringkernel::cpu::ring`): a response slot's
+//!   Both rings follow the host ring's protocol (`ringkernel::ring`): a response slot's
 //!   `type_id` is stored last, with release, after the header and the handler's payload, and
 //!   only then `tail`; so a host consumer that polls the next slot's `type_id` (the fast path)
 //!   never sees a slot before its contents. A consumed input slot's `type_id` is cleared
@@ -149,6 +150,41 @@ pub(super) fn persistent(name: &str, idle_backoff_ns: u32) -> String {
             "st.param.b64 \t[rk_e_seq], %rd19;".into(),
             "call.uni \trk_record_error, (rk_e_cb, rk_e_code, rk_e_seq);".into(),
             "}".into(),
+            "// answer with a failed response (zeroed payload) so that no caller waits forever"
+                .into(),
+            format!("ld.u64 \t%rd20, [%rd17+{}];", o::SLOT_CORRELATION),
+            "and.b64 \t%rd21, %rd13, %rd9;".into(),
+            "mad.lo.u64 \t%rd21, %rd21, %rd10, %rd3;".into(),
+            format!("add.u64 \t%rd21, %rd21, {};", o::Q_SLOTS),
+            format!("st.u64 \t[%rd21+{}], %rd19;", o::SLOT_SEQUENCE),
+            format!("st.u64 \t[%rd21+{}], %rd20;", o::SLOT_CORRELATION),
+            format!("atom.add.u64 \t%rd22, [%rd1+{}], 1;", o::CB_HLC),
+            "add.u64 \t%rd22, %rd22, 1;".into(),
+            format!("st.u64 \t[%rd21+{}], %rd22;", o::SLOT_HLC),
+            format!("add.u64 \t%rd27, %rd21, {};", o::SLOT_PAYLOAD),
+            "add.u64 \t%rd28, %rd21, %rd10;".into(),
+            "mov.u64 \t%rd26, 0;".into(),
+        ],
+    );
+    t.push_str("$L__zero:\n");
+    push(
+        &mut t,
+        &[
+            "setp.ge.u64 \t%p1, %rd27, %rd28;".into(),
+            "@%p1 bra \t$L__zeroed;".into(),
+            "st.u64 \t[%rd27], %rd26;".into(),
+            "add.u64 \t%rd27, %rd27, 8;".into(),
+            "bra.uni \t$L__zero;".into(),
+        ],
+    );
+    t.push_str("$L__zeroed:\n");
+    push(
+        &mut t,
+        &[
+            format!("mov.u64 \t%rd29, {:#X};", crate::abi::FAILED_RESPONSE_TYPE),
+            format!("st.release.sys.u64 \t[%rd21+{}], %rd29;", o::SLOT_TYPE_ID),
+            "add.u64 \t%rd13, %rd13, 1;".into(),
+            format!("st.release.sys.u64 \t[%rd3+{}], %rd13;", o::Q_TAIL),
         ],
     );
     t.push_str("$L__consumed:\n");

@@ -30,6 +30,7 @@ use std::ptr::NonNull;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use crate::device::MappedMemory;
 use ringkernel_codegen::abi::{
     ABI_VERSION, CACHE_LINE, GeometryError, QueueHeader, RingGeometry, SlotHeader, offsets,
 };
@@ -37,8 +38,17 @@ use ringkernel_codegen::abi::{
 /// The memory of one ring: a [`QueueHeader`] followed by the slots.
 struct RingMemory {
     base: NonNull<u8>,
-    layout: Layout,
+    len: usize,
+    owner: Owner,
     geometry: RingGeometry,
+}
+
+/// Who frees a ring's memory.
+enum Owner {
+    /// The host heap (`Ring::create`), freed with this layout.
+    Heap(Layout),
+    /// A device mapping (`Ring::create_in`), freed when it drops; where the device sees it.
+    Mapped(MappedMemory),
 }
 
 // SAFETY: the memory is only accessed through `Producer` and `Consumer`, one of each per ring;
@@ -67,8 +77,11 @@ impl RingMemory {
 
 impl Drop for RingMemory {
     fn drop(&mut self) {
-        // SAFETY: allocated in `Ring::create` with this exact layout, freed once (Drop).
-        unsafe { dealloc(self.base.as_ptr(), self.layout) }
+        if let Owner::Heap(layout) = self.owner {
+            // SAFETY: allocated in `Ring::create` with this exact layout, freed once (Drop).
+            unsafe { dealloc(self.base.as_ptr(), layout) }
+        }
+        // A mapping frees itself when `owner` drops.
     }
 }
 
@@ -125,11 +138,7 @@ impl Ring {
         payload_size: u32,
         type_id: u64,
     ) -> Result<(Producer, Consumer), RingError> {
-        if type_id == 0 {
-            return Err(RingError::Geometry(
-                "type id 0 is reserved: it marks an empty slot".into(),
-            ));
-        }
+        check_type_id(type_id)?;
         let geometry = RingGeometry::new(capacity, payload_size)?;
         let total = geometry.total_bytes();
         let layout = Layout::from_size_align(total as usize, CACHE_LINE)
@@ -137,8 +146,49 @@ impl Ring {
         // SAFETY: `layout` has a non-zero size (at least the header).
         let raw = unsafe { alloc_zeroed(layout) };
         let base = NonNull::new(raw).ok_or(RingError::OutOfMemory(total))?;
-        // SAFETY: freshly allocated, zeroed (a valid QueueHeader: atomics at 0, integers 0),
-        // aligned and sized for the header; not shared yet, so plain writes are fine.
+        Ok(Self::assemble(base, layout.size(), Owner::Heap(layout), geometry, type_id))
+    }
+
+    /// Bytes a ring of this geometry needs (header and slots), for [`Ring::create_in`].
+    pub fn bytes_needed(capacity: u32, payload_size: u32) -> Result<u64, RingError> {
+        Ok(RingGeometry::new(capacity, payload_size)?.total_bytes())
+    }
+
+    /// A ring like [`Ring::create`]'s in memory a device maps (zero-filled, 64-byte aligned,
+    /// at least [`Ring::bytes_needed`] bytes), so a kernel on that device can be either side.
+    /// The ring owns the mapping and frees it when both halves are gone.
+    pub fn create_in(
+        memory: MappedMemory,
+        capacity: u32,
+        payload_size: u32,
+        type_id: u64,
+    ) -> Result<(Producer, Consumer), RingError> {
+        check_type_id(type_id)?;
+        let geometry = RingGeometry::new(capacity, payload_size)?;
+        let total = geometry.total_bytes();
+        if (memory.len() as u64) < total {
+            return Err(RingError::Geometry(format!(
+                "the mapping has {} bytes, the ring needs {total}",
+                memory.len()
+            )));
+        }
+        let base = NonNull::new(memory.host_ptr()).ok_or(RingError::OutOfMemory(total))?;
+        if base.as_ptr().align_offset(CACHE_LINE) != 0 {
+            return Err(RingError::Geometry("the mapping is not cache-line aligned".into()));
+        }
+        Ok(Self::assemble(base, total as usize, Owner::Mapped(memory), geometry, type_id))
+    }
+
+    fn assemble(
+        base: NonNull<u8>,
+        len: usize,
+        owner: Owner,
+        geometry: RingGeometry,
+        type_id: u64,
+    ) -> (Producer, Consumer) {
+        // SAFETY: `base` is zeroed memory (a valid QueueHeader: atomics at 0, integers 0),
+        // aligned and sized for the header, owned by `owner`; not shared yet (no kernel has
+        // its address), so plain writes are fine.
         unsafe {
             let header = base.as_ptr().cast::<QueueHeader>();
             (*header).capacity = geometry.capacity;
@@ -147,11 +197,29 @@ impl Ring {
             (*header).abi_version = ABI_VERSION;
             (*header).type_id = type_id;
         }
-        let memory = Arc::new(RingMemory { base, layout, geometry });
+        let capacity = geometry.capacity;
+        let memory = Arc::new(RingMemory { base, len, owner, geometry });
         let producer = Producer { memory: memory.clone(), tail: 0, cached_head: 0 };
         let publish_every = u64::from((capacity / 4).clamp(1, 32));
         let consumer = Consumer { memory, head: 0, published_head: 0, publish_every };
-        Ok((producer, consumer))
+        (producer, consumer)
+    }
+}
+
+fn check_type_id(type_id: u64) -> Result<(), RingError> {
+    if type_id == 0 {
+        return Err(RingError::Geometry("type id 0 is reserved: it marks an empty slot".into()));
+    }
+    Ok(())
+}
+
+impl RingMemory {
+    /// Where a device sees the ring (its mapping's address), if it is in mapped memory.
+    fn device_address(&self) -> Option<u64> {
+        match &self.owner {
+            Owner::Mapped(m) => Some(m.device_address()),
+            Owner::Heap(_) => None,
+        }
     }
 }
 
@@ -184,7 +252,12 @@ impl Producer {
     /// into a device's address space, where a kernel plays the other side. Writing it other
     /// than by the ring protocol breaks the ring.
     pub fn memory(&self) -> (NonNull<u8>, usize) {
-        (self.memory.base, self.memory.layout.size())
+        (self.memory.base, self.memory.len)
+    }
+
+    /// Where a device sees the ring, when it was made by [`Ring::create_in`].
+    pub fn device_address(&self) -> Option<u64> {
+        self.memory.device_address()
     }
 
     /// Writes one message if there is room: `fill` writes the payload (exactly
@@ -292,7 +365,12 @@ impl Consumer {
     /// into a device's address space, where a kernel plays the other side. Writing it other
     /// than by the ring protocol breaks the ring.
     pub fn memory(&self) -> (NonNull<u8>, usize) {
-        (self.memory.base, self.memory.layout.size())
+        (self.memory.base, self.memory.len)
+    }
+
+    /// Where a device sees the ring, when it was made by [`Ring::create_in`].
+    pub fn device_address(&self) -> Option<u64> {
+        self.memory.device_address()
     }
 
     /// Whether a message is waiting: the next slot has announced itself. This reads one cache

@@ -1,12 +1,16 @@
-//! The CPU backend with macro-generated kernels: calls, ordering, back-pressure, activation,
-//! errors, concurrent callers, idle parking, termination, hand-written async handlers.
+//! Every backend with macro-generated kernels: calls, ordering, back-pressure, activation,
+//! errors, concurrent callers, idle wake-up, termination, hand-written async handlers. Each
+//! test runs on `Cpu` and `Emulated` (the kernel's PTX in the PTX VM), and on `Cuda` where a
+//! GPU is present (it prints why it skips otherwise).
 
-use std::sync::Arc;
+#[macro_use]
+mod common;
+
 use std::time::Duration;
 
 use ringkernel::{
-    Backend, CallError, HandlerError, RingContext, RingKernelHandler, RingMessage, Runtime,
-    SendError, ring_kernel,
+    Backend, CallError, HandlerError, RingContext, RingKernelHandler, RingMessage, SendError,
+    ring_kernel,
 };
 
 #[derive(RingMessage, Clone, Copy, Debug, PartialEq)]
@@ -36,13 +40,22 @@ fn jobs(_ctx: &mut RingContext, c: &mut Counter, job: Job) -> Done {
     Done { id: job.id, quotient: 1000 / job.divisor, handled: c.handled }
 }
 
-fn runtime() -> Runtime {
-    Runtime::builder().backend(Backend::Cpu).build().unwrap()
-}
+on_every_backend!(
+    call_returns_the_handlers_result_and_state_persists,
+    sends_are_answered_in_order_and_errors_are_recorded_not_fatal,
+    a_full_queue_pushes_back_and_deactivation_keeps_messages_queued,
+    taking_fewer_responses_than_were_sent_still_lets_the_actor_go_on,
+    concurrent_callers_get_their_own_responses,
+    async_callers_get_their_own_responses_and_fail_after_terminate,
+    an_idle_actor_parks_and_wakes_on_the_next_message,
+    hand_written_async_handlers_work_and_failures_reach_the_caller,
+    batches_send_what_fits_in_order_and_receive_everything,
+);
 
-#[test]
-fn call_returns_the_handlers_result_and_state_persists() {
-    let rt = runtime();
+fn call_returns_the_handlers_result_and_state_persists(backend: Backend) {
+    let rt = common::runtime(backend);
+    assert_eq!(rt.backend(), backend);
+    assert_eq!(rt.device_name().is_some(), backend != Backend::Cpu, "{:?}", rt.device_name());
     let handle = rt.launch(JobsKernel::default()).unwrap();
     assert_eq!(
         handle.call_blocking(Job { id: 1, divisor: 10 }),
@@ -54,38 +67,39 @@ fn call_returns_the_handlers_result_and_state_persists() {
     assert!(matches!(handle.try_send(Job { id: 3, divisor: 1 }), Err(SendError::Terminated(_))));
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn sends_are_answered_in_order_and_errors_are_recorded_not_fatal() {
-    let rt = runtime();
-    let handle = rt.launch(JobsKernel::default()).unwrap();
-    // The queues hold 8: the sender waits for room while the receiver drains (back-pressure).
-    let sender = {
-        let handle = handle.clone();
-        tokio::spawn(async move {
-            for id in 0..100 {
-                handle.send(Job { id, divisor: id % 5 }).await.unwrap();
-            }
-        })
-    };
-    for id in 0..100 {
-        let response = handle.receive().await.unwrap();
-        assert_eq!((response.sequence, response.value.id), (u64::from(id), id));
-        let expected = 1000u32.checked_div(id % 5).unwrap_or(0);
-        assert_eq!(response.value.quotient, expected, "division by zero gives 0");
-    }
-    sender.await.unwrap();
-    let metrics = handle.metrics();
-    assert_eq!(
-        (metrics.processed, metrics.errors, metrics.first_error),
-        (100, 20, ringkernel_codegen::abi::error::DIVISION_BY_ZERO)
-    );
-    assert!(metrics.latency_p50.is_some());
-    handle.terminate();
+fn sends_are_answered_in_order_and_errors_are_recorded_not_fatal(backend: Backend) {
+    common::block_on(async move {
+        let rt = common::runtime(backend);
+        let handle = rt.launch(JobsKernel::default()).unwrap();
+        // The queues hold 8: the sender waits for room while the receiver drains (back-pressure).
+        let sender = {
+            let handle = handle.clone();
+            tokio::spawn(async move {
+                for id in 0..100 {
+                    handle.send(Job { id, divisor: id % 5 }).await.unwrap();
+                }
+            })
+        };
+        for id in 0..100 {
+            let response = handle.receive().await.unwrap();
+            assert_eq!((response.sequence, response.value.id), (u64::from(id), id));
+            let expected = 1000u32.checked_div(id % 5).unwrap_or(0);
+            assert_eq!(response.value.quotient, expected, "division by zero gives 0");
+        }
+        sender.await.unwrap();
+        let metrics = handle.metrics();
+        assert_eq!(
+            (metrics.processed, metrics.errors, metrics.first_error),
+            (100, 20, ringkernel_codegen::abi::error::DIVISION_BY_ZERO)
+        );
+        // Handler times are measured by the host threads only.
+        assert_eq!(metrics.latency_p50.is_some(), backend == Backend::Cpu);
+        handle.terminate();
+    })
 }
 
-#[test]
-fn a_full_queue_pushes_back_and_deactivation_keeps_messages_queued() {
-    let rt = runtime();
+fn a_full_queue_pushes_back_and_deactivation_keeps_messages_queued(backend: Backend) {
+    let rt = common::runtime(backend);
     let handle = rt.launch(JobsKernel::default()).unwrap();
     handle.deactivate();
     for id in 0..8 {
@@ -111,12 +125,11 @@ fn a_full_queue_pushes_back_and_deactivation_keeps_messages_queued() {
     assert_eq!((report.processed, report.pending), (58, 1), "terminate reports what was left");
 }
 
-#[test]
-fn taking_fewer_responses_than_were_sent_still_lets_the_actor_go_on() {
+fn taking_fewer_responses_than_were_sent_still_lets_the_actor_go_on(backend: Backend) {
     // Fill both queues (8 slots each), then take one response: the actor must see that slot
     // free, handle one more message and so make room for one more send. A consumer that kept
     // its progress to itself would leave the actor and this send waiting on each other.
-    let rt = runtime();
+    let rt = common::runtime(backend);
     let handle = rt.launch(JobsKernel::default()).unwrap();
     for id in 0..16 {
         handle.send_blocking(Job { id, divisor: 1 }).unwrap();
@@ -140,9 +153,8 @@ fn taking_fewer_responses_than_were_sent_still_lets_the_actor_go_on() {
     handle.terminate();
 }
 
-#[test]
-fn concurrent_callers_get_their_own_responses() {
-    let rt = runtime();
+fn concurrent_callers_get_their_own_responses(backend: Backend) {
+    let rt = common::runtime(backend);
     let handle = rt.launch(JobsKernel::default()).unwrap();
     let threads: Vec<_> = (0..4u32)
         .map(|t| {
@@ -163,34 +175,34 @@ fn concurrent_callers_get_their_own_responses() {
     handle.terminate();
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn async_callers_get_their_own_responses_and_fail_after_terminate() {
-    let rt = runtime();
-    let handle = rt.launch(JobsKernel::default()).unwrap();
-    let tasks: Vec<_> = (0..4u32)
-        .map(|t| {
-            let handle = handle.clone();
-            tokio::spawn(async move {
-                for i in 0..200u32 {
-                    let id = t * 10_000 + i;
-                    let done = handle.call(Job { id, divisor: 3 }).await.unwrap();
-                    assert_eq!((done.id, done.quotient), (id, 333), "a wrong response");
-                }
+fn async_callers_get_their_own_responses_and_fail_after_terminate(backend: Backend) {
+    common::block_on(async move {
+        let rt = common::runtime(backend);
+        let handle = rt.launch(JobsKernel::default()).unwrap();
+        let tasks: Vec<_> = (0..4u32)
+            .map(|t| {
+                let handle = handle.clone();
+                tokio::spawn(async move {
+                    for i in 0..200u32 {
+                        let id = t * 10_000 + i;
+                        let done = handle.call(Job { id, divisor: 3 }).await.unwrap();
+                        assert_eq!((done.id, done.quotient), (id, 333), "a wrong response");
+                    }
+                })
             })
-        })
-        .collect();
-    for task in tasks {
-        task.await.unwrap();
-    }
-    assert_eq!(handle.metrics().processed, 800);
-    handle.terminate();
-    assert_eq!(handle.call(Job { id: 1, divisor: 1 }).await, Err(CallError::Terminated));
-    assert_eq!(handle.receive().await.err(), Some(CallError::Terminated));
+            .collect();
+        for task in tasks {
+            task.await.unwrap();
+        }
+        assert_eq!(handle.metrics().processed, 800);
+        handle.terminate();
+        assert_eq!(handle.call(Job { id: 1, divisor: 1 }).await, Err(CallError::Terminated));
+        assert_eq!(handle.receive().await.err(), Some(CallError::Terminated));
+    })
 }
 
-#[test]
-fn an_idle_actor_parks_and_wakes_on_the_next_message() {
-    let rt = runtime();
+fn an_idle_actor_parks_and_wakes_on_the_next_message(backend: Backend) {
+    let rt = common::runtime(backend);
     let handle = rt.launch(JobsKernel::default()).unwrap();
     handle.call_blocking(Job { id: 1, divisor: 1 }).unwrap();
     std::thread::sleep(Duration::from_millis(100));
@@ -218,9 +230,8 @@ impl RingKernelHandler<u32, u32> for Slow {
     }
 }
 
-#[test]
-fn hand_written_async_handlers_work_and_failures_reach_the_caller() {
-    let rt = runtime();
+fn hand_written_async_handlers_work_and_failures_reach_the_caller(backend: Backend) {
+    let rt = common::runtime(backend);
     let handle = rt.launch_handler("slow", 4, Slow).unwrap();
     assert_eq!(handle.call_blocking(21), Ok(42));
     assert!(matches!(handle.call_blocking(13), Err(CallError::HandlerFailed { .. })));
@@ -231,16 +242,10 @@ fn hand_written_async_handlers_work_and_failures_reach_the_caller() {
         "a rejected message is a failed response, not a DSL error"
     );
     handle.terminate();
-    assert!(matches!(
-        Runtime::builder().backend(Backend::Cuda).build(),
-        Err(ringkernel::RuntimeError::BackendUnavailable { .. })
-    ));
-    let _ = Arc::new(());
 }
 
-#[test]
-fn batches_send_what_fits_in_order_and_receive_everything() {
-    let rt = runtime();
+fn batches_send_what_fits_in_order_and_receive_everything(backend: Backend) {
+    let rt = common::runtime(backend);
     let handle = rt.launch(JobsKernel::default()).unwrap();
     handle.deactivate();
     let jobs: Vec<Job> = (0..20).map(|id| Job { id, divisor: 1 }).collect();

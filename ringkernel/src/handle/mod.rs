@@ -1,30 +1,124 @@
-//! [`KernelHandle`]: sending to and hearing from a running actor.
+//! [`KernelHandle`]: sending to and hearing from a running actor, on any backend.
+//!
+//! A handle owns the host ends of the actor's two rings (the producer of its input, the
+//! consumer of its output) and talks to the actor through its control block; the backend's
+//! side is an [`ActorLink`] (a host thread on `Cpu`, a persistent kernel on a device
+//! otherwise), so this module does not know which backend runs the actor.
 
 use std::collections::VecDeque;
 use std::marker::PhantomData;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::thread::JoinHandle;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use parking_lot::Mutex;
-use ringkernel_codegen::abi::{SlotHeader, ack, request};
+use ringkernel_codegen::abi::{ControlBlock, FAILED_RESPONSE_TYPE, SlotHeader, ack, request};
 
-use super::actor::{Actor, FAILED_RESPONSE, Shared};
-use super::ring::{Consumer, Producer};
 use crate::message::{MessageError, RingMessage};
+use crate::ring::{Consumer, Producer};
+use crate::runtime::RuntimeError;
+
+pub mod metrics;
+
+/// The backend's side of a running actor, as its handles see it.
+pub(crate) trait ActorLink: Send + Sync {
+    /// The actor's control block (host memory on `Cpu`, mapped memory on a device).
+    fn control(&self) -> &ControlBlock;
+    /// Wakes the actor if it may be asleep; called after publishing work or a request.
+    fn wake(&self);
+    /// Called once `TERMINATE` was requested: waits until the actor stopped and returns its
+    /// final state bytes (`None` when they cannot be read back).
+    fn join(&self) -> Option<Vec<u8>>;
+    /// A quantile (0.0–1.0) of handler times, where the backend measures them.
+    fn latency(&self, quantile: f64) -> Option<Duration>;
+    /// Why the actor stopped without being told to (a kernel fault), once it has.
+    fn failure(&self) -> Option<String> {
+        None
+    }
+}
 
 /// The untyped side of a running actor, shared by every handle to it.
 pub(crate) struct HandleCore {
     pub id: String,
-    pub shared: Arc<Shared>,
+    pub link: Arc<dyn ActorLink>,
+    /// Set just before `TERMINATE` is requested, and read by the send and wait loops instead
+    /// of the control block: on `Cpu` the control block shares its cache line with
+    /// `messages_processed`, which the actor writes on every message, so polling it would
+    /// pull that line across cores once per message.
+    pub terminating: AtomicBool,
     pub producer: Mutex<Producer>,
     pub router: Mutex<Router>,
     pub next_sequence: AtomicU64,
     pub next_correlation: AtomicU64,
-    pub thread: Mutex<Option<JoinHandle<Actor>>>,
+    /// The actor's state after it terminated.
+    final_state: Mutex<Option<Vec<u8>>>,
     pub message: (u64, usize),
     pub response: (u64, usize),
+}
+
+impl HandleCore {
+    /// A core over the host ends of an actor's rings; the actor has not been told to run.
+    pub fn new(
+        id: &str,
+        link: Arc<dyn ActorLink>,
+        input: Producer,
+        output: Consumer,
+        message_size: usize,
+        response_size: usize,
+    ) -> Self {
+        let (message_type, response_type) = (input.type_id(), output.type_id());
+        HandleCore {
+            id: id.to_owned(),
+            link,
+            terminating: AtomicBool::new(false),
+            producer: Mutex::new(input),
+            router: Mutex::new(Router::new(output)),
+            next_sequence: AtomicU64::new(0),
+            next_correlation: AtomicU64::new(1),
+            final_state: Mutex::new(None),
+            message: (message_type, message_size),
+            response: (response_type, response_size),
+        }
+    }
+
+    /// Asks the actor to run and waits (up to `limit`) until it says it does.
+    pub fn start(&self, limit: Duration) -> Result<(), RuntimeError> {
+        self.request(request::RUN);
+        if wait_for(self, ack::RUNNING, limit) {
+            return Ok(());
+        }
+        let why = self.link.failure().unwrap_or_else(|| {
+            format!("the actor did not acknowledge RUN within {} ms", limit.as_millis())
+        });
+        self.stop();
+        Err(RuntimeError::Launch { id: self.id.clone(), reason: why })
+    }
+
+    /// Stores a request into the control block and wakes the actor.
+    pub fn request(&self, state: u32) {
+        self.link.control().requested.store(state, Ordering::Release);
+        self.link.wake();
+    }
+
+    /// The state the actor last acknowledged.
+    pub fn acknowledged(&self) -> u32 {
+        self.link.control().acknowledged.load(Ordering::Acquire)
+    }
+
+    /// Tells the actor to terminate and waits for it; keeps its final state. Idempotent.
+    pub fn stop(&self) {
+        self.terminating.store(true, Ordering::Release);
+        self.request(request::TERMINATE);
+        let mut final_state = self.final_state.lock();
+        if final_state.is_none() {
+            *final_state = Some(self.link.join().unwrap_or_default());
+        }
+    }
+
+    /// Whether sends and waits should give up: terminated, or stopped on its own.
+    pub fn gone(&self) -> bool {
+        self.terminating.load(Ordering::Acquire) || self.link.failure().is_some()
+    }
 }
 
 /// Responses read from the output ring but not yet taken. Few calls wait at once, so the
@@ -230,7 +324,7 @@ impl<M: RingMessage, R: RingMessage> KernelHandle<M, R> {
     }
 
     fn terminated(&self) -> bool {
-        self.core.shared.terminating.load(Ordering::Acquire)
+        self.core.gone()
     }
 
     fn push(&self, msg: &M, correlation: u64) -> Result<u64, ()> {
@@ -246,7 +340,7 @@ impl<M: RingMessage, R: RingMessage> KernelHandle<M, R> {
             return Err(());
         }
         self.core.next_sequence.store(sequence + 1, Ordering::Relaxed);
-        self.core.shared.wake();
+        self.core.link.wake();
         Ok(sequence)
     }
 
@@ -301,7 +395,7 @@ impl<M: RingMessage, R: RingMessage> KernelHandle<M, R> {
     }
 
     fn decode_slot(header: &SlotHeader, bytes: &[u8]) -> Result<Response<R>, CallError> {
-        if header.type_id == FAILED_RESPONSE {
+        if header.type_id == FAILED_RESPONSE_TYPE {
             return Err(CallError::HandlerFailed { sequence: header.sequence });
         }
         Ok(Response {
@@ -400,7 +494,7 @@ impl<M: RingMessage, R: RingMessage> KernelHandle<M, R> {
         self.core.next_sequence.store(sequence, Ordering::Relaxed);
         drop(producer);
         if sent > 0 {
-            self.core.shared.wake();
+            self.core.link.wake();
         }
         Ok(sent)
     }
@@ -471,55 +565,91 @@ impl<M: RingMessage, R: RingMessage> KernelHandle<M, R> {
 
     /// Resumes processing after `deactivate`.
     pub fn activate(&self) {
-        self.core.shared.request(request::RUN);
-        wait_for(&self.core.shared, ack::RUNNING, Duration::from_secs(5));
+        self.core.request(request::RUN);
+        wait_for(&self.core, ack::RUNNING, Duration::from_secs(5));
     }
 
     /// Stops processing at the next message boundary; queued messages stay queued.
     pub fn deactivate(&self) {
-        self.core.shared.request(request::QUIESCE);
-        wait_for(&self.core.shared, ack::QUIESCED, Duration::from_secs(5));
+        self.core.request(request::QUIESCE);
+        wait_for(&self.core, ack::QUIESCED, Duration::from_secs(5));
     }
 
     /// Stops the actor at a message boundary and reports what was handled and what was left
     /// queued. Later sends fail with `Terminated`.
     pub fn terminate(&self) -> TerminateReport {
-        self.core.shared.terminating.store(true, Ordering::Release);
-        self.core.shared.request(request::TERMINATE);
-        if let Some(thread) = self.core.thread.lock().take() {
-            let _ = thread.join();
-        }
+        self.core.stop();
         let queued = self.core.producer.lock().len();
         TerminateReport {
-            processed: self.core.shared.control.messages_processed.load(Ordering::Acquire),
+            processed: self.core.link.control().messages_processed.load(Ordering::Acquire),
             pending: queued,
         }
     }
 
+    /// The actor's state bytes (its state type's `RingMessage` encoding) once it terminated;
+    /// `None` before `terminate`. Empty for a stateless kernel.
+    pub fn final_state(&self) -> Option<Vec<u8>> {
+        self.core.final_state.lock().clone()
+    }
+
     /// Counters and latencies.
     pub fn metrics(&self) -> KernelMetrics {
-        let control = &self.core.shared.control;
+        let control = self.core.link.control();
         KernelMetrics {
             processed: control.messages_processed.load(Ordering::Acquire),
             queued: self.core.producer.lock().len(),
             errors: control.error_count.load(Ordering::Relaxed),
             first_error: control.error_code.load(Ordering::Relaxed),
-            latency_p50: self.core.shared.latency.quantile(0.5),
-            latency_p99: self.core.shared.latency.quantile(0.99),
+            latency_p50: self.core.link.latency(0.5),
+            latency_p99: self.core.link.latency(0.99),
         }
     }
 }
 
-/// Waits (blocking, bounded) until the actor acknowledges `state`.
-pub(crate) fn wait_for(shared: &Shared, state: u32, limit: Duration) -> bool {
+/// Waits (blocking, bounded) until the actor acknowledges `state`; gives up early when the
+/// actor stopped on its own.
+pub(crate) fn wait_for(core: &HandleCore, state: u32, limit: Duration) -> bool {
     let started = Instant::now();
     let mut backoff = Backoff(0);
-    while shared.control.acknowledged.load(Ordering::Acquire) != state {
-        if started.elapsed() > limit {
+    while core.acknowledged() != state {
+        if started.elapsed() > limit || core.link.failure().is_some() {
             return false;
         }
-        shared.wake();
+        core.link.wake();
         backoff.snooze();
+    }
+    true
+}
+
+/// A typed view of a core, after checking that `M` and `R` are what its rings carry.
+pub(crate) fn typed<M: RingMessage, R: RingMessage>(
+    core: Arc<HandleCore>,
+) -> Result<KernelHandle<M, R>, RuntimeError> {
+    let expected = ((M::TYPE_ID, M::LAYOUT.size as usize), (R::TYPE_ID, R::LAYOUT.size as usize));
+    if (core.message, core.response) != expected {
+        return Err(RuntimeError::WrongTypes {
+            id: core.id.clone(),
+            wanted: format!("{} -> {}", M::LAYOUT.name, R::LAYOUT.name),
+        });
+    }
+    Ok(KernelHandle { core, _types: PhantomData })
+}
+
+/// Waits until the actor acknowledges `state`: spins for the first microseconds (a swap's
+/// blackout is what users feel), then sleeps in short steps so a slow actor does not hold a
+/// tokio worker. Returns `false` (at once) when the actor stopped on its own instead.
+pub(crate) async fn acknowledged(core: &HandleCore, state: u32) -> bool {
+    let started = Instant::now();
+    while core.acknowledged() != state {
+        if core.link.failure().is_some() {
+            return false;
+        }
+        core.link.wake();
+        if started.elapsed() < Duration::from_micros(200) {
+            std::hint::spin_loop();
+        } else {
+            tokio::time::sleep(Duration::from_micros(100)).await;
+        }
     }
     true
 }

@@ -1,0 +1,291 @@
+//! The persistent-kernel actor over any [`Device`].
+//!
+//! `launch` lays the actor out as the ABI says: the control block and both rings in mapped
+//! memory (the host polls them; on a GPU they cross PCIe, never the kernel's stream), the state
+//! in device memory, initialised from the kernel value's state. It then launches the
+//! artifact's persistent entry with `(control, input ring, output ring, state)` and returns
+//! the same [`HandleCore`] the CPU backend builds, so `KernelHandle` works unchanged.
+//!
+//! A small monitor thread per actor polls the launch (every millisecond): a kernel that
+//! faulted, or ended without being told to, makes the handle report the actor gone (sends and
+//! calls return `Terminated`) with the device's reason in [`ActorLink::failure`], instead of
+//! leaving callers waiting for responses that will never come.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, OnceLock, Weak};
+use std::time::Duration;
+
+use parking_lot::Mutex;
+use ringkernel_codegen::abi::{ABI_VERSION, ControlBlock, request};
+
+use crate::device::{
+    Device, DeviceError, FunctionId, LaunchId, LaunchShape, MappedMemory, ModuleId,
+};
+use crate::handle::{ActorLink, HandleCore};
+use crate::ring::{Consumer, Producer, Ring};
+use crate::runtime::RuntimeError;
+
+/// What an actor's rings and state look like.
+#[derive(Debug, Clone)]
+pub(crate) struct ActorSpec {
+    pub id: String,
+    pub slot: u32,
+    pub capacity: u32,
+    /// Type id and size of the messages.
+    pub message: (u64, usize),
+    /// Type id and size of the responses.
+    pub response: (u64, usize),
+    /// The initial state bytes (empty: stateless).
+    pub state: Vec<u8>,
+    pub shape: LaunchShape,
+}
+
+/// The running persistent kernel of one actor, as its handles see it.
+pub(crate) struct GpuLink {
+    device: Arc<dyn Device>,
+    control: MappedMemory,
+    state_address: u64,
+    state_len: usize,
+    shape: LaunchShape,
+    /// `(control, input ring, output ring, state)`: the persistent entry's parameters.
+    params: [u64; 4],
+    /// The launch in flight; `None` between a swap's stop and its relaunch, and after join.
+    running: Mutex<Option<LaunchId>>,
+    /// A module the actor owns (a kernel launched directly), unloaded after the last launch;
+    /// rule actors run modules their swap backend owns.
+    owned_module: Mutex<Option<ModuleId>>,
+    failure: OnceLock<String>,
+    joined: AtomicBool,
+    /// The kernel's ends of the rings: the memory lives until the kernel stopped (`Drop`
+    /// waits for it before the fields go).
+    _kernel_ends: (Consumer, Producer),
+}
+
+impl GpuLink {
+    fn control_block(&self) -> &ControlBlock {
+        // SAFETY: the mapping was made for a ControlBlock in `launch`: at least that many
+        // bytes, 64-byte aligned (ControlBlock's alignment), zero-filled (a valid block: atomics
+        // at 0) and then initialised before any kernel saw it; it lives as long as `self`, and
+        // both sides access its shared fields only through atomics.
+        unsafe { &*self.control.host_ptr().cast::<ControlBlock>() }
+    }
+
+    /// Launches `function` as this actor's persistent kernel.
+    fn start_kernel(&self, function: FunctionId) -> Result<(), DeviceError> {
+        let launch = self.device.launch(function, self.shape, &self.params)?;
+        *self.running.lock() = Some(launch);
+        Ok(())
+    }
+
+    /// Replaces the running kernel by `function` on the same rings and state (a hot swap).
+    /// The actor must be quiesced; on return it runs (the new kernel acknowledged `RUN`), or,
+    /// if the new kernel could not start, the old one runs again and the error is returned.
+    pub async fn replace_kernel(
+        &self,
+        core: &HandleCore,
+        old: FunctionId,
+        new: FunctionId,
+    ) -> Result<(), String> {
+        let control = self.control_block();
+        let launch = self.running.lock().take();
+        control.requested.store(request::TERMINATE, Ordering::Release);
+        if let Some(launch) = launch {
+            // The persistent entry exits at once when quiesced and told to terminate; waiting
+            // for it blocks only the swap's thread for that long.
+            self.device.wait(launch).map_err(|e| format!("the old kernel faulted: {e}"))?;
+        }
+        // Told RUN before it starts: the new kernel acknowledges RUNNING on its first poll.
+        control.requested.store(request::RUN, Ordering::Release);
+        let started = match self.start_kernel(new) {
+            Ok(()) => Ok(()),
+            Err(e) => {
+                let restarted = self.start_kernel(old);
+                Err(match restarted {
+                    Ok(()) => {
+                        format!("the new kernel did not launch ({e}); the old one runs again")
+                    }
+                    Err(again) => format!(
+                        "the new kernel did not launch ({e}) and the old one did not restart ({again})"
+                    ),
+                })
+            }
+        };
+        crate::handle::acknowledged(core, ringkernel_codegen::abi::ack::RUNNING).await;
+        started
+    }
+
+    fn stop_monitoring_and_join(&self) -> Option<Vec<u8>> {
+        self.joined.store(true, Ordering::Release);
+        if let Some(launch) = self.running.lock().take() {
+            if let Err(e) = self.device.wait(launch) {
+                let _ = self.failure.set(e.to_string());
+            }
+        }
+        if let Some(module) = self.owned_module.lock().take() {
+            let _ = self.device.unload(module);
+        }
+        let mut state = vec![0; self.state_len];
+        if self.state_len > 0 {
+            self.device.read(self.state_address, &mut state).ok()?;
+        }
+        Some(state)
+    }
+}
+
+impl Drop for GpuLink {
+    fn drop(&mut self) {
+        // Every handle is gone: stop the kernel (it must not outlive its rings) and free.
+        if let Some(launch) = self.running.get_mut().take() {
+            self.control_block().requested.store(request::TERMINATE, Ordering::Release);
+            let _ = self.device.wait(launch);
+        }
+        if let Some(module) = self.owned_module.get_mut().take() {
+            let _ = self.device.unload(module);
+        }
+        let _ = self.device.free(self.state_address);
+    }
+}
+
+impl ActorLink for GpuLink {
+    fn control(&self) -> &ControlBlock {
+        self.control_block()
+    }
+
+    fn wake(&self) {
+        // A persistent kernel polls; there is nothing to wake.
+    }
+
+    fn join(&self) -> Option<Vec<u8>> {
+        self.stop_monitoring_and_join()
+    }
+
+    fn latency(&self, _quantile: f64) -> Option<Duration> {
+        // Handler times are not measured on the device.
+        None
+    }
+
+    fn failure(&self) -> Option<String> {
+        self.failure.get().cloned()
+    }
+}
+
+/// Polls the actor's launch until the actor is joined or dropped (see the module docs).
+fn monitor(link: Weak<GpuLink>) {
+    loop {
+        std::thread::sleep(Duration::from_millis(1));
+        let Some(link) = link.upgrade() else { return };
+        if link.joined.load(Ordering::Acquire) || link.failure.get().is_some() {
+            return;
+        }
+        let mut running = link.running.lock();
+        let Some(launch) = *running else { continue };
+        let why = match link.device.poll(launch) {
+            Ok(crate::device::LaunchState::Running) => continue,
+            Ok(crate::device::LaunchState::Finished) => {
+                if link.control_block().requested.load(Ordering::Acquire) == request::TERMINATE {
+                    continue; // told to: `join` releases it
+                }
+                "the kernel exited without being told to".to_owned()
+            }
+            Err(e) => e.to_string(),
+        };
+        if let Some(launch) = running.take() {
+            let _ = link.device.wait(launch);
+        }
+        drop(running);
+        let _ = link.failure.set(why);
+        return;
+    }
+}
+
+/// Lays out and launches an actor running `function` (see the module docs). `owned_module`
+/// is unloaded when the actor ends.
+pub(crate) fn launch(
+    device: Arc<dyn Device>,
+    spec: &ActorSpec,
+    function: FunctionId,
+    owned_module: Option<ModuleId>,
+) -> Result<(Arc<HandleCore>, Arc<GpuLink>), RuntimeError> {
+    let id = spec.id.as_str();
+    let fail = |reason: String| RuntimeError::Launch { id: id.to_owned(), reason };
+    let unload = || {
+        if let Some(module) = owned_module {
+            let _ = device.unload(module);
+        }
+    };
+    let laid_out = lay_out(&device, spec).map_err(|e| {
+        unload();
+        fail(e)
+    });
+    let (control, rings, state_address) = laid_out?;
+    let (input_producer, input_consumer, output_producer, output_consumer) = rings;
+    let params = [
+        control.device_address(),
+        input_consumer.device_address().unwrap_or_default(),
+        output_producer.device_address().unwrap_or_default(),
+        state_address,
+    ];
+    let link = Arc::new(GpuLink {
+        device: device.clone(),
+        control,
+        state_address,
+        state_len: spec.state.len(),
+        shape: spec.shape,
+        params,
+        running: Mutex::new(None),
+        owned_module: Mutex::new(owned_module),
+        failure: OnceLock::new(),
+        joined: AtomicBool::new(false),
+        _kernel_ends: (input_consumer, output_producer),
+    });
+    link.start_kernel(function).map_err(|e| fail(e.to_string()))?;
+    let weak = Arc::downgrade(&link);
+    std::thread::Builder::new()
+        .name(format!("ringkernel-monitor-{id}"))
+        .spawn(move || monitor(weak))
+        .map_err(|e| fail(e.to_string()))?;
+    let core = Arc::new(HandleCore::new(
+        id,
+        link.clone(),
+        input_producer,
+        output_consumer,
+        spec.message.1,
+        spec.response.1,
+    ));
+    core.start(Duration::from_secs(10))?;
+    Ok((core, link))
+}
+
+type Rings = (Producer, Consumer, Producer, Consumer);
+
+fn lay_out(
+    device: &Arc<dyn Device>,
+    spec: &ActorSpec,
+) -> Result<(MappedMemory, Rings, u64), String> {
+    let size = |n: usize| u32::try_from(n).map_err(|_| format!("a {n}-byte message is too large"));
+    let (message_size, response_size) = (size(spec.message.1)?, size(spec.response.1)?);
+    let ring = |payload: u32, type_id: u64| -> Result<_, String> {
+        let bytes = Ring::bytes_needed(spec.capacity, payload).map_err(|e| e.to_string())?;
+        let bytes = usize::try_from(bytes).map_err(|_| "the ring is too large".to_owned())?;
+        let memory = device.alloc_mapped(bytes).map_err(|e| e.to_string())?;
+        Ring::create_in(memory, spec.capacity, payload, type_id).map_err(|e| e.to_string())
+    };
+    let (input_producer, input_consumer) = ring(message_size, spec.message.0)?;
+    let (output_producer, output_consumer) = ring(response_size, spec.response.0)?;
+    let control = device.alloc_mapped(size_of::<ControlBlock>()).map_err(|e| e.to_string())?;
+    // SAFETY: fresh zero-filled mapping of a ControlBlock's size, 64-byte aligned; no kernel
+    // has its address yet, so plain writes of the non-atomic fields are fine.
+    unsafe {
+        let block = control.host_ptr().cast::<ControlBlock>();
+        (*block).abi_version = ABI_VERSION;
+        (*block).kernel_slot = spec.slot;
+    }
+    let state_address = device.alloc(spec.state.len().max(8)).map_err(|e| e.to_string())?;
+    if !spec.state.is_empty() {
+        if let Err(e) = device.write(state_address, &spec.state) {
+            let _ = device.free(state_address);
+            return Err(e.to_string());
+        }
+    }
+    Ok((control, (input_producer, input_consumer, output_producer, output_consumer), state_address))
+}
