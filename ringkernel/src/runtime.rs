@@ -134,7 +134,7 @@ impl RuntimeBuilder {
         let (swap, registry) = match &device {
             None => (Swap::Cpu(cpu.clone()), RuleRegistry::new(self.max_history, cpu)),
             Some(device) => {
-                let gpu = Arc::new(GpuSwapBackend::new(device.clone()));
+                let gpu = Arc::new(GpuSwapBackend::new(device.clone(), clock.clone()));
                 (Swap::Gpu(gpu.clone()), RuleRegistry::new(self.max_history, gpu))
             }
         };
@@ -276,6 +276,7 @@ impl Runtime {
             message: (message_type, message_size),
             response: (response_type, response_size),
             state: kernel.state_bytes(),
+            hlc: self.clock.now().packed,
             shape: LaunchShape {
                 grid: [config.grid_size.max(1), 1, 1],
                 block: [config.block_size.max(1), 1, 1],

@@ -37,6 +37,8 @@ pub(crate) struct ActorSpec {
     pub response: (u64, usize),
     /// The initial state bytes (empty: stateless).
     pub state: Vec<u8>,
+    /// The actor's hybrid logical clock at launch (packed): the kernel's `ctx.now()` ticks it.
+    pub hlc: u64,
     pub shape: LaunchShape,
 }
 
@@ -279,6 +281,7 @@ fn lay_out(
         let block = control.host_ptr().cast::<ControlBlock>();
         (*block).abi_version = ABI_VERSION;
         (*block).kernel_slot = spec.slot;
+        *(*block).hlc.get_mut() = spec.hlc;
     }
     let state_address = device.alloc(spec.state.len().max(8)).map_err(|e| e.to_string())?;
     if !spec.state.is_empty() {

@@ -25,6 +25,7 @@ use super::actor::{ActorSpec, GpuLink, launch};
 use super::{Image, type_id_for_layout};
 use crate::device::{Device, FunctionId, ModuleId};
 use crate::handle::{HandleCore, acknowledged};
+use crate::hlc::Hlc;
 use crate::rules::{BackendError, CompiledRule, QuiesceReport, RuleSwapBackend, find_host_rule};
 
 struct Staged {
@@ -48,6 +49,7 @@ struct State {
 /// Swaps rule versions of actors running as persistent kernels on one device.
 pub struct GpuSwapBackend {
     device: Arc<dyn Device>,
+    clock: Arc<Hlc>,
     state: Mutex<State>,
 }
 
@@ -58,9 +60,9 @@ impl std::fmt::Debug for GpuSwapBackend {
 }
 
 impl GpuSwapBackend {
-    /// A backend whose rule actors run on `device`.
-    pub fn new(device: Arc<dyn Device>) -> Self {
-        GpuSwapBackend { device, state: Mutex::new(State::default()) }
+    /// A backend whose rule actors run on `device`, their clocks starting from `clock`.
+    pub fn new(device: Arc<dyn Device>, clock: Arc<Hlc>) -> Self {
+        GpuSwapBackend { device, clock, state: Mutex::new(State::default()) }
     }
 
     pub(crate) fn actor(&self, rule_id: &str) -> Option<Arc<HandleCore>> {
@@ -104,6 +106,7 @@ fn spec_of(rule: &CompiledRule, image: &Image) -> ActorSpec {
         message: (message_type, image.message.size as usize),
         response: (response_type, image.response.size as usize),
         state,
+        hlc: 0,
         shape: image.shape,
     }
 }
@@ -170,7 +173,8 @@ impl RuleSwapBackend for GpuSwapBackend {
         let next = self.staged(rule_id, to)?;
         let Some(from) = from else {
             let device = self.device.clone();
-            let (core, link) = launch(device, &next.spec, next.function, None)
+            let spec = ActorSpec { hlc: self.clock.now().packed, ..next.spec.clone() };
+            let (core, link) = launch(device, &spec, next.function, None)
                 .map_err(|e| BackendError::new(e.to_string()))?;
             self.state
                 .lock()
