@@ -3,7 +3,11 @@
 //! `ReloadReport` is printed, with the blackout (quiesce + swap) and, at the end, the latency
 //! of the messages and the count of lost ones.
 //!
-//! Run it with `cargo run --example hot_swap`.
+//! `--backend cpu|emulated|cuda` picks where the actor runs (default `auto`: CUDA when a GPU is
+//! usable, else the CPU); on `emulated` and `cuda` each swap relaunches the new version's
+//! persistent kernel on the same rings and state.
+//!
+//! Run it with `cargo run --example hot_swap [-- --backend emulated]`.
 
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
@@ -63,7 +67,13 @@ const ORDERS: u64 = 60_000;
 
 #[tokio::main]
 async fn main() {
-    let runtime = Runtime::builder().backend(Backend::Cpu).build().expect("CPU backend");
+    let backend = Backend::from_args(std::env::args()).unwrap_or_else(|e| exit_with(&e));
+    let runtime =
+        Runtime::builder().backend(backend).build().unwrap_or_else(|e| exit_with(&e.to_string()));
+    match runtime.device_name() {
+        Some(device) => println!("backend: {} ({device})", runtime.backend()),
+        None => println!("backend: {} (host threads)", runtime.backend()),
+    }
     let registry = runtime.rule_registry().clone();
     registry.register_rule(PricingV1Rule::compiled(), "sm_90").await.expect("v1 registers");
     let actor = runtime.rule_actor::<Order, Quote>("pricing").expect("v1 is running");
@@ -132,4 +142,9 @@ async fn main() {
     let lost = ORDERS - quotes.len() as u64;
     println!("sent: {ORDERS}, received: {}, in order: {in_order}, lost: {lost}", quotes.len());
     actor.terminate();
+}
+
+fn exit_with(message: &str) -> ! {
+    eprintln!("error: {message}");
+    std::process::exit(2)
 }

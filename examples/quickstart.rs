@@ -1,9 +1,11 @@
 //! Quick start: write a handler in Rust, launch it as a persistent actor, call it.
 //!
-//! build.rs compiled `average` to PTX at build time; here it runs on the CPU backend (the
-//! default without a GPU), with the same semantics.
+//! build.rs compiled `average` to PTX at build time. `--backend cpu` runs the Rust handler on
+//! a host thread; `--backend emulated` runs that PTX as a persistent kernel in the PTX VM;
+//! `--backend cuda` on an NVIDIA GPU (build with `--features ringkernel/cuda`). The default,
+//! `auto`, is CUDA when a GPU is usable, else the CPU. Same results on every backend.
 //!
-//! Run it with `cargo run --example quickstart`.
+//! Run it with `cargo run --example quickstart [-- --backend emulated]`.
 
 use ringkernel::{Backend, RingContext, RingMessage, Runtime, ring_kernel};
 
@@ -44,11 +46,13 @@ fn average(_ctx: &mut RingContext, w: &mut Window, s: Sample) -> Average {
 }
 
 fn main() {
-    let runtime = Runtime::builder()
-        .backend(Backend::Auto)
-        .build()
-        .expect("the CPU backend is always available");
-    println!("backend: {:?}", runtime.backend());
+    let backend = Backend::from_args(std::env::args()).unwrap_or_else(|e| exit_with(&e));
+    let runtime =
+        Runtime::builder().backend(backend).build().unwrap_or_else(|e| exit_with(&e.to_string()));
+    match runtime.device_name() {
+        Some(device) => println!("backend: {} ({device})", runtime.backend()),
+        None => println!("backend: {} (host threads)", runtime.backend()),
+    }
     let actor = runtime.launch(AverageKernel::default()).expect("launch");
     for (i, value) in [10.0f32, 12.0, 11.0, 30.0, 12.5].into_iter().enumerate() {
         let avg = actor.call_blocking(Sample { sensor: 7, value }).expect("call");
@@ -61,4 +65,9 @@ fn main() {
     );
     let report = actor.terminate();
     println!("terminated: {} processed, {} left queued", report.processed, report.pending);
+}
+
+fn exit_with(message: &str) -> ! {
+    eprintln!("error: {message}");
+    std::process::exit(2)
 }

@@ -42,6 +42,34 @@ impl Backend {
     }
 }
 
+impl Backend {
+    /// The backend named by `--backend NAME` or `--backend=NAME` among command-line
+    /// arguments (`Auto` when there is none), as the examples take it.
+    ///
+    /// ```
+    /// use ringkernel::Backend;
+    /// let args = ["prog", "--backend", "emulated"].map(String::from);
+    /// assert_eq!(Backend::from_args(args), Ok(Backend::Emulated));
+    /// assert_eq!(Backend::from_args(["prog".to_owned()]), Ok(Backend::Auto));
+    /// assert!(Backend::from_args(["--backend=gpu".to_owned()]).is_err());
+    /// assert!(Backend::from_args(["--backend".to_owned()]).is_err());
+    /// ```
+    pub fn from_args(args: impl IntoIterator<Item = String>) -> Result<Backend, String> {
+        let mut args = args.into_iter();
+        while let Some(arg) = args.next() {
+            if let Some(name) = arg.strip_prefix("--backend=") {
+                return name.parse();
+            }
+            if arg == "--backend" {
+                let name =
+                    args.next().ok_or("`--backend` needs a value: auto, cpu, emulated or cuda")?;
+                return name.parse();
+            }
+        }
+        Ok(Backend::Auto)
+    }
+}
+
 impl std::str::FromStr for Backend {
     type Err = String;
 

@@ -13,15 +13,18 @@
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, OnceLock, Weak};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use parking_lot::Mutex;
-use ringkernel_codegen::abi::{ABI_VERSION, ControlBlock, request};
+use ringkernel_codegen::abi::{ABI_VERSION, ControlBlock, ack, request};
 
 use crate::device::{
     Device, DeviceError, FunctionId, LaunchId, LaunchShape, MappedMemory, ModuleId,
 };
-use crate::handle::{ActorLink, HandleCore};
+use crate::handle::{ActorLink, HandleCore, acknowledged};
+
+/// How long a swap waits for the running kernel to acknowledge `TERMINATE`.
+const STOP_LIMIT: Duration = Duration::from_secs(2);
 use crate::ring::{Consumer, Producer, Ring};
 use crate::runtime::RuntimeError;
 
@@ -53,6 +56,8 @@ pub(crate) struct GpuLink {
     params: [u64; 4],
     /// The launch in flight; `None` between a swap's stop and its relaunch, and after join.
     running: Mutex<Option<LaunchId>>,
+    /// Launches a swap replaced, exiting; reaped by `retire` after the blackout.
+    retiring: Mutex<Vec<LaunchId>>,
     /// A module the actor owns (a kernel launched directly), unloaded after the last launch;
     /// rule actors run modules their swap backend owns.
     owned_module: Mutex<Option<ModuleId>>,
@@ -79,9 +84,12 @@ impl GpuLink {
         Ok(())
     }
 
-    /// Replaces the running kernel by `function` on the same rings and state (a hot swap).
-    /// The actor must be quiesced; on return it runs (the new kernel acknowledged `RUN`), or,
-    /// if the new kernel could not start, the old one runs again and the error is returned.
+    /// Replaces the running kernel by `new` on the same rings and state (a hot swap). The
+    /// actor must be quiesced. The old kernel is told to terminate; once it acknowledged (it
+    /// touches neither rings nor state after that) the new one is launched at once, and the
+    /// old launch is only reaped later by [`GpuLink::retire`], off the blackout. On `Ok` the
+    /// new kernel acknowledged `RUN`. If the old kernel does not stop, it keeps running
+    /// (quiesced) and the swap fails; if the new one cannot launch, the old one is relaunched.
     pub async fn replace_kernel(
         &self,
         core: &HandleCore,
@@ -89,35 +97,69 @@ impl GpuLink {
         new: FunctionId,
     ) -> Result<(), String> {
         let control = self.control_block();
-        let launch = self.running.lock().take();
         control.requested.store(request::TERMINATE, Ordering::Release);
-        if let Some(launch) = launch {
-            // The persistent entry exits at once when quiesced and told to terminate; waiting
-            // for it blocks only the swap's thread for that long.
-            self.device.wait(launch).map_err(|e| format!("the old kernel faulted: {e}"))?;
+        if !self.stopped(core).await {
+            control.requested.store(request::QUIESCE, Ordering::Release);
+            return Err(format!(
+                "the running kernel did not acknowledge TERMINATE within {} ms; it keeps running",
+                STOP_LIMIT.as_millis()
+            ));
+        }
+        if let Some(launch) = self.running.lock().take() {
+            self.retiring.lock().push(launch);
         }
         // Told RUN before it starts: the new kernel acknowledges RUNNING on its first poll.
         control.requested.store(request::RUN, Ordering::Release);
         let started = match self.start_kernel(new) {
             Ok(()) => Ok(()),
-            Err(e) => {
-                let restarted = self.start_kernel(old);
-                Err(match restarted {
-                    Ok(()) => {
-                        format!("the new kernel did not launch ({e}); the old one runs again")
-                    }
-                    Err(again) => format!(
-                        "the new kernel did not launch ({e}) and the old one did not restart ({again})"
-                    ),
-                })
-            }
+            Err(e) => Err(match self.start_kernel(old) {
+                Ok(()) => format!("the new kernel did not launch ({e}); the old one runs again"),
+                Err(again) => format!(
+                    "the new kernel did not launch ({e}) and the old one did not restart ({again})"
+                ),
+            }),
         };
-        crate::handle::acknowledged(core, ringkernel_codegen::abi::ack::RUNNING).await;
+        if !acknowledged(core, ack::RUNNING).await {
+            let why = self.failure().unwrap_or_default();
+            return Err(format!("the kernel stopped before it acknowledged RUN: {why}"));
+        }
         started
+    }
+
+    /// Waits until the running kernel acknowledged `TERMINATE` or ended; `false` after
+    /// [`STOP_LIMIT`].
+    async fn stopped(&self, core: &HandleCore) -> bool {
+        let started = Instant::now();
+        loop {
+            if core.acknowledged() == ack::TERMINATED {
+                return true;
+            }
+            let launch = *self.running.lock();
+            let ended = launch.is_none_or(|l| {
+                !matches!(self.device.poll(l), Ok(crate::device::LaunchState::Running))
+            });
+            if ended {
+                return true;
+            }
+            let waited = started.elapsed();
+            if waited > STOP_LIMIT {
+                return false;
+            }
+            crate::handle::pause_while_waiting(started).await;
+        }
+    }
+
+    /// Reaps the launches that swaps replaced (each acknowledged `TERMINATE` and is exiting).
+    pub fn retire(&self) {
+        let retiring = std::mem::take(&mut *self.retiring.lock());
+        for launch in retiring {
+            let _ = self.device.wait(launch);
+        }
     }
 
     fn stop_monitoring_and_join(&self) -> Option<Vec<u8>> {
         self.joined.store(true, Ordering::Release);
+        self.retire();
         if let Some(launch) = self.running.lock().take() {
             if let Err(e) = self.device.wait(launch) {
                 let _ = self.failure.set(e.to_string());
@@ -139,6 +181,9 @@ impl Drop for GpuLink {
         // Every handle is gone: stop the kernel (it must not outlive its rings) and free.
         if let Some(launch) = self.running.get_mut().take() {
             self.control_block().requested.store(request::TERMINATE, Ordering::Release);
+            let _ = self.device.wait(launch);
+        }
+        for launch in self.retiring.get_mut().drain(..) {
             let _ = self.device.wait(launch);
         }
         if let Some(module) = self.owned_module.get_mut().take() {
@@ -235,6 +280,7 @@ pub(crate) fn launch(
         shape: spec.shape,
         params,
         running: Mutex::new(None),
+        retiring: Mutex::new(Vec::new()),
         owned_module: Mutex::new(owned_module),
         failure: OnceLock::new(),
         joined: AtomicBool::new(false),

@@ -214,8 +214,11 @@ impl RuleSwapBackend for GpuSwapBackend {
         Ok(())
     }
 
-    async fn terminate_old(&self, _rule_id: &str, _old: u64) -> Result<(), BackendError> {
-        // The old kernel exited in `swap`; its module stays loaded for an instant rollback.
+    async fn terminate_old(&self, rule_id: &str, _old: u64) -> Result<(), BackendError> {
+        // The old kernel stopped in `swap`; reap its launch now, after the blackout. Its
+        // module stays loaded for an instant rollback.
+        let (_, link, _) = self.running(rule_id)?;
+        blocking(move || link.retire()).await;
         Ok(())
     }
 

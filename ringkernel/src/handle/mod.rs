@@ -635,9 +635,8 @@ pub(crate) fn typed<M: RingMessage, R: RingMessage>(
     Ok(KernelHandle { core, _types: PhantomData })
 }
 
-/// Waits until the actor acknowledges `state`: spins for the first microseconds (a swap's
-/// blackout is what users feel), then sleeps in short steps so a slow actor does not hold a
-/// tokio worker. Returns `false` (at once) when the actor stopped on its own instead.
+/// Waits until the actor acknowledges `state` (see [`pause_while_waiting`] for how). Returns
+/// `false` (at once) when the actor stopped on its own instead.
 pub(crate) async fn acknowledged(core: &HandleCore, state: u32) -> bool {
     let started = Instant::now();
     while core.acknowledged() != state {
@@ -645,11 +644,23 @@ pub(crate) async fn acknowledged(core: &HandleCore, state: u32) -> bool {
             return false;
         }
         core.link.wake();
-        if started.elapsed() < Duration::from_micros(200) {
-            std::hint::spin_loop();
-        } else {
-            tokio::time::sleep(Duration::from_micros(100)).await;
-        }
+        pause_while_waiting(started).await;
     }
     true
+}
+
+/// One pause of a swap step waiting on an actor since `started`: spin for the first 50 µs
+/// (a swap's blackout is what users feel), then hand the tokio worker back on every round
+/// for 20 ms, then sleep a millisecond at a time (tokio's timers have that granularity, so
+/// sleeping earlier would add a millisecond to a blackout) so a slow actor does not hold a
+/// worker.
+pub(crate) async fn pause_while_waiting(started: Instant) {
+    let waited = started.elapsed();
+    if waited < Duration::from_micros(50) {
+        std::hint::spin_loop();
+    } else if waited < Duration::from_millis(20) {
+        tokio::task::yield_now().await;
+    } else {
+        tokio::time::sleep(Duration::from_millis(1)).await;
+    }
 }
