@@ -106,6 +106,7 @@
 mod error;
 mod exec;
 mod inst;
+mod launcher;
 mod lex;
 mod memory;
 mod module;

@@ -3,7 +3,6 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::thread::JoinHandle;
 use std::time::Duration;
 
 use parking_lot::Mutex;
@@ -364,11 +363,9 @@ impl Vm {
         let prepared = self.prepare(module, entry, dims, args)?;
         let cancel = Arc::new(AtomicBool::new(false));
         let (vm, module, flag) = (self.clone(), module.clone(), cancel.clone());
-        let thread = std::thread::Builder::new()
-            .name(format!("ptx-vm:{entry}"))
-            .spawn(move || vm.run(&module, &prepared, dims, &flag))
+        let outcome = crate::launcher::run(move || vm.run(&module, &prepared, dims, &flag))
             .map_err(|e| Fault::Internal(format!("cannot start a launch thread: {e}")))?;
-        Ok(LaunchHandle { thread: Some(thread), cancel })
+        Ok(LaunchHandle { outcome: Some(outcome), cancel })
     }
 }
 
@@ -379,18 +376,24 @@ struct Prepared {
     instance: Arc<Instance>,
 }
 
-/// A launch running on its own thread ([`Vm::launch_async`]). Dropping the handle cancels the
-/// launch and waits for its thread, so no kernel outlives its handle.
-#[derive(Debug)]
+/// A launch running on a launch thread of its own ([`Vm::launch_async`]; the threads are
+/// kept between launches). Dropping the handle cancels the launch and waits for it, so no
+/// kernel outlives its handle.
 pub struct LaunchHandle {
-    thread: Option<JoinHandle<Result<LaunchStats, Fault>>>,
+    outcome: Option<Arc<crate::launcher::Outcome<Result<LaunchStats, Fault>>>>,
     cancel: Arc<AtomicBool>,
+}
+
+impl std::fmt::Debug for LaunchHandle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LaunchHandle").field("finished", &self.is_finished()).finish()
+    }
 }
 
 impl LaunchHandle {
     /// Whether the kernel has finished (exited, faulted or been cancelled).
     pub fn is_finished(&self) -> bool {
-        self.thread.as_ref().is_none_or(|t| t.is_finished())
+        self.outcome.as_ref().is_none_or(|o| o.is_ready())
     }
 
     /// Waits for the kernel to finish and returns how it ended.
@@ -404,10 +407,10 @@ impl LaunchHandle {
     }
 
     fn join(&mut self) -> Result<LaunchStats, Fault> {
-        match self.thread.take() {
+        match self.outcome.take() {
             None => Err(Fault::Internal("the launch was already waited for".into())),
-            Some(t) => {
-                t.join().unwrap_or_else(|_| Err(Fault::Internal("a launch thread panicked".into())))
+            Some(o) => {
+                o.take().unwrap_or_else(|_| Err(Fault::Internal("a launch thread panicked".into())))
             }
         }
     }
@@ -415,7 +418,7 @@ impl LaunchHandle {
 
 impl Drop for LaunchHandle {
     fn drop(&mut self) {
-        if self.thread.is_some() {
+        if self.outcome.is_some() {
             self.cancel();
             let _ = self.join();
         }

@@ -586,6 +586,13 @@ impl<M: RingMessage, R: RingMessage> KernelHandle<M, R> {
         }
     }
 
+    /// Why the actor stopped on its own, if it did: a device kernel that faulted (a wild
+    /// pointer in hand-written PTX, say) or exited without being told to. Sends and calls
+    /// then fail with `Terminated`; this says why.
+    pub fn failure(&self) -> Option<String> {
+        self.core.link.failure()
+    }
+
     /// The actor's state bytes (its state type's `RingMessage` encoding) once it terminated;
     /// `None` before `terminate`. Empty for a stateless kernel.
     pub fn final_state(&self) -> Option<Vec<u8>> {
@@ -649,14 +656,15 @@ pub(crate) async fn acknowledged(core: &HandleCore, state: u32) -> bool {
     true
 }
 
-/// One pause of a swap step waiting on an actor since `started`: spin for the first 50 µs
-/// (a swap's blackout is what users feel), then hand the tokio worker back on every round
+/// One pause of a swap step waiting on an actor since `started`: spin for the first 5 µs
+/// (a CPU actor acknowledges within that; spinning longer takes the core a device's launch
+/// thread needs on a small machine), then hand the tokio worker back on every round
 /// for 20 ms, then sleep a millisecond at a time (tokio's timers have that granularity, so
 /// sleeping earlier would add a millisecond to a blackout) so a slow actor does not hold a
 /// worker.
 pub(crate) async fn pause_while_waiting(started: Instant) {
     let waited = started.elapsed();
-    if waited < Duration::from_micros(50) {
+    if waited < Duration::from_micros(5) {
         std::hint::spin_loop();
     } else if waited < Duration::from_millis(20) {
         tokio::task::yield_now().await;
