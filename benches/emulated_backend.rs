@@ -1,5 +1,6 @@
 //! The emulated backend (the kernel's PTX as a persistent kernel in the PTX VM) against the
-//! CPU backend (the Rust handler on a host thread), side by side in one run:
+//! CPU backend (the Rust handler on a host thread), side by side in one run, and the CUDA
+//! backend too where a GPU is usable (built with `--features ringkernel/cuda`):
 //!
 //! - `emulated_vs_cpu/round_trip_*`: one `call_blocking` of the echo kernel (u64 + 1);
 //! - `emulated_vs_cpu/pipelined_*`: 200,000 messages from one client thread that sends
@@ -43,7 +44,18 @@ fn emu_swap_v2(_ctx: &mut RingContext, t: &mut Total, tick: Tick) -> u64 {
     t.total
 }
 
-const BACKENDS: [Backend; 2] = [Backend::Cpu, Backend::Emulated];
+/// `Cpu`, `Emulated`, and `Cuda` when it starts here (else says why not).
+fn backends() -> Vec<Backend> {
+    let mut backends = vec![Backend::Cpu, Backend::Emulated];
+    match Runtime::builder().backend(Backend::Cuda).build() {
+        Ok(rt) => {
+            println!("CUDA device: {}", rt.device_name().unwrap_or_default());
+            backends.push(Backend::Cuda);
+        }
+        Err(e) => println!("no CUDA figures: {e}"),
+    }
+    backends
+}
 
 fn runtime(backend: Backend) -> Runtime {
     Runtime::builder().backend(backend).build().unwrap()
@@ -51,7 +63,7 @@ fn runtime(backend: Backend) -> Runtime {
 
 fn side_by_side(c: &mut Criterion) {
     let mut group = c.benchmark_group("emulated_vs_cpu");
-    for backend in BACKENDS {
+    for backend in backends() {
         let rt = runtime(backend);
         let echo = rt.launch(EmuEchoKernel).unwrap();
         group.throughput(Throughput::Elements(1));
@@ -97,7 +109,12 @@ fn blackouts(backend: Backend, swaps: usize) -> (Duration, Duration, u64, u64) {
     let exec = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     let registry = rt.rule_registry().clone();
     exec.block_on(registry.register_rule(EmuSwapV1Rule::compiled(), "sm_90")).unwrap();
+    let staging = Instant::now();
     exec.block_on(registry.register_rule(EmuSwapV2Rule::compiled(), "sm_90")).unwrap();
+    println!(
+        "  {backend:<9} staging v2 (validate + pre-stage: module load): {:?}",
+        staging.elapsed()
+    );
     let actor = rt.rule_actor::<Tick, u64>("emu-swap").unwrap();
     let stop = Arc::new(AtomicBool::new(false));
     let sender = {
@@ -163,7 +180,7 @@ fn blackouts(backend: Backend, swaps: usize) -> (Duration, Duration, u64, u64) {
 
 fn blackout_table(_c: &mut Criterion) {
     println!("\nswap blackout under paced load, 300 swaps each (p50, p99, lost):");
-    for backend in BACKENDS {
+    for backend in backends() {
         let (p50, p99, sent, received) = blackouts(backend, 300);
         println!("  {backend:<9} {p50:?} {p99:?} lost {} of {sent}", sent - received);
     }

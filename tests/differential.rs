@@ -1,8 +1,10 @@
 //! The same random message sequences to every golden kernel (`ringkernel-codegen/tests/in`)
-//! and every example kernel, on `Cpu` (the macro-generated Rust handler on a host thread) and
-//! on `Emulated` (the build-time PTX as a persistent kernel in the PTX VM), through the
-//! runtime's public API: responses, failed responses, final state, processed count and the
-//! recorded errors must be identical, byte for byte.
+//! and every example kernel, on `Cpu` (the macro-generated Rust handler on a host thread), on
+//! `Emulated` (the build-time PTX as a persistent kernel in the PTX VM) and, where a GPU is
+//! usable, on `Cuda` (the same PTX as a persistent kernel on the GPU: so PTX on the GPU is
+//! checked against the VM and both against Rust), through the runtime's public API:
+//! responses, failed responses, final state, processed count and the recorded errors must be
+//! identical, byte for byte.
 //!
 //! Messages are drawn per field type from the IR (`ringkernel_codegen::dev::lower_source`):
 //! NaN of both signs, ±inf, ±0, subnormals, MIN/MAX, 0, ±1, small values (zero divisors and
@@ -227,7 +229,7 @@ fn same_bits(
     clock_at: &[u32],
 ) -> Result<(), String> {
     if cpu.len() != emulated.len() {
-        return Err(format!("{} bytes on the CPU, {} emulated", cpu.len(), emulated.len()));
+        return Err(format!("{} bytes on the CPU, {} on the device", cpu.len(), emulated.len()));
     }
     let mut all = Vec::new();
     cells(module, ty, 0, &mut all);
@@ -240,7 +242,7 @@ fn same_bits(
             _ => false,
         };
         if x != y && !(nan(x) && nan(y)) {
-            return Err(format!("{s:?} at offset {offset}: cpu {x:?}, emulated {y:?}"));
+            return Err(format!("{s:?} at offset {offset}: cpu {x:?}, device {y:?}"));
         }
     }
     Ok(())
@@ -313,8 +315,33 @@ where
         std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis()
             as u64;
     let cpu = run::<K, M, R>(Backend::Cpu, &messages);
-    let emulated = run::<K, M, R>(Backend::Emulated, &messages);
-    for (backend, run) in [("cpu", &cpu), ("emulated", &emulated)] {
+    let mut devices = vec![Backend::Emulated];
+    match common::unavailable(Backend::Cuda) {
+        None => devices.push(Backend::Cuda),
+        Some(why) if std::env::var("RINGKERNEL_REQUIRE_CUDA").as_deref() == Ok("1") => {
+            panic!("{name}: CUDA is required here: {why}")
+        }
+        Some(_) => {}
+    }
+    for device in devices {
+        let other = run::<K, M, R>(device, &messages);
+        compare(name, &shapes, &messages, clock_at, launched, &cpu, &other, device);
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn compare<M: RingMessage>(
+    name: &str,
+    shapes: &Shapes,
+    messages: &[M],
+    clock_at: &[u32],
+    launched: u64,
+    cpu: &Run,
+    emulated: &Run,
+    device: Backend,
+) {
+    let name = &format!("{name} ({device} vs cpu)");
+    for (backend, run) in [("cpu", cpu), ("device", emulated)] {
         for &offset in clock_at {
             let at = offset as usize;
             let clock: Vec<u64> = run

@@ -125,9 +125,8 @@ mod tests {
             assert!(std::time::Instant::now() < deadline, "the thread never became idle");
             std::thread::yield_now();
         }
-        let ids: Vec<_> = (0..20)
-            .map(|_| run(|| std::thread::current().id()).unwrap().take().unwrap())
-            .collect();
+        let ids: Vec<_> =
+            (0..20).map(|_| run(|| std::thread::current().id()).unwrap().take().unwrap()).collect();
         assert!(
             ids.contains(&first_thread) || ids.windows(2).any(|w| w[0] == w[1]),
             "no launch thread was reused"

@@ -16,9 +16,13 @@ pub fn unavailable(backend: Backend) -> Option<String> {
     Runtime::builder().backend(backend).build().err().map(|e| e.to_string())
 }
 
-/// Runs a test on a backend, or prints why it skipped.
+/// Runs a test on a backend, or prints why it skipped. With `RINGKERNEL_REQUIRE_CUDA=1` (set
+/// by `scripts/gpu/check.sh` on a GPU machine) a missing CUDA backend fails the test instead.
 pub fn on(backend: Backend, test: &str, body: impl FnOnce(Backend)) {
     if let Some(why) = unavailable(backend) {
+        let required = backend == Backend::Cuda
+            && std::env::var("RINGKERNEL_REQUIRE_CUDA").as_deref() == Ok("1");
+        assert!(!required, "`{test}` on {backend}: {why} (RINGKERNEL_REQUIRE_CUDA=1)");
         eprintln!("skipped `{test}` on {backend}: {why}");
         return;
     }
