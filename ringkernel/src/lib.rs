@@ -15,6 +15,7 @@
 #[doc(hidden)]
 #[path = "private.rs"]
 pub mod __private;
+mod backend;
 pub mod context;
 pub mod cpu;
 pub mod device;

@@ -9,11 +9,11 @@ use ringkernel_codegen::abi::ControlBlock;
 
 use super::actor::{Actor, Shared};
 use crate::__private::ByteHandler;
+use crate::backend::RuntimeError;
 use crate::context::RingContext;
 use crate::handle::{ActorLink, HandleCore};
 use crate::hlc::Hlc;
 use crate::ring::Ring;
-use crate::runtime::RuntimeError;
 
 /// The handle's view of an actor thread.
 pub(crate) struct CpuLink {

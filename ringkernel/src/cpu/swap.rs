@@ -24,9 +24,16 @@ use crate::handle::{HandleCore, acknowledged};
 use crate::hlc::Hlc;
 use crate::rules::{BackendError, CompiledRule, QuiesceReport, RuleSwapBackend, find_host_rule};
 
+/// A staged version: how it runs on host threads, and its rings' capacity.
+#[derive(Clone)]
+struct Staged {
+    run: Run,
+    queue_capacity: u32,
+}
+
 /// How a staged version runs on host threads.
 #[derive(Clone)]
-enum Staged {
+enum Run {
     /// The `#[rule]` compiled into this binary.
     Host(&'static HostRule),
     /// A PTX-only artifact, run in the PTX VM.
@@ -36,10 +43,10 @@ enum Staged {
 
 impl Staged {
     fn new_handler(&self) -> Result<Box<dyn crate::__private::ByteHandler>, BackendError> {
-        match self {
-            Staged::Host(host) => Ok((host.new_handler)()),
+        match &self.run {
+            Run::Host(host) => Ok((host.new_handler)()),
             #[cfg(feature = "emulator")]
-            Staged::Ptx(program) => program.handler().map_err(BackendError::new),
+            Run::Ptx(program) => program.handler().map_err(BackendError::new),
         }
     }
 }
@@ -88,10 +95,11 @@ impl CpuSwapBackend {
 #[async_trait]
 impl RuleSwapBackend for CpuSwapBackend {
     async fn pre_stage(&self, rule: &CompiledRule) -> Result<(), BackendError> {
-        let staged = match find_host_rule(rule) {
-            Some(host) => Staged::Host(host),
+        let run = match find_host_rule(rule) {
+            Some(host) => Run::Host(host),
             None => ptx_only(rule)?,
         };
+        let staged = Staged { run, queue_capacity: rule.actor_config.queue_capacity };
         self.state.lock().staged.insert((rule.rule_id.clone(), rule.version), staged);
         Ok(())
     }
@@ -107,7 +115,7 @@ impl RuleSwapBackend for CpuSwapBackend {
         let staged = self.staged(rule_id, to)?;
         let handler = staged.new_handler()?;
         let Some(_) = from else {
-            let capacity = 1024;
+            let capacity = staged.queue_capacity;
             let started =
                 super::spawn::start(rule_id, 0, capacity, handler, to, self.clock.clone())
                     .map_err(|e| BackendError::new(e.to_string()))?;
@@ -150,7 +158,7 @@ impl RuleSwapBackend for CpuSwapBackend {
 
 /// Stages a PTX-only artifact for the PTX VM (see the module docs).
 #[cfg(feature = "emulator")]
-fn ptx_only(rule: &CompiledRule) -> Result<Staged, BackendError> {
+fn ptx_only(rule: &CompiledRule) -> Result<Run, BackendError> {
     let text = std::str::from_utf8(&rule.ptx)
         .map_err(|e| BackendError::new(format!("the artifact is not UTF-8 text: {e}")))?;
     let program = super::ptx_rule::PtxProgram::parse(text).map_err(|e| {
@@ -159,11 +167,11 @@ fn ptx_only(rule: &CompiledRule) -> Result<Staged, BackendError> {
             rule.rule_id, rule.version
         ))
     })?;
-    Ok(Staged::Ptx(program))
+    Ok(Run::Ptx(program))
 }
 
 #[cfg(not(feature = "emulator"))]
-fn ptx_only(rule: &CompiledRule) -> Result<Staged, BackendError> {
+fn ptx_only(rule: &CompiledRule) -> Result<Run, BackendError> {
     Err(BackendError::new(format!(
         "no host implementation of `{}` v{} with this artifact in the binary, and this build has no PTX VM (feature `emulator`) to run a PTX-only artifact on the CPU backend",
         rule.rule_id, rule.version

@@ -25,8 +25,8 @@ use crate::handle::{ActorLink, HandleCore, acknowledged};
 
 /// How long a swap waits for the running kernel to acknowledge `TERMINATE`.
 const STOP_LIMIT: Duration = Duration::from_secs(2);
+use crate::backend::RuntimeError;
 use crate::ring::{Consumer, Producer, Ring};
-use crate::runtime::RuntimeError;
 
 /// What an actor's rings and state look like.
 #[derive(Debug, Clone)]

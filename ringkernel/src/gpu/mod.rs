@@ -17,6 +17,8 @@ use crate::message::RingMessage;
 #[derive(Debug, Clone)]
 pub(crate) struct Image {
     pub persistent: String,
+    /// The batch entry (the CPU backend runs PTX-only rule versions through it).
+    #[cfg_attr(not(feature = "emulator"), allow(dead_code))]
     pub batch: String,
     pub shape: LaunchShape,
     pub message: LayoutRecord,
@@ -51,7 +53,7 @@ impl Image {
 
 /// The type id a ring carries for a layout when no Rust type names it (a PTX-only artifact):
 /// the scalars' fixed ids, else a hash of the layout's name (what `#[derive(RingMessage)]`
-/// gives a type at a crate's root; other types can pin theirs with `#[ring_message(type_id)]`).
+/// gives a type at a crate's root; other types can pin theirs with the derive's `type_id` attribute).
 pub(crate) fn type_id_for_layout(layout: &LayoutRecord) -> u64 {
     macro_rules! scalar {
         ($($ty:ty),*) => {

@@ -14,9 +14,9 @@ use std::time::{Duration, Instant};
 use parking_lot::Mutex;
 use ringkernel_codegen::abi::{ControlBlock, FAILED_RESPONSE_TYPE, SlotHeader, ack, request};
 
+use crate::backend::RuntimeError;
 use crate::message::{MessageError, RingMessage};
 use crate::ring::{Consumer, Producer};
-use crate::runtime::RuntimeError;
 
 pub mod metrics;
 
