@@ -103,8 +103,8 @@ fn percentiles(mut samples: Vec<Duration>) -> (Duration, Duration) {
     (samples[samples.len() / 2], samples[samples.len() * 99 / 100])
 }
 
-/// Swap blackouts under paced load on `backend`: p50, p99, sent, received.
-fn blackouts(backend: Backend, swaps: usize) -> (Duration, Duration, u64, u64) {
+/// Swap blackouts on `backend`, under paced load or idle: p50, p99, sent, received.
+fn blackouts(backend: Backend, swaps: usize, loaded: bool) -> (Duration, Duration, u64, u64) {
     let rt = runtime(backend);
     let exec = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     let registry = rt.rule_registry().clone();
@@ -124,7 +124,7 @@ fn blackouts(backend: Backend, swaps: usize) -> (Duration, Duration, u64, u64) {
             // oversubscribing a 2-core machine with spinning threads.
             let burst = [Tick { n: 1 }; 64];
             let mut sent = 0u64;
-            while !stop.load(Ordering::Relaxed) {
+            while loaded && !stop.load(Ordering::Relaxed) {
                 let mut done = 0;
                 while done < burst.len() {
                     done += actor.send_batch(&burst[done..]).unwrap();
@@ -178,11 +178,39 @@ fn blackouts(backend: Backend, swaps: usize) -> (Duration, Duration, u64, u64) {
     (p50, p99, sent, received)
 }
 
-fn blackout_table(_c: &mut Criterion) {
-    println!("\nswap blackout under paced load, 300 swaps each (p50, p99, lost):");
+/// Round-trip percentiles of individually timed calls on each backend.
+fn round_trip_table() {
+    const CALLS: usize = 50_000;
+    println!("\nround trip, {CALLS} individually timed calls each (p50, p90, p99):");
     for backend in backends() {
-        let (p50, p99, sent, received) = blackouts(backend, 300);
-        println!("  {backend:<9} {p50:?} {p99:?} lost {} of {sent}", sent - received);
+        let rt = runtime(backend);
+        let echo = rt.launch(EmuEchoKernel).unwrap();
+        for _ in 0..5_000 {
+            echo.call_blocking(1).unwrap();
+        }
+        let mut samples: Vec<Duration> = (0..CALLS)
+            .map(|_| {
+                let t = Instant::now();
+                echo.call_blocking(1).unwrap();
+                t.elapsed()
+            })
+            .collect();
+        samples.sort_unstable();
+        let at = |q: f64| samples[((samples.len() - 1) as f64 * q) as usize];
+        println!("  {backend:<9} {:?} {:?} {:?}", at(0.5), at(0.9), at(0.99));
+        echo.terminate();
+    }
+}
+
+fn blackout_table(_c: &mut Criterion) {
+    round_trip_table();
+    for loaded in [true, false] {
+        let how = if loaded { "under paced load" } else { "with no traffic" };
+        println!("\nswap blackout {how}, 300 swaps each (p50, p99, lost):");
+        for backend in backends() {
+            let (p50, p99, sent, received) = blackouts(backend, 300, loaded);
+            println!("  {backend:<9} {p50:?} {p99:?} lost {} of {sent}", sent - received);
+        }
     }
 }
 

@@ -137,6 +137,7 @@ fn new_thread(plan: &Plan<'_>) -> Result<Thread, Fault> {
         status: Status::Ready,
         executed: 0,
         last_sleep: 0,
+        last_gap: 0,
         idle_streak: 0,
     })
 }
@@ -176,6 +177,7 @@ fn reset(t: &mut Thread, plan: &Plan<'_>, cta: [u32; 3], linear: u32) {
     t.status = Status::Ready;
     t.executed = 0;
     t.last_sleep = 0;
+    t.last_gap = 0;
     t.idle_streak = 0;
 }
 

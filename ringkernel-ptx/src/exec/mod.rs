@@ -62,14 +62,16 @@ pub(crate) struct Thread {
     pub lane: u32,
     pub status: Status,
     pub executed: u64,
-    /// `executed` at the last `nanosleep`, and how many `nanosleep`s in a row came within
-    /// [`POLL_WINDOW`] instructions of the previous one (a thread that only polls).
+    /// `executed` at the last `nanosleep`, the instructions between the last two, and how
+    /// many `nanosleep`s in a row came the same short distance after the previous one (a
+    /// thread that only polls: its polling loop runs the same instructions every round).
     pub last_sleep: u64,
+    pub last_gap: u64,
     pub idle_streak: u32,
 }
 
-/// A `nanosleep` this few instructions after the previous one means the thread only polls.
-const POLL_WINDOW: u64 = 64;
+/// The longest polling loop (instructions between two `nanosleep`s) that counts as idle.
+const POLL_WINDOW: u64 = 256;
 /// Polls in a row after which a `nanosleep` really sleeps.
 const IDLE_STREAK: u32 = 20_000;
 /// How long it then sleeps.
@@ -78,18 +80,51 @@ const IDLE_SLEEP: std::time::Duration = std::time::Duration::from_micros(50);
 /// `nanosleep`: yield the host thread, so a polling kernel reacts within a scheduling
 /// quantum; once the thread has done nothing but poll for [`IDLE_STREAK`] rounds (about 20
 /// ms), sleep [`IDLE_SLEEP`] per round instead, so an idle persistent kernel stops burning
-/// a host core. Real work between two `nanosleep`s resets the streak.
+/// a host core. Any round that differs from the polling loop's (real work between two
+/// `nanosleep`s) resets the streak.
 /// The scheduler calls it when a thread stopped at a `nanosleep` ([`Stop::Sleep`]): keeping
 /// it out of the run loop keeps that loop's code as it was.
 pub(crate) fn idle(t: &mut Thread) {
     let now = t.executed;
-    t.idle_streak =
-        if now - t.last_sleep <= POLL_WINDOW { t.idle_streak.saturating_add(1) } else { 0 };
+    let gap = now - t.last_sleep;
+    t.idle_streak = next_streak(t.idle_streak, t.last_gap, gap);
+    t.last_gap = gap;
     t.last_sleep = now;
     if t.idle_streak > IDLE_STREAK {
         std::thread::sleep(IDLE_SLEEP);
     } else {
         std::thread::yield_now();
+    }
+}
+
+/// The idle streak after a `nanosleep` that came `gap` instructions after the previous one
+/// (which came `last_gap` after its own). A round that did work (handled a message) runs more
+/// instructions than a bare poll, however little the work: comparing with the previous gap
+/// tells them apart where a fixed threshold would not (a one-line handler is shorter than
+/// many polling loops).
+fn next_streak(streak: u32, last_gap: u64, gap: u64) -> u32 {
+    if gap <= POLL_WINDOW && gap == last_gap { streak.saturating_add(1) } else { 0 }
+}
+
+#[cfg(test)]
+mod idle_tests {
+    use super::*;
+
+    #[test]
+    fn only_identical_short_rounds_count_as_polling() {
+        let (mut streak, mut last) = (0, 0);
+        let mut round = |gap: u64| {
+            streak = next_streak(streak, last, gap);
+            last = gap;
+            streak
+        };
+        round(8);
+        assert_eq!((1..=5).map(|_| round(8)).last(), Some(5), "a bare polling loop");
+        assert_eq!(round(8 + 30), 0, "a round that handled a message resets the streak");
+        assert_eq!(round(8), 0, "the first poll after it is compared with the work round");
+        assert_eq!(round(8), 1);
+        assert_eq!(round(POLL_WINDOW + 1), 0, "a long round is never a poll");
+        assert_eq!(round(POLL_WINDOW + 1), 0);
     }
 }
 
