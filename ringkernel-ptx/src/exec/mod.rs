@@ -106,27 +106,6 @@ fn next_streak(streak: u32, last_gap: u64, gap: u64) -> u32 {
     if gap <= POLL_WINDOW && gap == last_gap { streak.saturating_add(1) } else { 0 }
 }
 
-#[cfg(test)]
-mod idle_tests {
-    use super::*;
-
-    #[test]
-    fn only_identical_short_rounds_count_as_polling() {
-        let (mut streak, mut last) = (0, 0);
-        let mut round = |gap: u64| {
-            streak = next_streak(streak, last, gap);
-            last = gap;
-            streak
-        };
-        round(8);
-        assert_eq!((1..=5).map(|_| round(8)).last(), Some(5), "a bare polling loop");
-        assert_eq!(round(8 + 30), 0, "a round that handled a message resets the streak");
-        assert_eq!(round(8), 0, "the first poll after it is compared with the work round");
-        assert_eq!(round(8), 1);
-        assert_eq!(round(POLL_WINDOW + 1), 0, "a long round is never a poll");
-        assert_eq!(round(POLL_WINDOW + 1), 0);
-    }
-}
 
 /// What a thread runs against: the program, the address space, its CTA's shared memory.
 pub(crate) struct Exec<'a> {
@@ -539,4 +518,26 @@ impl Exec<'_> {
 
 fn wide_mask(ty: IntTy) -> u64 {
     if ty.bits >= 32 { u64::MAX } else { (1u64 << (ty.bits * 2)) - 1 }
+}
+
+#[cfg(test)]
+mod idle_tests {
+    use super::*;
+
+    #[test]
+    fn only_identical_short_rounds_count_as_polling() {
+        let (mut streak, mut last) = (0, 0);
+        let mut round = |gap: u64| {
+            streak = next_streak(streak, last, gap);
+            last = gap;
+            streak
+        };
+        round(8);
+        assert_eq!((1..=5).map(|_| round(8)).last(), Some(5), "a bare polling loop");
+        assert_eq!(round(8 + 30), 0, "a round that handled a message resets the streak");
+        assert_eq!(round(8), 0, "the first poll after it is compared with the work round");
+        assert_eq!(round(8), 1);
+        assert_eq!(round(POLL_WINDOW + 1), 0, "a long round is never a poll");
+        assert_eq!(round(POLL_WINDOW + 1), 0);
+    }
 }
