@@ -66,7 +66,7 @@ pub(crate) struct Thread {
     /// many `nanosleep`s in a row came the same short distance after the previous one (a
     /// thread that only polls: its polling loop runs the same instructions every round).
     pub last_sleep: u64,
-    pub last_gap: u64,
+    pub last_gap: u32,
     pub idle_streak: u32,
 }
 
@@ -86,7 +86,8 @@ const IDLE_SLEEP: std::time::Duration = std::time::Duration::from_micros(50);
 /// it out of the run loop keeps that loop's code as it was.
 pub(crate) fn idle(t: &mut Thread) {
     let now = t.executed;
-    let gap = now - t.last_sleep;
+    // Gaps above POLL_WINDOW never count, so clamping them loses nothing.
+    let gap = (now - t.last_sleep).min(u64::from(u32::MAX)) as u32;
     t.idle_streak = next_streak(t.idle_streak, t.last_gap, gap);
     t.last_gap = gap;
     t.last_sleep = now;
@@ -102,8 +103,8 @@ pub(crate) fn idle(t: &mut Thread) {
 /// instructions than a bare poll, however little the work: comparing with the previous gap
 /// tells them apart where a fixed threshold would not (a one-line handler is shorter than
 /// many polling loops).
-fn next_streak(streak: u32, last_gap: u64, gap: u64) -> u32 {
-    if gap <= POLL_WINDOW && gap == last_gap { streak.saturating_add(1) } else { 0 }
+fn next_streak(streak: u32, last_gap: u32, gap: u32) -> u32 {
+    if u64::from(gap) <= POLL_WINDOW && gap == last_gap { streak.saturating_add(1) } else { 0 }
 }
 
 
@@ -527,17 +528,18 @@ mod idle_tests {
     #[test]
     fn only_identical_short_rounds_count_as_polling() {
         let (mut streak, mut last) = (0, 0);
-        let mut round = |gap: u64| {
+        let mut round = |gap: u32| {
             streak = next_streak(streak, last, gap);
             last = gap;
             streak
         };
         round(8);
         assert_eq!((1..=5).map(|_| round(8)).last(), Some(5), "a bare polling loop");
+        const LONG: u32 = POLL_WINDOW as u32 + 1;
         assert_eq!(round(8 + 30), 0, "a round that handled a message resets the streak");
         assert_eq!(round(8), 0, "the first poll after it is compared with the work round");
         assert_eq!(round(8), 1);
-        assert_eq!(round(POLL_WINDOW + 1), 0, "a long round is never a poll");
-        assert_eq!(round(POLL_WINDOW + 1), 0);
+        assert_eq!(round(LONG), 0, "a long round is never a poll");
+        assert_eq!(round(LONG), 0);
     }
 }

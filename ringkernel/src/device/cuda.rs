@@ -9,6 +9,12 @@
 //! parameters are raw `u64` device addresses and scalars. All raw driver calls live in this
 //! module.
 //!
+//! Frees must not wait for persistent kernels: `cuMemFree` and `cuMemFreeHost` synchronise
+//! the whole device, so with other actors' kernels running they would never return. Device
+//! memory is therefore allocated and freed stream-ordered on the setup stream
+//! (`cuMemAllocAsync` / `cuMemFreeAsync`), and the pinned host memory of a mapping that was
+//! released is kept until the device closes, when no kernel of it runs any more.
+//!
 //! Checked here only for the paths a machine without a GPU takes (no driver: an error value);
 //! `scripts/gpu/check.sh` (issue 10) is where the rest gets checked on a GPU.
 
@@ -60,6 +66,19 @@ pub struct CudaDevice {
     ctx: Arc<CudaContext>,
     setup: Raw<sys::CUstream>,
     tables: Mutex<Tables>,
+    /// Pinned host allocations released by their mappings, freed when the device closes.
+    released_host: Arc<Mutex<Vec<usize>>>,
+}
+
+impl Drop for CudaDevice {
+    fn drop(&mut self) {
+        let _ = self.ctx.bind_to_thread();
+        for raw in self.released_host.lock().drain(..) {
+            // SAFETY: each address came from `malloc_host` and was released by its mapping
+            // (no host code uses it); the device is closing, so no kernel of it runs.
+            let _ = unsafe { result::free_host(raw as *mut c_void) };
+        }
+    }
 }
 
 impl std::fmt::Debug for CudaDevice {
@@ -97,6 +116,7 @@ impl CudaDevice {
             ctx,
             setup,
             tables: Mutex::new(Tables { free_streams, ..Tables::default() }),
+            released_host: Arc::new(Mutex::new(Vec::new())),
         })
     }
 
@@ -137,17 +157,15 @@ impl Device for CudaDevice {
         let mapped =
             unsafe { sys::cuMemHostGetDevicePointer_v2(&mut address, host.as_ptr().cast(), 0) }
                 .result();
-        let ctx = self.ctx.clone();
         let raw = host.as_ptr() as usize;
-        let release = Box::new(move || {
-            let _ = ctx.bind_to_thread();
-            // SAFETY: `raw` came from `malloc_host` and is freed once, when the mapping drops.
-            let _ = unsafe { result::free_host(raw as *mut c_void) };
-        });
         if let Err(e) = mapped {
-            release();
+            // SAFETY: allocated just above, never shared, not mapped into any kernel's view.
+            let _ = unsafe { result::free_host(raw as *mut c_void) };
             return Err(DeviceError::Memory(driver("cuMemHostGetDevicePointer", e)));
         }
+        // Freed when the device closes (see the module docs), not when the mapping drops.
+        let released = self.released_host.clone();
+        let release = Box::new(move || released.lock().push(raw));
         // SAFETY: pinned, zeroed, 4 KiB-aligned (pinned allocations are page aligned) until
         // `release` frees it; the device sees it at `address`.
         Ok(unsafe { MappedMemory::from_raw_parts(host, len, address, release) })
@@ -155,10 +173,11 @@ impl Device for CudaDevice {
 
     fn alloc(&self, len: usize) -> Result<u64, DeviceError> {
         self.bind()?;
-        // SAFETY: a plain device allocation, zeroed on the setup stream before it is returned.
+        // SAFETY: a stream-ordered allocation on the setup stream, zeroed there and
+        // synchronised before it is returned (so before any kernel can use it).
         unsafe {
-            let ptr = result::malloc_sync(len.max(1))
-                .map_err(|e| DeviceError::Memory(driver("cuMemAlloc", e)))?;
+            let ptr = result::malloc_async(self.setup.0, len.max(1))
+                .map_err(|e| DeviceError::Memory(driver("cuMemAllocAsync", e)))?;
             result::memset_d8_async(ptr, 0, len.max(1), self.setup.0)
                 .map_err(|e| DeviceError::Memory(driver("cuMemsetD8", e)))?;
             self.sync_setup()?;
@@ -168,9 +187,11 @@ impl Device for CudaDevice {
 
     fn free(&self, address: u64) -> Result<(), DeviceError> {
         self.bind()?;
-        // SAFETY: the driver checks that `address` is an allocation of this context.
-        unsafe { result::free_sync(address) }
-            .map_err(|e| DeviceError::Memory(driver("cuMemFree", e)))
+        // SAFETY: stream-ordered on the setup stream (no device-wide synchronisation); the
+        // driver checks that `address` is an allocation of this context.
+        unsafe { result::free_async(address, self.setup.0) }
+            .map_err(|e| DeviceError::Memory(driver("cuMemFreeAsync", e)))?;
+        self.sync_setup()
     }
 
     fn write(&self, address: u64, bytes: &[u8]) -> Result<(), DeviceError> {
