@@ -84,6 +84,8 @@ const IDLE_SLEEP: std::time::Duration = std::time::Duration::from_micros(50);
 /// `nanosleep`s) resets the streak.
 /// The scheduler calls it when a thread stopped at a `nanosleep` ([`Stop::Sleep`]): keeping
 /// it out of the run loop keeps that loop's code as it was.
+#[cold]
+#[inline(never)]
 pub(crate) fn idle(t: &mut Thread) {
     let now = t.executed;
     // Gaps above POLL_WINDOW never count, so clamping them loses nothing.
