@@ -109,7 +109,6 @@ fn next_streak(streak: u32, last_gap: u32, gap: u32) -> u32 {
     if u64::from(gap) <= POLL_WINDOW && gap == last_gap { streak.saturating_add(1) } else { 0 }
 }
 
-
 /// What a thread runs against: the program, the address space, its CTA's shared memory.
 pub(crate) struct Exec<'a> {
     pub module: &'a ModuleData,
