@@ -12,7 +12,7 @@
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
-use ringkernel::{Backend, RingContext, RingMessage, Runtime, rule};
+use ringkernel::prelude::*;
 
 #[derive(RingMessage, Clone, Copy, Debug)]
 #[repr(C)]

@@ -7,7 +7,7 @@
 //!
 //! Run it with `cargo run --example quickstart [-- --backend emulated]`.
 
-use ringkernel::{Backend, RingContext, RingMessage, Runtime, ring_kernel};
+use ringkernel::prelude::*;
 
 #[derive(RingMessage, Clone, Copy, Debug)]
 #[repr(C)]

@@ -36,3 +36,19 @@ pub use kernel::{GpuKernel, HandlerError, LaunchConfig, RingKernelHandler};
 pub use message::{FieldLayout, MessageError, RingMessage, TypeLayout};
 pub use ringkernel_macros::{RingMessage, device, ring_kernel, rule};
 pub use runtime::{Backend, Runtime, RuntimeBuilder, RuntimeError};
+
+/// What a kernel file and the program around it usually need, in one import:
+/// `use ringkernel::prelude::*;`.
+///
+/// ```
+/// use ringkernel::prelude::*;
+/// let runtime = Runtime::builder().backend(Backend::Cpu).build().unwrap();
+/// assert_eq!(runtime.backend(), Backend::Cpu);
+/// ```
+pub mod prelude {
+    pub use crate::{
+        Backend, CallError, GpuKernel, HandlerError, KernelHandle, KernelMetrics, LaunchConfig,
+        Response, RingContext, RingKernelHandler, RingMessage, Runtime, RuntimeError, SendError,
+        TerminateReport, device, ring_kernel, rule,
+    };
+}
