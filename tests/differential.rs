@@ -47,6 +47,7 @@ golden_modules!(
     bool_logic,
     casts,
     compound_assign,
+    consts,
     control_if,
     counter,
     device_calls,
@@ -408,6 +409,7 @@ differential_tests! {
     golden_bool_logic: "ringkernel-codegen/tests/in/bool_logic.rs", bool_logic::BoolLogicKernel, "bool_logic";
     golden_casts: "ringkernel-codegen/tests/in/casts.rs", casts::CastsKernel, "casts";
     golden_compound: "ringkernel-codegen/tests/in/compound_assign.rs", compound_assign::CompoundKernel, "compound";
+    golden_constants: "ringkernel-codegen/tests/in/consts.rs", consts::ConstantsKernel, "constants";
     golden_classify: "ringkernel-codegen/tests/in/control_if.rs", control_if::ClassifyKernel, "classify";
     golden_count: "ringkernel-codegen/tests/in/counter.rs", counter::CountKernel, "count";
     golden_device_calls: "ringkernel-codegen/tests/in/device_calls.rs", device_calls::DeviceCallsKernel, "device_calls";

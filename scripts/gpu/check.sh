@@ -36,7 +36,7 @@ step() { # step NAME LIMIT_SECONDS COMMAND...
 say "== GPU: $(nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader 2>/dev/null || echo 'nvidia-smi not found')"
 step build 240 cargo build --release --tests --benches "${FEATURES[@]}"
 step cuda_device 60 cargo test --release -p ringkernel "${FEATURES[@]}" --test cuda_device
-step backend_suite_cuda 90 cargo test --release "${FEATURES[@]}" --test backend_suite --test hot_swap_load --test faulting_artifacts cuda::
+step backend_suite_cuda 90 cargo test --release --no-fail-fast "${FEATURES[@]}" --test backend_suite --test hot_swap_load --test faulting_artifacts cuda::
 step differential_gpu_vs_vm 90 cargo test --release "${FEATURES[@]}" --test differential
 step bench 150 cargo bench "${FEATURES[@]}" --bench emulated_backend -- --warm-up-time 1 --measurement-time 2
 say "== figures (criterion medians and the blackout table)"

@@ -330,6 +330,7 @@ macro_rules! golden_handlers {
             $stateless!(bool_logic, bool_logic),
             $stateless!(casts, casts),
             $stateful!(compound_assign, compound),
+            $stateless!(consts, constants),
             $stateless!(control_if, classify),
             $stateful!(counter, count),
             $stateless!(device_calls, device_calls),

@@ -38,6 +38,7 @@ pub mod native {
 
     twins!(
         aggregate_assign,
+        consts,
         arrays,
         bits,
         blocks,

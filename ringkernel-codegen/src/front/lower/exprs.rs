@@ -290,21 +290,42 @@ impl Lowerer<'_> {
                     }
                 }
             }
-            [ty, constant]
-                if Scalar::from_name(ty).is_some_and(|s| s != Scalar::Bool)
-                    && (constant == "MAX" || constant == "MIN") =>
+            [ty, constant] if Scalar::from_name(ty).is_some_and(|s| s != Scalar::Bool) => {
+                let scalar = Scalar::from_name(ty)?;
+                let Some((value, of)) = associated_const(scalar, constant) else {
+                    self.error(
+                        span,
+                        format!("no associated constant `{ty}::{constant}` in kernels"),
+                        "supported: MAX MIN BITS, and for floats EPSILON INFINITY NEG_INFINITY NAN MIN_POSITIVE",
+                    );
+                    return None;
+                };
+                let var = self.table.scalar(of);
+                Some(self.node(ExprKind::Const(value), var, span))
+            }
+            [root, ty, consts, name]
+                if (root == "core" || root == "std")
+                    && (ty == "f32" || ty == "f64")
+                    && consts == "consts" =>
             {
                 let scalar = Scalar::from_name(ty)?;
-                let max = constant == "MAX";
-                let value = scalar_limit(scalar, max);
+                let Some(value) = float_const(name) else {
+                    self.error(
+                        span,
+                        format!("no constant `{}`", segments.join("::")),
+                        "see `core::f64::consts` for the names (PI, TAU, E, SQRT_2, LN_2, ...)",
+                    );
+                    return None;
+                };
+                let value = if scalar == Scalar::F32 { f64::from(value as f32) } else { value };
                 let var = self.table.scalar(scalar);
-                Some(self.node(ExprKind::Const(value), var, span))
+                Some(self.node(ExprKind::Const(Const::Float(value)), var, span))
             }
             _ => {
                 self.error(
                     span,
                     format!("unsupported path `{}`", segments.join("::")),
-                    "use local names, `T::MAX` / `T::MIN`, or call `#[device]` helpers",
+                    "use local names, `T::MAX` and the other associated constants, `core::f32::consts::PI`, or call `#[device]` helpers",
                 );
                 None
             }
@@ -695,6 +716,56 @@ impl Lowerer<'_> {
 
 use super::super::infer::Var;
 
+/// `T::NAME` for a primitive `T`: the value and its type (`BITS` is a `u32`).
+fn associated_const(scalar: Scalar, name: &str) -> Option<(Const, Scalar)> {
+    let float = |f32_value: f32, f64_value: f64| {
+        Some(Const::Float(if scalar == Scalar::F32 { f64::from(f32_value) } else { f64_value }))
+    };
+    let value = match name {
+        "MAX" => Some(scalar_limit(scalar, true)),
+        "MIN" => Some(scalar_limit(scalar, false)),
+        "BITS" if scalar.is_int() => {
+            return Some((Const::Int(u64::from(scalar.size() * 8)), Scalar::U32));
+        }
+        _ if !scalar.is_float() => None,
+        "EPSILON" => float(f32::EPSILON, f64::EPSILON),
+        "INFINITY" => float(f32::INFINITY, f64::INFINITY),
+        "NEG_INFINITY" => float(f32::NEG_INFINITY, f64::NEG_INFINITY),
+        "NAN" => float(f32::NAN, f64::NAN),
+        "MIN_POSITIVE" => float(f32::MIN_POSITIVE, f64::MIN_POSITIVE),
+        _ => None,
+    };
+    value.map(|v| (v, scalar))
+}
+
+/// `core::f64::consts::NAME` (an `f32` constant is this value rounded to `f32`, which is
+/// what `core::f32::consts` holds).
+fn float_const(name: &str) -> Option<f64> {
+    use std::f64::consts as c;
+    Some(match name {
+        "PI" => c::PI,
+        "TAU" => c::TAU,
+        "E" => c::E,
+        "FRAC_PI_2" => c::FRAC_PI_2,
+        "FRAC_PI_3" => c::FRAC_PI_3,
+        "FRAC_PI_4" => c::FRAC_PI_4,
+        "FRAC_PI_6" => c::FRAC_PI_6,
+        "FRAC_PI_8" => c::FRAC_PI_8,
+        "FRAC_1_PI" => c::FRAC_1_PI,
+        "FRAC_2_PI" => c::FRAC_2_PI,
+        "FRAC_2_SQRT_PI" => c::FRAC_2_SQRT_PI,
+        "SQRT_2" => c::SQRT_2,
+        "FRAC_1_SQRT_2" => c::FRAC_1_SQRT_2,
+        "LN_2" => c::LN_2,
+        "LN_10" => c::LN_10,
+        "LOG2_E" => c::LOG2_E,
+        "LOG2_10" => c::LOG2_10,
+        "LOG10_E" => c::LOG10_E,
+        "LOG10_2" => c::LOG10_2,
+        _ => return None,
+    })
+}
+
 fn scalar_limit(scalar: Scalar, max: bool) -> Const {
     match scalar {
         Scalar::F32 => Const::Float(if max { f32::MAX as f64 } else { f32::MIN as f64 }),
@@ -715,5 +786,47 @@ fn scalar_limit(scalar: Scalar, max: bool) -> Const {
             };
             Const::Int(value)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn float_constants_are_the_cores_in_both_widths() {
+        macro_rules! check {
+            ($($name:ident),*) => {$(
+                let value = float_const(stringify!($name)).expect(stringify!($name));
+                assert_eq!(value.to_bits(), core::f64::consts::$name.to_bits(), stringify!($name));
+                assert_eq!((value as f32).to_bits(), core::f32::consts::$name.to_bits(), stringify!($name));
+            )*};
+        }
+        check!(
+            PI,
+            TAU,
+            E,
+            FRAC_PI_2,
+            FRAC_PI_3,
+            FRAC_PI_4,
+            FRAC_PI_6,
+            FRAC_PI_8,
+            FRAC_1_PI,
+            FRAC_2_PI,
+            FRAC_2_SQRT_PI,
+            SQRT_2,
+            FRAC_1_SQRT_2,
+            LN_2,
+            LN_10,
+            LOG2_E,
+            LOG2_10,
+            LOG10_E,
+            LOG10_2
+        );
+        assert_eq!(float_const("PHI"), None);
+        let f32_nan = associated_const(Scalar::F32, "NAN").unwrap().0;
+        assert!(matches!(f32_nan, Const::Float(v) if (v as f32).to_bits() == f32::NAN.to_bits()));
+        assert_eq!(associated_const(Scalar::U16, "BITS"), Some((Const::Int(16), Scalar::U32)));
+        assert_eq!(associated_const(Scalar::I32, "EPSILON"), None, "no float constants on ints");
     }
 }
