@@ -226,6 +226,9 @@ impl RingKernelHandler<u32, u32> for Slow {
         if msg == 13 {
             return Err(HandlerError::Rejected("unlucky".into()));
         }
+        if msg == 666 {
+            panic!("a hand-written handler panicked (on purpose, in a test)");
+        }
         Ok(msg * 2)
     }
 }
@@ -236,6 +239,9 @@ fn hand_written_async_handlers_work_and_failures_reach_the_caller(backend: Backe
     assert_eq!(handle.call_blocking(21), Ok(42));
     assert!(matches!(handle.call_blocking(13), Err(CallError::HandlerFailed { .. })));
     assert_eq!(handle.call_blocking(1), Ok(2));
+    // A panic fails that message only: the actor answers the next one.
+    assert!(matches!(handle.call_blocking(666), Err(CallError::HandlerFailed { .. })));
+    assert_eq!(handle.call_blocking(4), Ok(8));
     assert_eq!(
         handle.metrics().errors,
         0,

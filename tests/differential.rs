@@ -53,8 +53,10 @@ golden_modules!(
     device_calls,
     f64_math,
     float_math,
+    float_methods,
     inclusive_range,
     int_arith,
+    int_methods,
     intrinsics,
     loops,
     minmax,
@@ -415,6 +417,8 @@ differential_tests! {
     golden_device_calls: "ringkernel-codegen/tests/in/device_calls.rs", device_calls::DeviceCallsKernel, "device_calls";
     golden_weighted: "ringkernel-codegen/tests/in/f64_math.rs", f64_math::WeightedKernel, "weighted";
     golden_float_math: "ringkernel-codegen/tests/in/float_math.rs", float_math::FloatMathKernel, "float_math";
+    golden_float_methods: "ringkernel-codegen/tests/in/float_methods.rs", float_methods::FloatMethodsKernel, "float_methods";
+    golden_int_methods: "ringkernel-codegen/tests/in/int_methods.rs", int_methods::IntMethodsKernel, "int_methods";
     golden_inclusive: "ringkernel-codegen/tests/in/inclusive_range.rs", inclusive_range::InclusiveKernel, "inclusive";
     golden_int_arith: "ringkernel-codegen/tests/in/int_arith.rs", int_arith::IntArithKernel, "int_arith";
     golden_stamp: "ringkernel-codegen/tests/in/intrinsics.rs", intrinsics::StampKernel, "stamp", clock_at 8;

@@ -358,6 +358,72 @@ fn math(fun: MathFn, s: Scalar, args: &[V]) -> Result<V, String> {
         }
         (M::CountOnes, V::Int(x)) => V::Int(u64::from(x.count_ones())),
         (M::LeadingZeros, V::Int(x)) => V::Int(u64::from(x.leading_zeros() - (64 - s.size() * 8))),
+        (M::CountZeros, V::Int(x)) => V::Int(u64::from(s.size() * 8 - x.count_ones())),
+        (M::TrailingZeros, V::Int(x)) => V::Int(u64::from(x.trailing_zeros().min(s.size() * 8))),
+        (M::LeadingOnes | M::TrailingOnes, V::Int(x)) => {
+            let (w, inverted) = (s.size() * 8, wrap(!(*x as i128), s));
+            V::Int(u64::from(if fun == M::LeadingOnes {
+                inverted.leading_zeros() - (64 - w)
+            } else {
+                inverted.trailing_zeros().min(w)
+            }))
+        }
+        (M::RotateLeft | M::RotateRight, V::Int(x)) => {
+            let V::Int(n) = args[1] else { return Err("bad rotate".into()) };
+            let w = u64::from(s.size() * 8);
+            let by = n % w;
+            let by = if fun == M::RotateLeft { by } else { (w - by) % w };
+            let rotated = if by == 0 { *x } else { (*x << by) | (*x >> (w - by)) };
+            V::Int(wrap(rotated as i128, s))
+        }
+        (M::SwapBytes, V::Int(x)) => V::Int(x.swap_bytes() >> (64 - s.size() * 8)),
+        (M::ReverseBits, V::Int(x)) => V::Int(x.reverse_bits() >> (64 - s.size() * 8)),
+        (M::IsPowerOfTwo, V::Int(x)) => V::Bool(x.count_ones() == 1),
+        (M::IsPositive, V::Int(x)) => V::Bool(signed(*x, s) > 0),
+        (M::IsNegative, V::Int(x)) => V::Bool(signed(*x, s) < 0),
+        (M::Signum, V::Int(x)) => V::Int(wrap(signed(*x, s).signum(), s)),
+        (M::Signum, V::F32(x)) => V::F32(x.signum()),
+        (M::Signum, V::F64(x)) => V::F64(x.signum()),
+        (M::AbsDiff, V::Int(x)) => {
+            let V::Int(y) = args[1] else { return Err("bad abs_diff".into()) };
+            V::Int(wrap((signed(*x, s) - signed(y, s)).abs(), s))
+        }
+        (M::IsNan, V::F32(x)) => V::Bool(x.is_nan()),
+        (M::IsNan, V::F64(x)) => V::Bool(x.is_nan()),
+        (M::IsInfinite, V::F32(x)) => V::Bool(x.is_infinite()),
+        (M::IsInfinite, V::F64(x)) => V::Bool(x.is_infinite()),
+        (M::IsFinite, V::F32(x)) => V::Bool(x.is_finite()),
+        (M::IsFinite, V::F64(x)) => V::Bool(x.is_finite()),
+        (M::IsNormal, V::F32(x)) => V::Bool(x.is_normal()),
+        (M::IsNormal, V::F64(x)) => V::Bool(x.is_normal()),
+        (M::IsSubnormal, V::F32(x)) => V::Bool(x.is_subnormal()),
+        (M::IsSubnormal, V::F64(x)) => V::Bool(x.is_subnormal()),
+        (M::IsSignPositive, V::F32(x)) => V::Bool(x.is_sign_positive()),
+        (M::IsSignPositive, V::F64(x)) => V::Bool(x.is_sign_positive()),
+        (M::IsSignNegative, V::F32(x)) => V::Bool(x.is_sign_negative()),
+        (M::IsSignNegative, V::F64(x)) => V::Bool(x.is_sign_negative()),
+        (M::ToBits, V::F32(x)) => V::Int(u64::from(x.to_bits())),
+        (M::ToBits, V::F64(x)) => V::Int(x.to_bits()),
+        (M::Trunc, V::F32(x)) => V::F32(x.trunc()),
+        (M::Trunc, V::F64(x)) => V::F64(x.trunc()),
+        (M::RoundTiesEven, V::F32(x)) => V::F32(x.round_ties_even()),
+        (M::RoundTiesEven, V::F64(x)) => V::F64(x.round_ties_even()),
+        (M::Fract, V::F32(x)) => V::F32(x.fract()),
+        (M::Fract, V::F64(x)) => V::F64(x.fract()),
+        (M::Recip, V::F32(x)) => V::F32(x.recip()),
+        (M::Recip, V::F64(x)) => V::F64(x.recip()),
+        (M::Copysign, V::F32(x)) => {
+            let V::F32(y) = args[1] else { return Err("bad copysign".into()) };
+            V::F32(x.copysign(y))
+        }
+        (M::Copysign, V::F64(x)) => {
+            let V::F64(y) = args[1] else { return Err("bad copysign".into()) };
+            V::F64(x.copysign(y))
+        }
+        (M::ToDegrees, V::F32(x)) => V::F32(x.to_degrees()),
+        (M::ToDegrees, V::F64(x)) => V::F64(x.to_degrees()),
+        (M::ToRadians, V::F32(x)) => V::F32(x.to_radians()),
+        (M::ToRadians, V::F64(x)) => V::F64(x.to_radians()),
         _ => return Err(format!("{fun:?} on an unexpected value")),
     };
     Ok(v)

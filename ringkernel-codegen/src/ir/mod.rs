@@ -243,6 +243,62 @@ pub enum MathFn {
     CountOnes,
     /// `x.leading_zeros()` → `u32`.
     LeadingZeros,
+    /// `x.count_zeros()` → `u32`.
+    CountZeros,
+    /// `x.trailing_zeros()` → `u32` (the width for 0).
+    TrailingZeros,
+    /// `x.leading_ones()` → `u32`.
+    LeadingOnes,
+    /// `x.trailing_ones()` → `u32`.
+    TrailingOnes,
+    /// `x.rotate_left(n)` (`n: u32`, taken modulo the width).
+    RotateLeft,
+    /// `x.rotate_right(n)`.
+    RotateRight,
+    /// `x.swap_bytes()`.
+    SwapBytes,
+    /// `x.reverse_bits()`.
+    ReverseBits,
+    /// `x.is_power_of_two()` (unsigned) → `bool`.
+    IsPowerOfTwo,
+    /// `x.is_positive()` (signed) → `bool`.
+    IsPositive,
+    /// `x.is_negative()` (signed) → `bool`.
+    IsNegative,
+    /// `x.signum()`: -1/0/1 for signed integers; ±1.0 or NaN for floats.
+    Signum,
+    /// `x.abs_diff(y)` → the unsigned type of the same width.
+    AbsDiff,
+    /// `x.is_nan()` → `bool`.
+    IsNan,
+    /// `x.is_infinite()` → `bool`.
+    IsInfinite,
+    /// `x.is_finite()` → `bool`.
+    IsFinite,
+    /// `x.is_normal()` → `bool`.
+    IsNormal,
+    /// `x.is_subnormal()` → `bool`.
+    IsSubnormal,
+    /// `x.is_sign_positive()` → `bool` (the sign bit, NaN included).
+    IsSignPositive,
+    /// `x.is_sign_negative()` → `bool`.
+    IsSignNegative,
+    /// `x.to_bits()` → `u32` / `u64`.
+    ToBits,
+    /// `x.trunc()`.
+    Trunc,
+    /// `x.round_ties_even()`.
+    RoundTiesEven,
+    /// `x.fract()`: `x - x.trunc()`.
+    Fract,
+    /// `x.recip()`: `1 / x`, correctly rounded.
+    Recip,
+    /// `x.copysign(y)`: `x`'s magnitude with `y`'s sign.
+    Copysign,
+    /// `x.to_degrees()`, as the standard library computes it.
+    ToDegrees,
+    /// `x.to_radians()`, as the standard library computes it.
+    ToRadians,
 }
 
 impl MathFn {
@@ -266,6 +322,34 @@ impl MathFn {
             Self::WrappingMul => "wrapping_mul",
             Self::CountOnes => "count_ones",
             Self::LeadingZeros => "leading_zeros",
+            Self::CountZeros => "count_zeros",
+            Self::TrailingZeros => "trailing_zeros",
+            Self::LeadingOnes => "leading_ones",
+            Self::TrailingOnes => "trailing_ones",
+            Self::RotateLeft => "rotate_left",
+            Self::RotateRight => "rotate_right",
+            Self::SwapBytes => "swap_bytes",
+            Self::ReverseBits => "reverse_bits",
+            Self::IsPowerOfTwo => "is_power_of_two",
+            Self::IsPositive => "is_positive",
+            Self::IsNegative => "is_negative",
+            Self::Signum => "signum",
+            Self::AbsDiff => "abs_diff",
+            Self::IsNan => "is_nan",
+            Self::IsInfinite => "is_infinite",
+            Self::IsFinite => "is_finite",
+            Self::IsNormal => "is_normal",
+            Self::IsSubnormal => "is_subnormal",
+            Self::IsSignPositive => "is_sign_positive",
+            Self::IsSignNegative => "is_sign_negative",
+            Self::ToBits => "to_bits",
+            Self::Trunc => "trunc",
+            Self::RoundTiesEven => "round_ties_even",
+            Self::Fract => "fract",
+            Self::Recip => "recip",
+            Self::Copysign => "copysign",
+            Self::ToDegrees => "to_degrees",
+            Self::ToRadians => "to_radians",
         }
     }
 }

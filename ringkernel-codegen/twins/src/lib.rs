@@ -39,6 +39,8 @@ pub mod native {
     twins!(
         aggregate_assign,
         consts,
+        float_methods,
+        int_methods,
         arrays,
         bits,
         blocks,

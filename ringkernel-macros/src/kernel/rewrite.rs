@@ -185,6 +185,19 @@ impl VisitMut for Native {
                 let receiver = unparen(&call.receiver);
                 *e = syn::parse_quote!(#p::DslAbs::dsl_abs(#receiver));
             }
+            // The DSL's `/` and `%` under their method names: a zero divisor gives 0 and
+            // records the error, where Rust's methods would panic.
+            syn::Expr::MethodCall(call)
+                if (call.method == "wrapping_div" || call.method == "wrapping_rem")
+                    && call.args.len() == 1 =>
+            {
+                let (receiver, divisor) = (unparen(&call.receiver), &call.args[0]);
+                *e = if call.method == "wrapping_div" {
+                    syn::parse_quote!(#p::DslArith::dsl_div(#receiver, #divisor))
+                } else {
+                    syn::parse_quote!(#p::DslArith::dsl_rem(#receiver, #divisor))
+                };
+            }
             _ => {}
         }
     }

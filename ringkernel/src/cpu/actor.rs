@@ -160,8 +160,8 @@ impl Actor {
 
     /// Handles one message if there is one and room for its response. The handler writes its
     /// response straight into the output slot, which is published afterwards, marked failed
-    /// (and zeroed) when the handler or the message's type was wrong, so the caller always
-    /// gets an answer. Returns whether a message was handled.
+    /// (and zeroed) when the handler failed or panicked or the message's type was wrong, so
+    /// the caller always gets an answer. Returns whether a message was handled.
     fn process_one(&mut self) -> bool {
         let Actor { input, output, handler, ctx, shared, .. } = self;
         if !output.has_room() {
@@ -179,7 +179,12 @@ impl Actor {
             let _ = ctx.begin_message(slot.sequence, slot.correlation, None);
             let pushed = output.try_push_with(|response| {
                 let ok = if slot.type_id == expected_type {
-                    handler.handle_bytes(ctx, payload, response).is_ok()
+                    // A handler that panics (hand-written Rust can) fails this message's
+                    // response and nothing else: the actor thread lives on.
+                    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                        handler.handle_bytes(ctx, payload, response).is_ok()
+                    }))
+                    .unwrap_or(false)
                 } else {
                     record(
                         &shared.control,

@@ -75,17 +75,174 @@ impl FuncWriter<'_> {
                 let r = self.binary_regs(op, s, x, vals[1], s);
                 return r;
             }
-            MathFn::CountOnes | MathFn::LeadingZeros => {
+            MathFn::CountOnes | MathFn::CountZeros => {
                 let masked = self.masked(s, x);
-                let bits = if x.class == Class::B64 { "b64" } else { "b32" };
-                let name = if fun == MathFn::CountOnes { "popc" } else { "clz" };
-                self.emit(format!("{name}.{bits} \t{out}, {masked};"));
-                if fun == MathFn::LeadingZeros && s.size() < 4 {
-                    self.emit(format!("sub.u32 \t{out}, {out}, {};", 32 - s.size() * 8));
+                self.emit(format!("popc.{} \t{out}, {masked};", bits(x)));
+                if fun == MathFn::CountZeros {
+                    self.emit(format!("sub.u32 \t{out}, {}, {out};", s.size() * 8));
                 }
+            }
+            MathFn::LeadingZeros => self.leading_zeros(s, x, out),
+            MathFn::TrailingZeros => self.trailing_zeros(s, x, out),
+            MathFn::LeadingOnes | MathFn::TrailingOnes => {
+                let inverted = self.reg(x.class);
+                self.emit(format!("not.{} \t{inverted}, {x};", bits(x)));
+                if fun == MathFn::LeadingOnes {
+                    self.leading_zeros(s, inverted, out);
+                } else {
+                    self.trailing_zeros(s, inverted, out);
+                }
+            }
+            MathFn::RotateLeft | MathFn::RotateRight => self.rotate(fun, s, x, vals[1], out),
+            MathFn::SwapBytes => self.swap_bytes(s, x, out),
+            MathFn::ReverseBits => {
+                let masked = self.masked(s, x);
+                self.emit(format!("brev.{} \t{out}, {masked};", bits(x)));
+                if s.size() < 4 {
+                    self.emit(format!("shr.b32 \t{out}, {out}, {};", 32 - s.size() * 8));
+                }
+                self.normalize(s, out);
+            }
+            MathFn::IsPowerOfTwo => {
+                let masked = self.masked(s, x);
+                let ones = self.reg(Class::B32);
+                self.emit(format!("popc.{} \t{ones}, {masked};", bits(x)));
+                self.emit(format!("setp.eq.u32 \t{out}, {ones}, 1;"));
+            }
+            MathFn::IsPositive | MathFn::IsNegative => {
+                let cmp = if fun == MathFn::IsPositive { "gt" } else { "lt" };
+                self.emit(format!("setp.{cmp}.{t} \t{out}, {x}, 0;"));
+            }
+            MathFn::Signum if s.is_float() => {
+                let one = if s == Scalar::F32 { "0f3F800000" } else { "0d3FF0000000000000" };
+                let nan = if s == Scalar::F32 { "0f7FC00000" } else { "0d7FF8000000000000" };
+                let is_nan = self.reg(Class::Pred);
+                // copysign d, a, b: b with a's sign.
+                self.emit(format!("copysign.{t} \t{out}, {x}, {one};"));
+                self.emit(format!("testp.notanumber.{t} \t{is_nan}, {x};"));
+                self.emit(format!("selp.{t} \t{out}, {nan}, {out}, {is_nan};"));
+            }
+            MathFn::Signum => {
+                let (above, below) = (self.reg(Class::Pred), self.reg(Class::Pred));
+                let (a, b) = (self.reg(x.class), self.reg(x.class));
+                self.emit(format!("setp.gt.{t} \t{above}, {x}, 0;"));
+                self.emit(format!("setp.lt.{t} \t{below}, {x}, 0;"));
+                self.emit(format!("selp.{t} \t{a}, 1, 0, {above};"));
+                self.emit(format!("selp.{t} \t{b}, 1, 0, {below};"));
+                self.emit(format!("sub.{t} \t{out}, {a}, {b};"));
+            }
+            MathFn::AbsDiff => {
+                let (hi, lo) = (self.reg(x.class), self.reg(x.class));
+                self.emit(format!("max.{t} \t{hi}, {x}, {};", vals[1]));
+                self.emit(format!("min.{t} \t{lo}, {x}, {};", vals[1]));
+                self.emit(format!("sub.{} \t{out}, {hi}, {lo};", arith(out_scalar)));
+                self.normalize(out_scalar, out);
+            }
+            MathFn::IsNan
+            | MathFn::IsInfinite
+            | MathFn::IsFinite
+            | MathFn::IsNormal
+            | MathFn::IsSubnormal => {
+                let test = match fun {
+                    MathFn::IsNan => "notanumber",
+                    MathFn::IsInfinite => "infinite",
+                    MathFn::IsFinite => "finite",
+                    MathFn::IsNormal => "normal",
+                    _ => "subnormal",
+                };
+                self.emit(format!("testp.{test}.{t} \t{out}, {x};"));
+            }
+            MathFn::IsSignPositive | MathFn::IsSignNegative => {
+                let (class, width) =
+                    if s == Scalar::F32 { (Class::B32, 32) } else { (Class::B64, 64) };
+                let raw = self.reg(class);
+                self.emit(format!("mov.b{width} \t{raw}, {x};"));
+                let cmp = if fun == MathFn::IsSignNegative { "lt" } else { "ge" };
+                self.emit(format!("setp.{cmp}.s{width} \t{out}, {raw}, 0;"));
+            }
+            MathFn::ToBits => {
+                let width = if s == Scalar::F32 { 32 } else { 64 };
+                self.emit(format!("mov.b{width} \t{out}, {x};"));
+            }
+            MathFn::Trunc => self.emit(format!("cvt.rzi.{t}.{t} \t{out}, {x};")),
+            MathFn::RoundTiesEven => self.emit(format!("cvt.rni.{t}.{t} \t{out}, {x};")),
+            MathFn::Fract => {
+                let whole = self.reg(x.class);
+                self.emit(format!("cvt.rzi.{t}.{t} \t{whole}, {x};"));
+                self.emit(format!("sub.rn.{t} \t{out}, {x}, {whole};"));
+            }
+            MathFn::Recip => self.emit(format!("rcp.rn.{t} \t{out}, {x};")),
+            MathFn::Copysign => self.emit(format!("copysign.{t} \t{out}, {}, {x};", vals[1])),
+            MathFn::ToDegrees | MathFn::ToRadians => {
+                let factor = degree_factor(fun, s);
+                self.emit(format!("mul.rn.{t} \t{out}, {x}, {factor};"));
             }
         }
         out
+    }
+
+    /// `leading_zeros` of `x` as a value of type `s` (its own bits only).
+    fn leading_zeros(&mut self, s: Scalar, x: Reg, out: Reg) {
+        let masked = self.masked(s, x);
+        self.emit(format!("clz.{} \t{out}, {masked};", bits(x)));
+        if s.size() < 4 {
+            self.emit(format!("sub.u32 \t{out}, {out}, {};", 32 - s.size() * 8));
+        }
+    }
+
+    /// `trailing_zeros` of `x` as a value of type `s`: the leading zeros of its bit reversal,
+    /// at most the width (for 0).
+    fn trailing_zeros(&mut self, s: Scalar, x: Reg, out: Reg) {
+        let masked = self.masked(s, x);
+        let reversed = self.reg(x.class);
+        self.emit(format!("brev.{b} \t{reversed}, {masked};", b = bits(x)));
+        self.emit(format!("clz.{} \t{out}, {reversed};", bits(x)));
+        if s.size() < 4 {
+            self.emit(format!("min.u32 \t{out}, {out}, {};", s.size() * 8));
+        }
+    }
+
+    /// `rotate_left/right(n)`: `n` modulo the width, then two logical shifts of the value's
+    /// own bits.
+    fn rotate(&mut self, fun: MathFn, s: Scalar, x: Reg, n: Reg, out: Reg) {
+        let width = s.size() * 8;
+        let b = bits(x);
+        let masked = self.masked(s, x);
+        let (by, back) = (self.reg(Class::B32), self.reg(Class::B32));
+        self.emit(format!("and.b32 \t{by}, {n}, {};", width - 1));
+        self.emit(format!("sub.u32 \t{back}, {width}, {by};"));
+        self.emit(format!("and.b32 \t{back}, {back}, {};", width - 1));
+        let (first, second) = if fun == MathFn::RotateLeft { (by, back) } else { (back, by) };
+        let (left, right) = (self.reg(x.class), self.reg(x.class));
+        self.emit(format!("shl.{b} \t{left}, {masked}, {first};"));
+        self.emit(format!("shr.{b} \t{right}, {masked}, {second};"));
+        self.emit(format!("or.{b} \t{out}, {left}, {right};"));
+        if width < 32 {
+            self.emit(format!("and.b32 \t{out}, {out}, {};", (1u32 << width) - 1));
+        }
+        self.normalize(s, out);
+    }
+
+    /// `swap_bytes`: `prmt` reverses the bytes of a 32-bit word; narrower values shift their
+    /// bytes into place, 64-bit ones swap their reversed halves.
+    fn swap_bytes(&mut self, s: Scalar, x: Reg, out: Reg) {
+        match s.size() {
+            1 => self.emit(format!("mov.b32 \t{out}, {x};")),
+            2 => {
+                let masked = self.masked(s, x);
+                self.emit(format!("prmt.b32 \t{out}, {masked}, 0, 0x4401;"));
+                self.normalize(s, out);
+            }
+            4 => self.emit(format!("prmt.b32 \t{out}, {x}, 0, 0x0123;")),
+            _ => {
+                let (lo, hi) = (self.reg(Class::B32), self.reg(Class::B32));
+                let (new_lo, new_hi) = (self.reg(Class::B32), self.reg(Class::B32));
+                self.emit(format!("mov.b64 \t{{{lo}, {hi}}}, {x};"));
+                self.emit(format!("prmt.b32 \t{new_lo}, {hi}, 0, 0x0123;"));
+                self.emit(format!("prmt.b32 \t{new_hi}, {lo}, 0, 0x0123;"));
+                self.emit(format!("mov.b64 \t{out}, {{{new_lo}, {new_hi}}};"));
+            }
+        }
     }
 
     /// The value's own bits only (narrow signed values are held sign-extended).
@@ -148,5 +305,29 @@ impl FuncWriter<'_> {
         self.emit(format!("bra.uni \t{top};"));
         self.place_label(&done);
         self.emit(format!("@{negative} rcp.rn.{t} \t{out}, {out};"));
+    }
+}
+
+/// `b32` or `b64` for an integer register.
+fn bits(r: Reg) -> &'static str {
+    if r.class == Class::B64 { "b64" } else { "b32" }
+}
+
+/// The factor `to_degrees` / `to_radians` multiply by, computed as the standard library
+/// computes it (so that the product is the same bits), as a PTX literal.
+pub(crate) fn degree_factor(fun: MathFn, s: Scalar) -> String {
+    let to_degrees = fun == MathFn::ToDegrees;
+    if s == Scalar::F32 {
+        #[allow(clippy::excessive_precision)]
+        let factor: f32 = if to_degrees {
+            57.295_779_513_082_320_876_798_154_814_105_170_3_f32 // `f32::to_degrees`'s
+        } else {
+            core::f32::consts::PI / 180.0
+        };
+        format!("0f{:08X}", factor.to_bits())
+    } else {
+        let factor: f64 =
+            if to_degrees { 180.0 / core::f64::consts::PI } else { core::f64::consts::PI / 180.0 };
+        format!("0d{:016X}", factor.to_bits())
     }
 }

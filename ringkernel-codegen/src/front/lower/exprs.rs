@@ -435,34 +435,28 @@ impl Lowerer<'_> {
             self.error(span, format!("can't call method `{method}` on `{found}`"), "math methods need a known scalar type: add a suffix (`2.0_f32`) or annotate the variable");
             return None;
         };
-        let (fun, args, float_only, int_only) = match method.as_str() {
-            "abs" => (MathFn::Abs, 0, false, false),
-            "min" => (MathFn::Min, 1, false, false),
-            "max" => (MathFn::Max, 1, false, false),
-            "sqrt" => (MathFn::Sqrt, 0, true, false),
-            "exp" => (MathFn::Exp, 0, true, false),
-            "ln" => (MathFn::Ln, 0, true, false),
-            "sin" => (MathFn::Sin, 0, true, false),
-            "cos" => (MathFn::Cos, 0, true, false),
-            "powi" => (MathFn::Powi, 1, true, false),
-            "mul_add" => (MathFn::MulAdd, 2, true, false),
-            "floor" => (MathFn::Floor, 0, true, false),
-            "ceil" => (MathFn::Ceil, 0, true, false),
-            "wrapping_add" => (MathFn::WrappingAdd, 1, false, true),
-            "wrapping_sub" => (MathFn::WrappingSub, 1, false, true),
-            "wrapping_mul" => (MathFn::WrappingMul, 1, false, true),
-            "count_ones" => (MathFn::CountOnes, 0, false, true),
-            "leading_zeros" => (MathFn::LeadingZeros, 0, false, true),
-            _ => {
-                self.error(span, format!("method `{method}` is not supported in kernels"), "supported: abs min max sqrt exp ln sin cos powi mul_add floor ceil wrapping_add wrapping_sub wrapping_mul count_ones leading_zeros");
-                return None;
-            }
-        };
-        if (float_only && !scalar.is_float())
-            || (int_only && !scalar.is_int())
-            || scalar == Scalar::Bool
-            || (fun == MathFn::Abs && scalar.is_int() && !scalar.is_signed_int())
+        if let Some(lowered) =
+            self.operator_method(m, method.as_str(), receiver, rvar, scalar, span)
         {
+            return lowered;
+        }
+        let Some(sig) = method_signature(method.as_str()) else {
+            self.error(
+                span,
+                format!("method `{method}` is not supported in kernels"),
+                format!("supported: {}", SUPPORTED_METHODS),
+            );
+            return None;
+        };
+        let fits = match sig.receiver {
+            Receiver::Any => scalar != Scalar::Bool,
+            Receiver::Float => scalar.is_float(),
+            Receiver::Int => scalar.is_int(),
+            Receiver::Signed => scalar.is_signed_int(),
+            Receiver::Unsigned => scalar.is_int() && !scalar.is_signed_int(),
+            Receiver::SignedOrFloat => scalar.is_signed_int() || scalar.is_float(),
+        };
+        if !fits {
             self.error(
                 span,
                 format!("no method `{method}` on `{}`", scalar.name()),
@@ -470,18 +464,23 @@ impl Lowerer<'_> {
             );
             return None;
         }
-        if m.args.len() != args {
+        if m.args.len() != sig.args.len() {
             self.error(
                 span,
-                format!("`{method}` takes {args} argument(s), {} given", m.args.len()),
+                format!("`{method}` takes {} argument(s), {} given", sig.args.len(), m.args.len()),
                 "fix the argument count",
             );
             return None;
         }
+        let fun = sig.fun;
         let mut ids = vec![receiver];
-        for arg in &m.args {
+        for (arg, ty) in m.args.iter().zip(sig.args) {
             let (id, var) = self.expr(arg)?;
-            let expected = if fun == MathFn::Powi { self.table.scalar(Scalar::I32) } else { rvar };
+            let expected = match ty {
+                Arg::Same => rvar,
+                Arg::U32 => self.table.scalar(Scalar::U32),
+                Arg::I32 => self.table.scalar(Scalar::I32),
+            };
             self.unify_or_report(
                 var,
                 expected,
@@ -490,12 +489,80 @@ impl Lowerer<'_> {
             );
             ids.push(id);
         }
-        let var = if matches!(fun, MathFn::CountOnes | MathFn::LeadingZeros) {
-            self.table.scalar(Scalar::U32)
-        } else {
-            rvar
+        let var = match sig.out {
+            Out::Same => rvar,
+            Out::U32 => self.table.scalar(Scalar::U32),
+            Out::Bool => self.table.scalar(Scalar::Bool),
+            Out::Unsigned => self.table.scalar(unsigned_of(scalar)),
+            Out::Bits => {
+                self.table.scalar(if scalar == Scalar::F32 { Scalar::U32 } else { Scalar::U64 })
+            }
         };
         Some(self.node(ExprKind::Math(fun, ids), var, span))
+    }
+
+    /// The integer methods that are the DSL's own operators under another name (its integer
+    /// arithmetic already wraps, and divides by zero to 0 with an error recorded):
+    /// `wrapping_div/rem/shl/shr/neg/abs`. `None` for any other method.
+    fn operator_method(
+        &mut self,
+        m: &syn::ExprMethodCall,
+        method: &str,
+        receiver: ExprId,
+        rvar: Var,
+        scalar: Scalar,
+        span: Span,
+    ) -> Option<Option<(ExprId, Var)>> {
+        let op = match method {
+            "wrapping_div" => BinaryOp::Div,
+            "wrapping_rem" => BinaryOp::Rem,
+            "wrapping_shl" => BinaryOp::Shl,
+            "wrapping_shr" => BinaryOp::Shr,
+            "wrapping_neg" | "wrapping_abs" => BinaryOp::Sub,
+            _ => return None,
+        };
+        let unary = matches!(method, "wrapping_neg" | "wrapping_abs");
+        if !scalar.is_int() || (method == "wrapping_abs" && !scalar.is_signed_int()) {
+            self.error(
+                span,
+                format!("no method `{method}` on `{}`", scalar.name()),
+                "check the receiver's type",
+            );
+            return Some(None);
+        }
+        if m.args.len() != usize::from(!unary) {
+            self.error(
+                span,
+                format!(
+                    "`{method}` takes {} argument(s), {} given",
+                    usize::from(!unary),
+                    m.args.len()
+                ),
+                "fix the argument count",
+            );
+            return Some(None);
+        }
+        if method == "wrapping_abs" {
+            return Some(Some(self.node(ExprKind::Math(MathFn::Abs, vec![receiver]), rvar, span)));
+        }
+        let (left, right) = if unary {
+            (self.node(ExprKind::Const(Const::Int(0)), rvar, span).0, receiver)
+        } else {
+            let Some((arg, avar)) = self.expr(&m.args[0]) else { return Some(None) };
+            let expected = if matches!(op, BinaryOp::Shl | BinaryOp::Shr) {
+                self.table.scalar(Scalar::U32)
+            } else {
+                rvar
+            };
+            self.unify_or_report(
+                avar,
+                expected,
+                at(&m.args[0]),
+                &format!("for the argument of `{method}`"),
+            );
+            (receiver, arg)
+        };
+        Some(Some(self.node(ExprKind::Binary(op, left, right), rvar, span)))
     }
 
     fn call(&mut self, c: &syn::ExprCall, span: Span) -> Option<(ExprId, Var)> {
@@ -715,6 +782,109 @@ impl Lowerer<'_> {
 }
 
 use super::super::infer::Var;
+
+/// What a math method takes and gives.
+struct MethodSig {
+    fun: MathFn,
+    receiver: Receiver,
+    args: &'static [Arg],
+    out: Out,
+}
+
+#[derive(Clone, Copy)]
+enum Receiver {
+    Any,
+    Float,
+    Int,
+    Signed,
+    Unsigned,
+    SignedOrFloat,
+}
+
+#[derive(Clone, Copy)]
+enum Arg {
+    Same,
+    U32,
+    I32,
+}
+
+#[derive(Clone, Copy)]
+enum Out {
+    Same,
+    U32,
+    Bool,
+    /// The unsigned integer of the receiver's width.
+    Unsigned,
+    /// `u32` for `f32`, `u64` for `f64`.
+    Bits,
+}
+
+const SUPPORTED_METHODS: &str = "abs min max signum copysign sqrt exp ln sin cos powi mul_add floor ceil trunc round_ties_even fract recip to_degrees to_radians to_bits is_nan is_infinite is_finite is_normal is_subnormal is_sign_positive is_sign_negative; wrapping_add wrapping_sub wrapping_mul wrapping_div wrapping_rem wrapping_neg wrapping_abs wrapping_shl wrapping_shr count_ones count_zeros leading_zeros trailing_zeros leading_ones trailing_ones rotate_left rotate_right swap_bytes reverse_bits is_power_of_two is_positive is_negative abs_diff";
+
+fn method_signature(method: &str) -> Option<MethodSig> {
+    use {Arg as A, MathFn as F, Out as O, Receiver as R};
+    let sig = |fun, receiver, args, out| Some(MethodSig { fun, receiver, args, out });
+    match method {
+        "abs" => sig(F::Abs, R::SignedOrFloat, &[], O::Same),
+        "min" => sig(F::Min, R::Any, &[A::Same], O::Same),
+        "max" => sig(F::Max, R::Any, &[A::Same], O::Same),
+        "signum" => sig(F::Signum, R::SignedOrFloat, &[], O::Same),
+        "copysign" => sig(F::Copysign, R::Float, &[A::Same], O::Same),
+        "sqrt" => sig(F::Sqrt, R::Float, &[], O::Same),
+        "exp" => sig(F::Exp, R::Float, &[], O::Same),
+        "ln" => sig(F::Ln, R::Float, &[], O::Same),
+        "sin" => sig(F::Sin, R::Float, &[], O::Same),
+        "cos" => sig(F::Cos, R::Float, &[], O::Same),
+        "powi" => sig(F::Powi, R::Float, &[A::I32], O::Same),
+        "mul_add" => sig(F::MulAdd, R::Float, &[A::Same, A::Same], O::Same),
+        "floor" => sig(F::Floor, R::Float, &[], O::Same),
+        "ceil" => sig(F::Ceil, R::Float, &[], O::Same),
+        "trunc" => sig(F::Trunc, R::Float, &[], O::Same),
+        "round_ties_even" => sig(F::RoundTiesEven, R::Float, &[], O::Same),
+        "fract" => sig(F::Fract, R::Float, &[], O::Same),
+        "recip" => sig(F::Recip, R::Float, &[], O::Same),
+        "to_degrees" => sig(F::ToDegrees, R::Float, &[], O::Same),
+        "to_radians" => sig(F::ToRadians, R::Float, &[], O::Same),
+        "to_bits" => sig(F::ToBits, R::Float, &[], O::Bits),
+        "is_nan" => sig(F::IsNan, R::Float, &[], O::Bool),
+        "is_infinite" => sig(F::IsInfinite, R::Float, &[], O::Bool),
+        "is_finite" => sig(F::IsFinite, R::Float, &[], O::Bool),
+        "is_normal" => sig(F::IsNormal, R::Float, &[], O::Bool),
+        "is_subnormal" => sig(F::IsSubnormal, R::Float, &[], O::Bool),
+        "is_sign_positive" => sig(F::IsSignPositive, R::Float, &[], O::Bool),
+        "is_sign_negative" => sig(F::IsSignNegative, R::Float, &[], O::Bool),
+        "wrapping_add" => sig(F::WrappingAdd, R::Int, &[A::Same], O::Same),
+        "wrapping_sub" => sig(F::WrappingSub, R::Int, &[A::Same], O::Same),
+        "wrapping_mul" => sig(F::WrappingMul, R::Int, &[A::Same], O::Same),
+        "count_ones" => sig(F::CountOnes, R::Int, &[], O::U32),
+        "count_zeros" => sig(F::CountZeros, R::Int, &[], O::U32),
+        "leading_zeros" => sig(F::LeadingZeros, R::Int, &[], O::U32),
+        "trailing_zeros" => sig(F::TrailingZeros, R::Int, &[], O::U32),
+        "leading_ones" => sig(F::LeadingOnes, R::Int, &[], O::U32),
+        "trailing_ones" => sig(F::TrailingOnes, R::Int, &[], O::U32),
+        "rotate_left" => sig(F::RotateLeft, R::Int, &[A::U32], O::Same),
+        "rotate_right" => sig(F::RotateRight, R::Int, &[A::U32], O::Same),
+        "swap_bytes" => sig(F::SwapBytes, R::Int, &[], O::Same),
+        "reverse_bits" => sig(F::ReverseBits, R::Int, &[], O::Same),
+        "is_power_of_two" => sig(F::IsPowerOfTwo, R::Unsigned, &[], O::Bool),
+        "is_positive" => sig(F::IsPositive, R::Signed, &[], O::Bool),
+        "is_negative" => sig(F::IsNegative, R::Signed, &[], O::Bool),
+        "abs_diff" => sig(F::AbsDiff, R::Int, &[A::Same], O::Unsigned),
+        _ => None,
+    }
+}
+
+/// The unsigned integer type of `s`'s width.
+pub(crate) fn unsigned_of(s: Scalar) -> Scalar {
+    match s {
+        Scalar::I8 => Scalar::U8,
+        Scalar::I16 => Scalar::U16,
+        Scalar::I32 => Scalar::U32,
+        Scalar::I64 => Scalar::U64,
+        Scalar::Isize => Scalar::Usize,
+        other => other,
+    }
+}
 
 /// `T::NAME` for a primitive `T`: the value and its type (`BITS` is a `u32`).
 fn associated_const(scalar: Scalar, name: &str) -> Option<(Const, Scalar)> {
