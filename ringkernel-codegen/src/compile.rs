@@ -64,8 +64,13 @@ pub fn compile_source(src: &str, opts: &Options) -> Result<Vec<Artifact>, Diagno
         }
     };
     let (module, handlers) = crate::front::lower_module(&items, structs, &mut diags);
-    for d in crate::check::check_module(&module) {
-        diags.push(d);
+    // The checker runs on a module that lowered cleanly: what failed to lower (a rejected
+    // `let` initialiser, say) would otherwise come back as follow-up errors ("used before it
+    // is assigned") about code that is fine.
+    if diags.is_empty() {
+        for d in crate::check::check_module(&module) {
+            diags.push(d);
+        }
     }
     if !diags.is_empty() {
         diags.items.sort_by_key(|d| d.span);

@@ -26,7 +26,10 @@ pub fn lower_source(src: &str) -> Result<(Module, Vec<(KernelAttrs, FuncId)>), D
         d
     })?;
     let (module, handlers) = crate::front::lower_module(&items, structs, &mut diags);
-    diags.items.extend(crate::check::check_module(&module));
+    if diags.is_empty() {
+        // As in `compile_source`: no follow-up errors about what failed to lower.
+        diags.items.extend(crate::check::check_module(&module));
+    }
     if diags.is_empty() { Ok((module, handlers)) } else { Err(diags) }
 }
 

@@ -331,3 +331,41 @@ fn k(ctx: &mut RingContext, x: u32) -> u32 {
   --> oversized_local_array.rs:2:4
   = help: targets are sm_70 to sm_121; per-thread arrays and temporaries must fit in 512 KiB"#
 );
+
+/// Each source has one mistake and must give exactly one error, the one named.
+#[test]
+fn one_error_per_mistake_no_follow_ups() {
+    let cases = [
+        (
+            "method_in_struct_literal",
+            r#"#[derive(RingMessage)]
+#[repr(C)]
+struct R { a: u32, b: u32 }
+#[ring_kernel(id = "k")]
+fn k(ctx: &mut RingContext, x: u32) -> R { R { a: x.isqrt(), b: x } }"#,
+            "method `isqrt` is not supported in kernels",
+        ),
+        (
+            "rejected_let_initialiser",
+            r#"#[ring_kernel(id = "k")]
+fn k(ctx: &mut RingContext, x: u32) -> u32 {
+    let y = x.isqrt();
+    y + 1
+}"#,
+            "method `isqrt` is not supported in kernels",
+        ),
+        (
+            "method_in_call_argument",
+            r#"#[device]
+fn twice(v: u32) -> u32 { v * 2 }
+#[ring_kernel(id = "k")]
+fn k(ctx: &mut RingContext, x: u32) -> u32 { twice(x.isqrt()) }"#,
+            "method `isqrt` is not supported in kernels",
+        ),
+    ];
+    for (name, src, expected) in cases {
+        let text = diagnose(name, src);
+        assert_eq!(text.matches("error:").count(), 1, "{name}: one error expected, got:\n{text}");
+        assert!(text.contains(expected), "{name}: expected `{expected}`, got:\n{text}");
+    }
+}

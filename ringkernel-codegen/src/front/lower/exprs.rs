@@ -651,6 +651,9 @@ impl Lowerer<'_> {
         let fields: Vec<(String, Ty)> =
             layout.fields.iter().map(|f| (f.name.clone(), Ty::from(&f.ty))).collect();
         let mut values: Vec<Option<ExprId>> = vec![None; fields.len()];
+        // A field whose value already failed (an unsupported method, a bad name) was
+        // reported there: it is not also a missing field.
+        let mut failed = false;
         for field in &s.fields {
             let syn::Member::Named(ident) = &field.member else { continue };
             let fname = ident.to_string();
@@ -660,9 +663,14 @@ impl Lowerer<'_> {
                     format!("struct `{name}` has no field `{fname}`"),
                     "check the field name",
                 );
+                failed = true;
                 continue;
             };
-            if let Some((id, var)) = self.expr(&field.expr) {
+            let Some((id, var)) = self.expr(&field.expr) else {
+                failed = true;
+                continue;
+            };
+            {
                 let expected = self.table.known(&fields[index].1);
                 self.unify_or_report(
                     var,
@@ -679,6 +687,9 @@ impl Lowerer<'_> {
             .filter(|(_, v)| v.is_none())
             .map(|((n, _), _)| n.as_str())
             .collect();
+        if failed {
+            return None;
+        }
         if !missing.is_empty() {
             self.error(
                 span,
