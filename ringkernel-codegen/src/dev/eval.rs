@@ -420,6 +420,20 @@ fn math(fun: MathFn, s: Scalar, args: &[V]) -> Result<V, String> {
             let V::F64(y) = args[1] else { return Err("bad copysign".into()) };
             V::F64(x.copysign(y))
         }
+        (M::FromBits, V::Int(x)) if s == Scalar::U32 => V::F32(f32::from_bits(*x as u32)),
+        (M::FromBits, V::Int(x)) => V::F64(f64::from_bits(*x)),
+        (M::SaturatingAdd | M::SaturatingSub, V::Int(x)) => {
+            let V::Int(y) = args[1] else { return Err("bad saturating op".into()) };
+            let (a, b) = (signed(*x, s), signed(y, s));
+            let exact = if fun == M::SaturatingAdd { a + b } else { a - b };
+            let w = s.size() * 8;
+            let (lo, hi) = if s.is_signed_int() {
+                (-(1i128 << (w - 1)), (1i128 << (w - 1)) - 1)
+            } else {
+                (0, (1i128 << w) - 1)
+            };
+            V::Int(wrap(exact.clamp(lo, hi), s))
+        }
         (M::ToDegrees, V::F32(x)) => V::F32(x.to_degrees()),
         (M::ToDegrees, V::F64(x)) => V::F64(x.to_degrees()),
         (M::ToRadians, V::F32(x)) => V::F32(x.to_radians()),

@@ -295,6 +295,12 @@ pub enum MathFn {
     Recip,
     /// `x.copysign(y)`: `x`'s magnitude with `y`'s sign.
     Copysign,
+    /// `f32::from_bits(x)` / `f64::from_bits(x)` (the argument is the bits).
+    FromBits,
+    /// `x.saturating_add(y)`.
+    SaturatingAdd,
+    /// `x.saturating_sub(y)`.
+    SaturatingSub,
     /// `x.to_degrees()`, as the standard library computes it.
     ToDegrees,
     /// `x.to_radians()`, as the standard library computes it.
@@ -348,6 +354,9 @@ impl MathFn {
             Self::Fract => "fract",
             Self::Recip => "recip",
             Self::Copysign => "copysign",
+            Self::FromBits => "from_bits",
+            Self::SaturatingAdd => "saturating_add",
+            Self::SaturatingSub => "saturating_sub",
             Self::ToDegrees => "to_degrees",
             Self::ToRadians => "to_radians",
         }

@@ -20,6 +20,8 @@ pub struct FloatFacts {
     pub angles_wide: [f64; 2],
     pub bits: u32,
     pub bits_wide: u64,
+    pub from_bits: f32,
+    pub from_bits_wide: f64,
     pub classes: [bool; 7],
     pub classes_wide: [bool; 7],
 }
@@ -35,6 +37,8 @@ fn float_methods(ctx: &mut RingContext, f: Floats) -> FloatFacts {
         angles_wide: [f.p.to_degrees(), f.q.to_radians()],
         bits: f.x.to_bits() ^ f.y.to_bits(),
         bits_wide: f.p.to_bits().wrapping_add(f.q.to_bits()),
+        from_bits: f32::from_bits(f.x.to_bits() ^ 0x8000_0001),
+        from_bits_wide: f64::from_bits(f.p.to_bits().rotate_left(1)),
         classes: [
             f.x.is_nan(),
             f.x.is_infinite(),

@@ -66,10 +66,25 @@ impl<'a> Mods<'a> {
         out
     }
 
+    /// An untyped bit-size type (`.b8` … `.b128`) among the modifiers not yet taken.
+    fn bit_type(&self) -> Option<&'a str> {
+        self.items
+            .iter()
+            .zip(&self.used)
+            .find(|(m, used)| !**used && matches!(**m, ".b8" | ".b16" | ".b32" | ".b64" | ".b128"))
+            .map(|(m, _)| *m)
+    }
+
     fn leftover(&self) -> Option<&'a str> {
         self.items.iter().zip(&self.used).find(|(_, u)| !**u).map(|(m, _)| *m)
     }
 }
+
+/// Instructions whose integer forms take signed or unsigned types only, never `.bN`.
+const ARITHMETIC: &[&str] = &[
+    "add", "sub", "addc", "subc", "mul", "mad", "mul24", "mad24", "sad", "div", "rem", "abs",
+    "neg", "min", "max",
+];
 
 fn int(ty: Ty) -> Option<IntTy> {
     if let Ty::Int(i) = ty { Some(i) } else { None }
@@ -217,6 +232,14 @@ impl<'a> Parser<'a> {
         at: Token<'a>,
     ) -> Result<Op, ParseError> {
         mods.drop_hints(base);
+        if ARITHMETIC.contains(&base) {
+            if let Some(bits) = mods.bit_type() {
+                return Err(self.error_at(
+                    at,
+                    format!("`{base}` takes a `.u`, `.s` or float type, not `{bits}`"),
+                ));
+            }
+        }
         match base {
             "mov" => self.decode_mov(mods, ops, at),
             "add" | "sub" | "addc" | "subc" => {

@@ -173,12 +173,72 @@ impl FuncWriter<'_> {
             }
             MathFn::Recip => self.emit(format!("rcp.rn.{t} \t{out}, {x};")),
             MathFn::Copysign => self.emit(format!("copysign.{t} \t{out}, {}, {x};", vals[1])),
+            MathFn::FromBits => {
+                let width = if s == Scalar::U32 { 32 } else { 64 };
+                self.emit(format!("mov.b{width} \t{out}, {x};"));
+            }
+            MathFn::SaturatingAdd | MathFn::SaturatingSub => {
+                self.saturating(fun, s, x, vals[1], out)
+            }
             MathFn::ToDegrees | MathFn::ToRadians => {
                 let factor = degree_factor(fun, s);
                 self.emit(format!("mul.rn.{t} \t{out}, {x}, {factor};"));
             }
         }
         out
+    }
+
+    /// `saturating_add/sub`. Narrow types compute exactly in 32 bits and clamp to their
+    /// range; 32- and 64-bit ones detect the overflow (unsigned: the carry or borrow; signed:
+    /// the sign rule) and select the bound.
+    fn saturating(&mut self, fun: MathFn, s: Scalar, x: Reg, y: Reg, out: Reg) {
+        let add = fun == MathFn::SaturatingAdd;
+        let op = if add { "add" } else { "sub" };
+        let t = arith(s);
+        let b = bits(x);
+        if s.size() < 4 {
+            let w = s.size() * 8;
+            let (lo, hi) = if s.is_signed_int() {
+                (-(1i64 << (w - 1)), (1i64 << (w - 1)) - 1)
+            } else {
+                (0, (1i64 << w) - 1)
+            };
+            self.emit(format!("{op}.s32 \t{out}, {x}, {y};"));
+            self.emit(format!("max.s32 \t{out}, {out}, {lo};"));
+            self.emit(format!("min.s32 \t{out}, {out}, {hi};"));
+            return;
+        }
+        let exact = self.reg(x.class);
+        self.emit(format!("{op}.{t} \t{exact}, {x}, {y};"));
+        let overflow = self.reg(Class::Pred);
+        if !s.is_signed_int() {
+            let (bound, cmp_a) = if add { ("-1", exact) } else { ("0", x) };
+            // add: the sum wrapped below x; sub: y was above x.
+            if add {
+                self.emit(format!("setp.lt.{t} \t{overflow}, {cmp_a}, {x};"));
+            } else {
+                self.emit(format!("setp.lt.{t} \t{overflow}, {cmp_a}, {y};"));
+            }
+            self.emit(format!("selp.{b} \t{out}, {bound}, {exact}, {overflow};"));
+            return;
+        }
+        // Signed: overflow when the result's sign differs from x's and (add) y's sign is x's
+        // or (sub) y's sign differs from x's: ((x ^ r) & (x ^ y or !(x ^ y))) < 0.
+        let (xr, xy, both) = (self.reg(x.class), self.reg(x.class), self.reg(x.class));
+        self.emit(format!("xor.{b} \t{xr}, {x}, {exact};"));
+        self.emit(format!("xor.{b} \t{xy}, {x}, {y};"));
+        if add {
+            self.emit(format!("not.{b} \t{xy}, {xy};"));
+        }
+        self.emit(format!("and.{b} \t{both}, {xr}, {xy};"));
+        self.emit(format!("setp.lt.{t} \t{overflow}, {both}, 0;"));
+        // The bound has x's sign: MAX for x >= 0, MIN for x < 0, i.e. (x >> (w-1)) ^ MAX.
+        let (sign, bound) = (self.reg(x.class), self.reg(x.class));
+        let w = s.size() * 8;
+        let max = if w == 64 { "9223372036854775807".to_owned() } else { "2147483647".to_owned() };
+        self.emit(format!("shr.{t} \t{sign}, {x}, {};", w - 1));
+        self.emit(format!("xor.{b} \t{bound}, {sign}, {max};"));
+        self.emit(format!("selp.{b} \t{out}, {bound}, {exact}, {overflow};"));
     }
 
     /// `leading_zeros` of `x` as a value of type `s` (its own bits only).

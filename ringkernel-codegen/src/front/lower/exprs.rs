@@ -501,6 +501,30 @@ impl Lowerer<'_> {
         Some(self.node(ExprKind::Math(fun, ids), var, span))
     }
 
+    /// `f32::from_bits(u32)` / `f64::from_bits(u64)`.
+    fn float_from_bits(
+        &mut self,
+        c: &syn::ExprCall,
+        ty: &str,
+        span: Span,
+    ) -> Option<(ExprId, Var)> {
+        let (float, bits) =
+            if ty == "f32" { (Scalar::F32, Scalar::U32) } else { (Scalar::F64, Scalar::U64) };
+        if c.args.len() != 1 {
+            self.error(
+                span,
+                format!("`{ty}::from_bits` takes 1 argument, {} given", c.args.len()),
+                "fix the argument count",
+            );
+            return None;
+        }
+        let (arg, var) = self.expr(&c.args[0])?;
+        let expected = self.table.scalar(bits);
+        self.unify_or_report(var, expected, at(&c.args[0]), &format!("for `{ty}::from_bits`"));
+        let out = self.table.scalar(float);
+        Some(self.node(ExprKind::Math(MathFn::FromBits, vec![arg]), out, span))
+    }
+
     /// The integer methods that are the DSL's own operators under another name (its integer
     /// arithmetic already wraps, and divides by zero to 0 with an error recorded):
     /// `wrapping_div/rem/shl/shr/neg/abs`. `None` for any other method.
@@ -566,6 +590,15 @@ impl Lowerer<'_> {
     }
 
     fn call(&mut self, c: &syn::ExprCall, span: Span) -> Option<(ExprId, Var)> {
+        if let syn::Expr::Path(p) = &*c.func {
+            let segments: Vec<String> =
+                p.path.segments.iter().map(|s| s.ident.to_string()).collect();
+            if let [ty, function] = segments.as_slice() {
+                if (ty == "f32" || ty == "f64") && function == "from_bits" {
+                    return self.float_from_bits(c, ty, span);
+                }
+            }
+        }
         let name = match &*c.func {
             syn::Expr::Path(p) => p.path.get_ident().map(|i| i.to_string()),
             _ => None,
@@ -830,7 +863,7 @@ enum Out {
     Bits,
 }
 
-const SUPPORTED_METHODS: &str = "abs min max signum copysign sqrt exp ln sin cos powi mul_add floor ceil trunc round_ties_even fract recip to_degrees to_radians to_bits is_nan is_infinite is_finite is_normal is_subnormal is_sign_positive is_sign_negative; wrapping_add wrapping_sub wrapping_mul wrapping_div wrapping_rem wrapping_neg wrapping_abs wrapping_shl wrapping_shr count_ones count_zeros leading_zeros trailing_zeros leading_ones trailing_ones rotate_left rotate_right swap_bytes reverse_bits is_power_of_two is_positive is_negative abs_diff";
+const SUPPORTED_METHODS: &str = "abs min max signum copysign sqrt exp ln sin cos powi mul_add floor ceil trunc round_ties_even fract recip to_degrees to_radians to_bits (and `f32::from_bits`) is_nan is_infinite is_finite is_normal is_subnormal is_sign_positive is_sign_negative; wrapping_add wrapping_sub wrapping_mul saturating_add saturating_sub wrapping_div wrapping_rem wrapping_neg wrapping_abs wrapping_shl wrapping_shr count_ones count_zeros leading_zeros trailing_zeros leading_ones trailing_ones rotate_left rotate_right swap_bytes reverse_bits is_power_of_two is_positive is_negative abs_diff";
 
 fn method_signature(method: &str) -> Option<MethodSig> {
     use {Arg as A, MathFn as F, Out as O, Receiver as R};
@@ -867,6 +900,8 @@ fn method_signature(method: &str) -> Option<MethodSig> {
         "wrapping_add" => sig(F::WrappingAdd, R::Int, &[A::Same], O::Same),
         "wrapping_sub" => sig(F::WrappingSub, R::Int, &[A::Same], O::Same),
         "wrapping_mul" => sig(F::WrappingMul, R::Int, &[A::Same], O::Same),
+        "saturating_add" => sig(F::SaturatingAdd, R::Int, &[A::Same], O::Same),
+        "saturating_sub" => sig(F::SaturatingSub, R::Int, &[A::Same], O::Same),
         "count_ones" => sig(F::CountOnes, R::Int, &[], O::U32),
         "count_zeros" => sig(F::CountZeros, R::Int, &[], O::U32),
         "leading_zeros" => sig(F::LeadingZeros, R::Int, &[], O::U32),
