@@ -59,6 +59,7 @@ golden_modules!(
     int_methods,
     intrinsics,
     loops,
+    matches,
     minmax,
     narrow_ints,
     nested_structs,
@@ -425,6 +426,8 @@ differential_tests! {
     golden_collatz: "ringkernel-codegen/tests/in/loops.rs", loops::CollatzKernel, "collatz";
     golden_first_divisor: "ringkernel-codegen/tests/in/loops.rs", loops::FirstDivisorKernel, "first_divisor";
     golden_count_pairs: "ringkernel-codegen/tests/in/loops.rs", loops::CountPairsKernel, "count_pairs";
+    golden_match_decode: "ringkernel-codegen/tests/in/matches.rs", matches::DecodeKernel, "decode";
+    golden_match_early: "ringkernel-codegen/tests/in/matches.rs", matches::EarlyKernel, "early";
     golden_clamp_all: "ringkernel-codegen/tests/in/minmax.rs", minmax::ClampAllKernel, "clamp_all";
     golden_narrow: "ringkernel-codegen/tests/in/narrow_ints.rs", narrow_ints::NarrowKernel, "narrow";
     golden_path_length: "ringkernel-codegen/tests/in/nested_structs.rs", nested_structs::PathLengthKernel, "path_length";

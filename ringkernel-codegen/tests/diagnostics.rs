@@ -369,3 +369,54 @@ fn k(ctx: &mut RingContext, x: u32) -> u32 { twice(x.isqrt()) }"#,
         assert!(text.contains(expected), "{name}: expected `{expected}`, got:\n{text}");
     }
 }
+
+/// A `match` that misses values names the first one, whatever the type; guarded arms do not
+/// count; an unsupported pattern says what to write instead. One error each.
+#[test]
+fn non_exhaustive_matches_name_the_missing_value() {
+    let kernel = |param: &str, body: &str| {
+        format!(
+            "#[ring_kernel(id = \"k\")]\nfn k(ctx: &mut RingContext, x: {param}) -> u32 {{\n    {body}\n}}"
+        )
+    };
+    let cases = [
+        (
+            kernel("u32", "match x { 0 => 1, 1..=5 => 2 }"),
+            "non-exhaustive `match`: `6_u32` is not covered",
+        ),
+        (kernel("bool", "match x { true => 1 }"), "non-exhaustive `match`: `false` is not covered"),
+        (
+            kernel("i8", "match x { 0..=127 => 1 }"),
+            "non-exhaustive `match`: `i8::MIN` is not covered",
+        ),
+        (
+            kernel("u8", "match x { n if n > 0 => 1, 0 => 2 }"),
+            "non-exhaustive `match`: `1_u8` is not covered",
+        ),
+        (
+            kernel("u64", "match x { 0..10 => 1, 11.. => 2 }"),
+            "non-exhaustive `match`: `10_u64` is not covered",
+        ),
+        (
+            kernel("i16", "match x { 0 => 1, i16::MIN..=-1 => 2, 1..i16::MAX => 3 }"),
+            "non-exhaustive `match`: `i16::MAX` is not covered",
+        ),
+        (kernel("f32", "match x { _ => 1 }"), "`match` on floats is not supported"),
+        (
+            kernel("u32", "match x { 300u8 => 1, _ => 2 }"),
+            "mismatched types: a `u8` pattern for a `u32` value",
+        ),
+        (
+            kernel("u32", "match x { true => 1, _ => 2 }"),
+            "mismatched types: a `bool` pattern for a `u32` value",
+        ),
+        (kernel("u8", "match x { 300 => 1, _ => 2 }"), "`300` is out of range for `u8`"),
+        (kernel("u32", "match x { 9..=3 => 1, _ => 2 }"), "this range pattern matches nothing"),
+        (kernel("u32", "match x { (a, b) => 1 }"), "this pattern is not supported in `match`"),
+    ];
+    for (src, expected) in cases {
+        let text = diagnose("match_case", &src);
+        assert_eq!(text.matches("error:").count(), 1, "{src}\none error expected, got:\n{text}");
+        assert!(text.contains(expected), "{src}\nexpected `{expected}`, got:\n{text}");
+    }
+}

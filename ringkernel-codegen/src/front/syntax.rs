@@ -33,7 +33,6 @@ impl<'ast> Visit<'ast> for Finder {
                 let name = m.mac.path.segments.last().map(|s| s.ident.to_string()).unwrap_or_default();
                 self.report(e, &format!("macros like `{name}!` are not supported in kernels"), "kernels run on the GPU: no printing, formatting or panicking; record results in the state or response");
             }
-            syn::Expr::Match(_) => self.report(e, "`match` is not supported yet", "use `if` / `else if` / `else`"),
             syn::Expr::Reference(_) => self.report(e, "references are not supported in kernels", "pass and copy values; only the handler's state is a reference"),
             syn::Expr::Unsafe(_) => self.report(e, "`unsafe` blocks are not allowed in kernels", "kernels are safe Rust; remove `unsafe`"),
             syn::Expr::Tuple(t) if !t.elems.is_empty() => self.report(e, "tuples are not supported", "use a #[derive(RingMessage)] struct"),

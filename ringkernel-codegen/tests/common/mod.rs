@@ -344,6 +344,8 @@ macro_rules! golden_handlers {
             $stateless!(loops, collatz),
             $stateless!(loops, first_divisor),
             $stateless!(loops, count_pairs),
+            $stateless!(matches, decode),
+            $stateless!(matches, early),
             $stateless!(minmax, clamp_all),
             $stateless!(narrow_ints, narrow),
             $stateful!(nested_structs, path_length),

@@ -143,10 +143,7 @@ impl Lowerer<'_> {
                 );
                 None
             }
-            syn::Expr::Match(_) => {
-                self.error(span, "`match` is not supported yet", "use `if` / `else if` / `else`");
-                None
-            }
+            syn::Expr::Match(m) => self.match_expr(m, span),
             syn::Expr::Tuple(_) => {
                 self.error(span, "tuples are not supported", "use a #[derive(RingMessage)] struct");
                 None
