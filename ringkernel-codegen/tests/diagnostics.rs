@@ -132,14 +132,14 @@ fn k(ctx: &mut RingContext, x: u32) -> u32 {
 );
 
 snapshot!(
-    match_expression,
+    non_exhaustive_match,
     r#"#[ring_kernel(id = "k")]
 fn k(ctx: &mut RingContext, x: u32) -> u32 {
-    match x { 0 => 1, _ => 2 }
+    match x { 0 => 1, 2..=9 => 2 }
 }"#,
-    r#"error: `match` is not supported yet
-  --> match_expression.rs:3:5
-  = help: use `if` / `else if` / `else`"#
+    r#"error: non-exhaustive `match`: `1_u32` is not covered
+  --> non_exhaustive_match.rs:3:11
+  = help: add an arm for it, or a last arm `_ => ...` (arms with `if` guards do not count)"#
 );
 
 snapshot!(

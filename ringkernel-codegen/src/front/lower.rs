@@ -693,3 +693,4 @@ pub(super) fn compound_op(op: &syn::BinOp) -> Option<BinaryOp> {
 
 mod exprs;
 mod matches;
+mod methods;
