@@ -57,6 +57,7 @@ golden_modules!(
     inclusive_range,
     int_arith,
     int_methods,
+    labels,
     intrinsics,
     loops,
     matches,
@@ -423,6 +424,7 @@ differential_tests! {
     golden_inclusive: "ringkernel-codegen/tests/in/inclusive_range.rs", inclusive_range::InclusiveKernel, "inclusive";
     golden_int_arith: "ringkernel-codegen/tests/in/int_arith.rs", int_arith::IntArithKernel, "int_arith";
     golden_stamp: "ringkernel-codegen/tests/in/intrinsics.rs", intrinsics::StampKernel, "stamp", clock_at 8;
+    golden_labels: "ringkernel-codegen/tests/in/labels.rs", labels::SearchKernel, "search";
     golden_collatz: "ringkernel-codegen/tests/in/loops.rs", loops::CollatzKernel, "collatz";
     golden_first_divisor: "ringkernel-codegen/tests/in/loops.rs", loops::FirstDivisorKernel, "first_divisor";
     golden_count_pairs: "ringkernel-codegen/tests/in/loops.rs", loops::CountPairsKernel, "count_pairs";

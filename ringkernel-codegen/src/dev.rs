@@ -60,8 +60,10 @@ enum V {
 
 enum Flow {
     Normal,
-    Break,
-    Continue,
+    /// Leaving loops: 0 the innermost one, more for a labelled `break`.
+    Break(u32),
+    /// As `Break`, for `continue`.
+    Continue(u32),
     Return(V),
 }
 
@@ -244,7 +246,9 @@ impl Interp<'_> {
                     return Ok(Flow::Normal);
                 }
                 match self.block(body)?.0 {
-                    Flow::Break => return Ok(Flow::Normal),
+                    Flow::Break(0) => return Ok(Flow::Normal),
+                    Flow::Break(d) => return Ok(Flow::Break(d - 1)),
+                    Flow::Continue(d) if d > 0 => return Ok(Flow::Continue(d - 1)),
                     Flow::Return(v) => return Ok(Flow::Return(v)),
                     _ => {}
                 }
@@ -252,7 +256,9 @@ impl Interp<'_> {
             Stmt::Loop(body) => loop {
                 self.tick()?;
                 match self.block(body)?.0 {
-                    Flow::Break => return Ok(Flow::Normal),
+                    Flow::Break(0) => return Ok(Flow::Normal),
+                    Flow::Break(d) => return Ok(Flow::Break(d - 1)),
+                    Flow::Continue(d) if d > 0 => return Ok(Flow::Continue(d - 1)),
                     Flow::Return(v) => return Ok(Flow::Return(v)),
                     _ => {}
                 }
@@ -267,7 +273,9 @@ impl Interp<'_> {
                     self.tick()?;
                     self.locals[var.0 as usize] = V::Int(wrap(i, s));
                     match self.block(body)?.0 {
-                        Flow::Break => break,
+                        Flow::Break(0) => break,
+                        Flow::Break(d) => return Ok(Flow::Break(d - 1)),
+                        Flow::Continue(d) if d > 0 => return Ok(Flow::Continue(d - 1)),
                         Flow::Return(v) => return Ok(Flow::Return(v)),
                         _ => {}
                     }
@@ -275,8 +283,8 @@ impl Interp<'_> {
                 }
                 Ok(Flow::Normal)
             }
-            Stmt::Break(_) => Ok(Flow::Break),
-            Stmt::Continue(_) => Ok(Flow::Continue),
+            Stmt::Break(depth, _) => Ok(Flow::Break(*depth)),
+            Stmt::Continue(depth, _) => Ok(Flow::Continue(*depth)),
             Stmt::Return(value, _) => {
                 let v = match value {
                     Some(v) => {

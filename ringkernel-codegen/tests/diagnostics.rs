@@ -355,6 +355,24 @@ fn k(ctx: &mut RingContext, x: u32) -> u32 {
             "method `isqrt` is not supported in kernels",
         ),
         (
+            "unknown_loop_label",
+            r#"#[ring_kernel(id = "k")]
+fn k(ctx: &mut RingContext, x: u32) -> u32 {
+    'a: for i in 0..x { if i > 3 { break 'b; } }
+    x
+}"#,
+            "no enclosing loop is labelled `'b`",
+        ),
+        (
+            "break_with_value",
+            r#"#[ring_kernel(id = "k")]
+fn k(ctx: &mut RingContext, x: u32) -> u32 {
+    let mut i = 0u32;
+    loop { i += 1; if i > x { break i; } }
+}"#,
+            "`break` with a value is not supported",
+        ),
+        (
             "method_in_call_argument",
             r#"#[device]
 fn twice(v: u32) -> u32 { v * 2 }

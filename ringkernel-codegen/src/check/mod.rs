@@ -196,7 +196,7 @@ impl FnChecker<'_> {
                 self.block(body, &mut inner);
                 false
             }
-            Stmt::Break(_) | Stmt::Continue(_) => true,
+            Stmt::Break(..) | Stmt::Continue(..) => true,
             Stmt::Return(value, _) => {
                 if let Some(v) = value {
                     self.reads(*v, assigned);

@@ -85,7 +85,8 @@ struct Lowerer<'a> {
     ret: Var,
     ctx: Option<String>,
     /// One entry per enclosing loop: whether it contains a `break`.
-    loops: Vec<bool>,
+    /// Enclosing loops, innermost last: label, and whether a `break` leaves it.
+    loops: Vec<(Option<String>, bool)>,
 }
 
 fn lower_fn(
@@ -423,15 +424,8 @@ impl Lowerer<'_> {
                 Some(false)
             }
             syn::Expr::While(w) => {
-                if w.label.is_some() {
-                    self.error(
-                        span,
-                        "loop labels are not supported",
-                        "restructure with a flag variable",
-                    );
-                }
                 let cond = self.condition(&w.cond);
-                self.loops.push(false);
+                self.loops.push((label_name(&w.label), false));
                 let body = self.unit_block(&w.body);
                 self.loops.pop();
                 if let (Some(cond), Some(body)) = (cond, body) {
@@ -440,16 +434,9 @@ impl Lowerer<'_> {
                 Some(false)
             }
             syn::Expr::Loop(l) => {
-                if l.label.is_some() {
-                    self.error(
-                        span,
-                        "loop labels are not supported",
-                        "restructure with a flag variable",
-                    );
-                }
-                self.loops.push(false);
+                self.loops.push((label_name(&l.label), false));
                 let body = self.unit_block(&l.body);
-                let has_break = self.loops.pop().unwrap_or(false);
+                let has_break = self.loops.pop().is_some_and(|(_, has_break)| has_break);
                 if let Some(body) = body {
                     out.stmts.push(Stmt::Loop(body));
                 }
@@ -487,39 +474,59 @@ impl Lowerer<'_> {
                 Some(true)
             }
             syn::Expr::Break(b) => {
-                if b.label.is_some() || b.expr.is_some() {
+                if b.expr.is_some() {
                     self.error(
                         span,
-                        "`break` with a label or a value is not supported",
-                        "use a plain `break` and a variable",
+                        "`break` with a value is not supported",
+                        "assign the value to a variable declared before the loop, then `break`",
                     );
+                    // Not counted as leaving the loop: the loop's type stays what its other
+                    // exits make it, and no follow-up error appears about the result.
+                    return Some(true);
                 }
-                match self.loops.last_mut() {
-                    Some(has_break) => *has_break = true,
-                    None => self.error(
-                        span,
-                        "`break` outside of a loop",
-                        "use `return` to leave the function",
-                    ),
+                if let Some(depth) = self.loop_depth(b.label.as_ref(), span, "break") {
+                    let index = self.loops.len() - 1 - depth as usize;
+                    self.loops[index].1 = true;
+                    out.stmts.push(Stmt::Break(depth, span));
                 }
-                out.stmts.push(Stmt::Break(span));
                 Some(true)
             }
             syn::Expr::Continue(c) => {
-                if c.label.is_some() {
-                    self.error(
-                        span,
-                        "`continue` with a label is not supported",
-                        "use a plain `continue`",
-                    );
+                if let Some(depth) = self.loop_depth(c.label.as_ref(), span, "continue") {
+                    out.stmts.push(Stmt::Continue(depth, span));
                 }
-                if self.loops.is_empty() {
-                    self.error(span, "`continue` outside of a loop", "remove it");
-                }
-                out.stmts.push(Stmt::Continue(span));
                 Some(true)
             }
             _ => None,
+        }
+    }
+
+    /// How many loops around the one `label` names (the innermost without a label) a
+    /// `break` / `continue` leaves too; reports a missing loop or an unknown label.
+    fn loop_depth(&mut self, label: Option<&syn::Lifetime>, span: Span, what: &str) -> Option<u32> {
+        let Some(label) = label else {
+            if self.loops.is_empty() {
+                let help = if what == "break" {
+                    "use `return` to leave the function"
+                } else {
+                    "remove it"
+                };
+                self.error(span, format!("`{what}` outside of a loop"), help);
+                return None;
+            }
+            return Some(0);
+        };
+        let name = label.ident.to_string();
+        match self.loops.iter().rev().position(|(l, _)| l.as_deref() == Some(name.as_str())) {
+            Some(depth) => Some(depth as u32),
+            None => {
+                self.error(
+                    span,
+                    format!("no enclosing loop is labelled `'{name}`"),
+                    "label the loop: `'name: loop { ... }`",
+                );
+                None
+            }
         }
     }
 
@@ -546,10 +553,6 @@ impl Lowerer<'_> {
     }
 
     fn for_loop(&mut self, f: &syn::ExprForLoop, out: &mut Block) {
-        let span = at(f);
-        if f.label.is_some() {
-            self.error(span, "loop labels are not supported", "restructure with a flag variable");
-        }
         let syn::Expr::Range(range) = &*f.expr else {
             self.error(
                 at(&f.expr),
@@ -577,7 +580,7 @@ impl Lowerer<'_> {
         let var = self
             .pattern_ident(&f.pat)
             .map(|(name, _)| self.declare_var(&name, svar, false, LocalKind::Var, at(&f.pat)));
-        self.loops.push(false);
+        self.loops.push((label_name(&f.label), false));
         let body = self.unit_block(&f.body);
         self.loops.pop();
         self.scopes.pop();
@@ -672,6 +675,11 @@ impl Lowerer<'_> {
             }
         }
     }
+}
+
+/// A loop's label, without its quote.
+fn label_name(label: &Option<syn::Label>) -> Option<String> {
+    label.as_ref().map(|l| l.name.ident.to_string())
 }
 
 pub(super) fn compound_op(op: &syn::BinOp) -> Option<BinaryOp> {

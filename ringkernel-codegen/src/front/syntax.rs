@@ -41,9 +41,6 @@ impl<'ast> Visit<'ast> for Finder {
             syn::Expr::Range(_) => self.report(e, "ranges are only supported in `for` loops", "write `for i in a..b`"),
             syn::Expr::Let(_) => self.report(e, "`if let` / `while let` are not supported", "compare values with `==` instead"),
             syn::Expr::ForLoop(f) => {
-                if f.label.is_some() {
-                    self.report(e, "loop labels are not supported", "restructure with a flag variable");
-                }
                 // The range of a `for` is allowed: visit its bounds, not the range itself.
                 if let syn::Expr::Range(r) = &*f.expr {
                     if let Some(start) = &r.start {
@@ -67,8 +64,6 @@ impl<'ast> Visit<'ast> for Finder {
                     }
                 }
             }
-            syn::Expr::While(w) if w.label.is_some() => self.report(e, "loop labels are not supported", "restructure with a flag variable"),
-            syn::Expr::Loop(l) if l.label.is_some() => self.report(e, "loop labels are not supported", "restructure with a flag variable"),
             _ => {}
         }
         syn::visit::visit_expr(self, e);

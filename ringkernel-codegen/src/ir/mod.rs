@@ -471,10 +471,11 @@ pub enum Stmt {
         /// Loop body.
         body: Block,
     },
-    /// `break`.
-    Break(Span),
-    /// `continue`.
-    Continue(Span),
+    /// `break` or `break 'label`: the number of loops around the target one to leave as
+    /// well (0: the innermost loop).
+    Break(u32, Span),
+    /// `continue` or `continue 'label`: the same depth as `Break`'s.
+    Continue(u32, Span),
     /// `return [value]`.
     Return(Option<ExprId>, Span),
 }

@@ -341,6 +341,7 @@ macro_rules! golden_handlers {
             $stateless!(int_arith, int_arith),
             $stateless!(int_methods, int_methods),
             $stateless!(intrinsics, stamp),
+            $stateless!(labels, search),
             $stateless!(loops, collatz),
             $stateless!(loops, first_divisor),
             $stateless!(loops, count_pairs),

@@ -41,6 +41,7 @@ pub mod native {
         consts,
         float_methods,
         int_methods,
+        labels,
         matches,
         arrays,
         bits,

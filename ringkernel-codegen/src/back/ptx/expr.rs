@@ -844,14 +844,16 @@ impl FuncWriter<'_> {
             Stmt::For { var, start, end, inclusive, body } => {
                 self.for_loop(*var, *start, *end, *inclusive, body)
             }
-            Stmt::Break(_) => {
-                if let Some(l) = self.loops.last() {
+            Stmt::Break(depth, _) => {
+                let index = self.loops.len().checked_sub(1 + *depth as usize);
+                if let Some(l) = index.and_then(|i| self.loops.get(i)) {
                     let target = l.break_to.clone();
                     self.emit(format!("bra.uni \t{target};"));
                 }
             }
-            Stmt::Continue(_) => {
-                if let Some(l) = self.loops.last() {
+            Stmt::Continue(depth, _) => {
+                let index = self.loops.len().checked_sub(1 + *depth as usize);
+                if let Some(l) = index.and_then(|i| self.loops.get(i)) {
                     let target = l.continue_to.clone();
                     self.emit(format!("bra.uni \t{target};"));
                 }
