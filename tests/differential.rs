@@ -48,6 +48,7 @@ golden_modules!(
     casts,
     compound_assign,
     consts,
+    consts_items,
     control_if,
     counter,
     device_calls,
@@ -414,6 +415,7 @@ differential_tests! {
     golden_casts: "ringkernel-codegen/tests/in/casts.rs", casts::CastsKernel, "casts";
     golden_compound: "ringkernel-codegen/tests/in/compound_assign.rs", compound_assign::CompoundKernel, "compound";
     golden_constants: "ringkernel-codegen/tests/in/consts.rs", consts::ConstantsKernel, "constants";
+    golden_const_items: "ringkernel-codegen/tests/in/consts_items.rs", consts_items::LookUpKernel, "look_up";
     golden_classify: "ringkernel-codegen/tests/in/control_if.rs", control_if::ClassifyKernel, "classify";
     golden_count: "ringkernel-codegen/tests/in/counter.rs", counter::CountKernel, "count";
     golden_device_calls: "ringkernel-codegen/tests/in/device_calls.rs", device_calls::DeviceCallsKernel, "device_calls";

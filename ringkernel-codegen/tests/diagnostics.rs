@@ -355,6 +355,21 @@ fn k(ctx: &mut RingContext, x: u32) -> u32 {
             "method `isqrt` is not supported in kernels",
         ),
         (
+            "const_cycle",
+            r#"const A: u32 = B + 1;
+const B: u32 = A * 2;
+#[ring_kernel(id = "k")]
+fn k(ctx: &mut RingContext, x: u32) -> u32 { x + A }"#,
+            "`A` is defined in terms of itself",
+        ),
+        (
+            "const_of_the_wrong_type",
+            r#"const LIMIT: u8 = 3.5;
+#[ring_kernel(id = "k")]
+fn k(ctx: &mut RingContext, x: u8) -> u8 { x + LIMIT }"#,
+            "for `const LIMIT`",
+        ),
+        (
             "unknown_loop_label",
             r#"#[ring_kernel(id = "k")]
 fn k(ctx: &mut RingContext, x: u32) -> u32 {

@@ -48,14 +48,17 @@ pub(crate) fn lower_module(
         devices
             .insert(f.sig.ident.to_string(), DeviceSig { id: FuncId(index as u32), params, ret });
     }
+    let consts: HashMap<String, syn::ItemConst> =
+        items.consts.iter().map(|c| (c.ident.to_string(), c.clone())).collect();
+    let shared = Shared { structs: &structs, devices: &devices, consts: &consts };
     let mut functions = Vec::new();
     for f in &items.devices {
-        functions.push(lower_fn(f, None, &structs, &devices, diags));
+        functions.push(lower_fn(f, None, &shared, diags));
     }
     let mut handlers = Vec::new();
     for (attrs, f) in &items.handlers {
         handlers.push((attrs.clone(), FuncId(functions.len() as u32)));
-        functions.push(lower_fn(f, Some(attrs), &structs, &devices, diags));
+        functions.push(lower_fn(f, Some(attrs), &shared, diags));
     }
     (Module { structs, functions }, handlers)
 }
@@ -74,9 +77,22 @@ struct Pending {
     literal: Option<Literal>,
 }
 
+/// What every function of a source sees.
+struct Shared<'a> {
+    structs: &'a BTreeMap<String, StructLayout>,
+    devices: &'a HashMap<String, DeviceSig>,
+    consts: &'a HashMap<String, syn::ItemConst>,
+}
+
 struct Lowerer<'a> {
     structs: &'a BTreeMap<String, StructLayout>,
     devices: &'a HashMap<String, DeviceSig>,
+    /// Module-level `const` items.
+    consts: &'a HashMap<String, syn::ItemConst>,
+    /// `const` items declared in the function's body.
+    body_consts: HashMap<String, syn::ItemConst>,
+    /// The consts being lowered (a const that uses itself is a cycle).
+    const_stack: Vec<String>,
     diags: &'a mut Diagnostics,
     table: Table,
     locals: Vec<(Local, Var)>,
@@ -92,13 +108,15 @@ struct Lowerer<'a> {
 fn lower_fn(
     f: &syn::ItemFn,
     handler: Option<&KernelAttrs>,
-    structs: &BTreeMap<String, StructLayout>,
-    devices: &HashMap<String, DeviceSig>,
+    shared: &Shared<'_>,
     diags: &mut Diagnostics,
 ) -> Function {
     let mut l = Lowerer {
-        structs,
-        devices,
+        structs: shared.structs,
+        devices: shared.devices,
+        consts: shared.consts,
+        body_consts: HashMap::new(),
+        const_stack: Vec::new(),
         diags,
         table: Table::default(),
         locals: Vec::new(),
@@ -315,13 +333,20 @@ impl Lowerer<'_> {
         // that one mistake gives one error.
         let mut poisoned = false;
         let count = b.stmts.len();
+        for stmt in &b.stmts {
+            if let syn::Stmt::Item(syn::Item::Const(c)) = stmt {
+                self.body_consts.insert(c.ident.to_string(), c.clone());
+            }
+        }
         for (i, stmt) in b.stmts.iter().enumerate() {
             let last = i + 1 == count;
             match stmt {
                 syn::Stmt::Local(local) => self.let_stmt(local, &mut out),
+                // Registered before the statements (below): a const may be used above it.
+                syn::Stmt::Item(syn::Item::Const(_)) => {}
                 syn::Stmt::Item(item) => self.error(
                     at(item),
-                    "items cannot be declared inside a kernel",
+                    "items other than `const` cannot be declared inside a kernel",
                     "move it to module level; helpers are `#[device] fn`",
                 ),
                 syn::Stmt::Macro(m) => {

@@ -52,6 +52,8 @@ pub(crate) struct SourceItems {
     pub struct_spans: Vec<Span>,
     pub handlers: Vec<(KernelAttrs, syn::ItemFn)>,
     pub devices: Vec<syn::ItemFn>,
+    /// `const` items at module level (and in inline modules), by name.
+    pub consts: Vec<syn::ItemConst>,
 }
 
 fn attr_name(attr: &syn::Attribute) -> Option<String> {
@@ -93,6 +95,7 @@ pub(crate) fn collect_items(file: &syn::File, diags: &mut Diagnostics) -> Source
         struct_spans: Vec::new(),
         handlers: Vec::new(),
         devices: Vec::new(),
+        consts: Vec::new(),
     };
     let mut visit = |item: &syn::Item, diags: &mut Diagnostics| match item {
         syn::Item::Struct(s) if s.attrs.iter().any(derives_ring_message) => {
@@ -116,6 +119,7 @@ pub(crate) fn collect_items(file: &syn::File, diags: &mut Diagnostics) -> Source
                 items.structs.push(def);
             }
         }
+        syn::Item::Const(c) => items.consts.push(c.clone()),
         syn::Item::Fn(f) => {
             for attr in &f.attrs {
                 match attr_name(attr).as_deref() {

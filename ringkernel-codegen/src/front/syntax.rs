@@ -71,9 +71,11 @@ impl<'ast> Visit<'ast> for Finder {
 
     fn visit_stmt(&mut self, s: &'ast syn::Stmt) {
         match s {
+            // `const` items are lowered where they are used.
+            syn::Stmt::Item(syn::Item::Const(_)) => {}
             syn::Stmt::Item(item) => self.report(
                 item,
-                "items cannot be declared inside a kernel",
+                "items other than `const` cannot be declared inside a kernel",
                 "move it to module level; helpers are `#[device] fn`",
             ),
             syn::Stmt::Macro(m) => {

@@ -331,6 +331,7 @@ macro_rules! golden_handlers {
             $stateless!(casts, casts),
             $stateful!(compound_assign, compound),
             $stateless!(consts, constants),
+            $stateless!(consts_items, look_up),
             $stateless!(control_if, classify),
             $stateful!(counter, count),
             $stateless!(device_calls, device_calls),

@@ -39,6 +39,7 @@ pub mod native {
     twins!(
         aggregate_assign,
         consts,
+        consts_items,
         float_methods,
         int_methods,
         labels,

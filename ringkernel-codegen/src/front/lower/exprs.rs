@@ -273,6 +273,7 @@ impl Lowerer<'_> {
                         let var = self.locals[id.0 as usize].1;
                         Some(self.node(ExprKind::Local(id), var, span))
                     }
+                    None if self.is_const(name) => self.const_value(name, span),
                     None => {
                         let help = if self.devices.contains_key(name) {
                             "call it: `name(args)`"
@@ -328,6 +329,34 @@ impl Lowerer<'_> {
                 None
             }
         }
+    }
+
+    fn is_const(&self, name: &str) -> bool {
+        self.body_consts.contains_key(name) || self.consts.contains_key(name)
+    }
+
+    /// A `const` item's value at a use: its expression, lowered where no local is visible
+    /// (a const sees other consts only), with the const's declared type.
+    fn const_value(&mut self, name: &str, span: Span) -> Option<(ExprId, Var)> {
+        let item = self.body_consts.get(name).or_else(|| self.consts.get(name))?.clone();
+        if self.const_stack.iter().any(|n| n == name) {
+            self.error(
+                span,
+                format!("`{name}` is defined in terms of itself"),
+                "break the cycle between the `const` items",
+            );
+            return None;
+        }
+        let ty = value_type(&item.ty, self.diags)?;
+        self.const_stack.push(name.to_owned());
+        let scopes = std::mem::replace(&mut self.scopes, vec![std::collections::HashMap::new()]);
+        let lowered = self.expr(&item.expr);
+        self.scopes = scopes;
+        self.const_stack.pop();
+        let (id, var) = lowered?;
+        let declared = self.table.known(&ty);
+        self.unify_or_report(var, declared, at(&item.expr), &format!("for `const {name}`"));
+        Some((id, declared))
     }
 
     fn binary(&mut self, b: &syn::ExprBinary, span: Span) -> Option<(ExprId, Var)> {
