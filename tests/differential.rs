@@ -41,6 +41,7 @@ macro_rules! golden_modules {
 
 golden_modules!(
     aggregate_assign,
+    array_iter,
     arrays,
     bits,
     blocks,
@@ -408,6 +409,7 @@ macro_rules! differential_tests {
 
 differential_tests! {
     golden_window: "ringkernel-codegen/tests/in/aggregate_assign.rs", aggregate_assign::WindowKernel, "window";
+    golden_array_iter: "ringkernel-codegen/tests/in/array_iter.rs", array_iter::SummarizeKernel, "summarize";
     golden_histogram: "ringkernel-codegen/tests/in/arrays.rs", arrays::HistogramKernel, "histogram";
     golden_bit_stats: "ringkernel-codegen/tests/in/bits.rs", bits::BitStatsKernel, "bit_stats";
     golden_blocks: "ringkernel-codegen/tests/in/blocks.rs", blocks::BlocksKernel, "blocks";

@@ -370,6 +370,22 @@ fn k(ctx: &mut RingContext, x: u8) -> u8 { x + LIMIT }"#,
             "for `const LIMIT`",
         ),
         (
+            "for_over_a_scalar",
+            r#"#[ring_kernel(id = "k")]
+fn k(ctx: &mut RingContext, x: u32) -> u32 {
+    let mut n = 0u32;
+    for v in x { n += v; }
+    n
+}"#,
+            "`for` loops iterate over ranges and arrays, not `u32`",
+        ),
+        (
+            "len_of_a_scalar",
+            r#"#[ring_kernel(id = "k")]
+fn k(ctx: &mut RingContext, x: u32) -> u32 { x.len() as u32 }"#,
+            "`len()` is for arrays, not `u32`",
+        ),
+        (
             "unknown_loop_label",
             r#"#[ring_kernel(id = "k")]
 fn k(ctx: &mut RingContext, x: u32) -> u32 {

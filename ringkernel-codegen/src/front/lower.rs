@@ -579,11 +579,7 @@ impl Lowerer<'_> {
 
     fn for_loop(&mut self, f: &syn::ExprForLoop, out: &mut Block) {
         let syn::Expr::Range(range) = &*f.expr else {
-            self.error(
-                at(&f.expr),
-                "`for` loops iterate over ranges only",
-                "write `for i in start..end` or `start..=end`",
-            );
+            self.for_each_element(f, out);
             return;
         };
         let (Some(start), Some(end)) = (&range.start, &range.end) else {
@@ -611,6 +607,45 @@ impl Lowerer<'_> {
         self.scopes.pop();
         if let (Some(var), Some(body)) = (var, body) {
             out.stmts.push(Stmt::For { var, start, end, inclusive, body });
+        }
+    }
+
+    /// `for x in array`: a loop over the indices, with `let x = array[i];` first in the body
+    /// (the index is always in bounds).
+    fn for_each_element(&mut self, f: &syn::ExprForLoop, out: &mut Block) {
+        let span = at(&f.expr);
+        let Some((array, avar)) = self.expr(&f.expr) else { return };
+        let (elem, n) = match self.table.shallow(avar) {
+            Some(Ty::Array(elem, n)) => (elem, n),
+            _ => {
+                let found = self.table.describe(avar);
+                self.error(
+                    span,
+                    format!("`for` loops iterate over ranges and arrays, not `{found}`"),
+                    "write `for i in start..end`, or iterate over a fixed-size array",
+                );
+                return;
+            }
+        };
+        let usize_var = self.table.scalar(Scalar::Usize);
+        let start = self.node(ExprKind::Const(Const::Int(0)), usize_var, span).0;
+        let end = self.node(ExprKind::Const(Const::Int(u64::from(n))), usize_var, span).0;
+        self.scopes.push(HashMap::new());
+        let index = self.declare_var("(array index)", usize_var, false, LocalKind::Var, span);
+        let binding = self.pattern_ident(&f.pat);
+        let elem_var = self.table.known(&elem);
+        let element = binding.map(|(name, mutable)| {
+            self.declare_var(&name, elem_var, mutable, LocalKind::Var, at(&f.pat))
+        });
+        let index_node = self.node(ExprKind::Local(index), usize_var, span).0;
+        let value = self.node(ExprKind::Index(array, index_node), elem_var, span).0;
+        self.loops.push((label_name(&f.label), false));
+        let body = self.unit_block(&f.body);
+        self.loops.pop();
+        self.scopes.pop();
+        if let (Some(element), Some(mut body)) = (element, body) {
+            body.stmts.insert(0, Stmt::Let(element, Some(value), span));
+            out.stmts.push(Stmt::For { var: index, start, end, inclusive: false, body });
         }
     }
 

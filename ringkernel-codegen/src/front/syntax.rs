@@ -50,7 +50,8 @@ impl<'ast> Visit<'ast> for Finder {
                         self.visit_expr(end);
                     }
                 } else {
-                    self.report(&f.expr, "`for` loops iterate over ranges only", "write `for i in start..end` or `start..=end`");
+                    // An array (checked when lowered, where its type is known).
+                    self.visit_expr(&f.expr);
                 }
                 self.visit_block(&f.body);
                 return;

@@ -324,6 +324,7 @@ macro_rules! golden_handlers {
     ($stateless:ident, $stateful:ident) => {
         vec![
             $stateful!(aggregate_assign, window),
+            $stateless!(array_iter, summarize),
             $stateful!(arrays, histogram),
             $stateless!(bits, bit_stats),
             $stateless!(blocks, blocks),

@@ -38,6 +38,7 @@ pub mod native {
 
     twins!(
         aggregate_assign,
+        array_iter,
         consts,
         consts_items,
         float_methods,

@@ -41,6 +41,25 @@ impl Lowerer<'_> {
             }
         }
         let (receiver, rvar) = self.expr(&m.receiver)?;
+        if method == "len" {
+            // `array.len()`: the length is part of the type, a constant.
+            let _ = receiver;
+            return match self.table.shallow(rvar) {
+                Some(Ty::Array(_, n)) if m.args.is_empty() => {
+                    let usize_var = self.table.scalar(Scalar::Usize);
+                    Some(self.node(ExprKind::Const(Const::Int(u64::from(n))), usize_var, span))
+                }
+                _ => {
+                    let found = self.table.describe(rvar);
+                    self.error(
+                        span,
+                        format!("`len()` is for arrays, not `{found}`"),
+                        "call it on a fixed-size array",
+                    );
+                    None
+                }
+            };
+        }
         let Some(Ty::Scalar(scalar)) = self.table.shallow(rvar) else {
             let found = self.table.describe(rvar);
             self.error(span, format!("can't call method `{method}` on `{found}`"), "math methods need a known scalar type: add a suffix (`2.0_f32`) or annotate the variable");
