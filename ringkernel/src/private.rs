@@ -328,6 +328,31 @@ macro_rules! abs_ops {
 
 abs_ops!(int: i8, i16, i32, i64, isize; float: f32, f64);
 
+/// `clamp` of the DSL: Rust's comparisons in Rust's order, without the standard library's
+/// panic when `lo > hi` (or a bound is NaN): the GPU cannot panic, so neither does the CPU.
+pub trait DslClamp: Copy {
+    /// `x.clamp(lo, hi)`.
+    fn dsl_clamp(self, lo: Self, hi: Self) -> Self;
+}
+
+macro_rules! clamp_ops {
+    (int: $($i:ty),*; float: $($f:ty),*) => {
+        $(impl DslClamp for $i {
+            fn dsl_clamp(self, lo: Self, hi: Self) -> Self {
+                if self < lo { lo } else if self > hi { hi } else { self }
+            }
+        })*
+        $(impl DslClamp for $f {
+            fn dsl_clamp(self, lo: Self, hi: Self) -> Self {
+                let low = if self < lo { lo } else { self };
+                if low > hi { hi } else { low }
+            }
+        })*
+    };
+}
+
+clamp_ops!(int: u8, i8, u16, i16, u32, i32, u64, i64, usize, isize; float: f32, f64);
+
 /// Whether the `// <key>: ` line of an artifact records `layout` (size, alignment and every
 /// field's name, offset and size, in order). `None` means the line must say `none` (a handler
 /// without state). Evaluated at compile time by the code `#[ring_kernel]` and `#[rule]`

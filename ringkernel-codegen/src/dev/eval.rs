@@ -420,6 +420,48 @@ fn math(fun: MathFn, s: Scalar, args: &[V]) -> Result<V, String> {
             let V::F64(y) = args[1] else { return Err("bad copysign".into()) };
             V::F64(x.copysign(y))
         }
+        (M::Clamp, V::Int(x)) => {
+            let (V::Int(lo), V::Int(hi)) = (&args[1], &args[2]) else {
+                return Err("bad clamp".into());
+            };
+            let (v, lo, hi) = (signed(*x, s), signed(*lo, s), signed(*hi, s));
+            V::Int(wrap(
+                if v < lo {
+                    lo
+                } else if v > hi {
+                    hi
+                } else {
+                    v
+                },
+                s,
+            ))
+        }
+        (M::Clamp, V::F32(x)) => {
+            let (V::F32(lo), V::F32(hi)) = (&args[1], &args[2]) else {
+                return Err("bad clamp".into());
+            };
+            let low = if *x < *lo { *lo } else { *x };
+            V::F32(if low > *hi { *hi } else { low })
+        }
+        (M::Clamp, V::F64(x)) => {
+            let (V::F64(lo), V::F64(hi)) = (&args[1], &args[2]) else {
+                return Err("bad clamp".into());
+            };
+            let low = if *x < *lo { *lo } else { *x };
+            V::F64(if low > *hi { *hi } else { low })
+        }
+        (M::Pow, V::Int(x)) => {
+            let V::Int(n) = args[1] else { return Err("bad pow".into()) };
+            let (mut acc, mut base, mut e) = (1u64, *x, n as u32);
+            while e != 0 {
+                if e & 1 == 1 {
+                    acc = acc.wrapping_mul(base);
+                }
+                base = base.wrapping_mul(base);
+                e >>= 1;
+            }
+            V::Int(wrap(acc as i128, s))
+        }
         (M::FromBits, V::Int(x)) if s == Scalar::U32 => V::F32(f32::from_bits(*x as u32)),
         (M::FromBits, V::Int(x)) => V::F64(f64::from_bits(*x)),
         (M::SaturatingAdd | M::SaturatingSub, V::Int(x)) => {

@@ -295,6 +295,11 @@ pub enum MathFn {
     Recip,
     /// `x.copysign(y)`: `x`'s magnitude with `y`'s sign.
     Copysign,
+    /// `x.clamp(lo, hi)`, with Rust's comparisons in Rust's order and no panic when
+    /// `lo > hi` (integers: `lo` wins; floats: `hi` wins, as the standard library's bodies do).
+    Clamp,
+    /// `x.pow(n)` / `x.wrapping_pow(n)` (`n: u32`): the DSL's integers wrap.
+    Pow,
     /// `f32::from_bits(x)` / `f64::from_bits(x)` (the argument is the bits).
     FromBits,
     /// `x.saturating_add(y)`.
@@ -354,6 +359,8 @@ impl MathFn {
             Self::Fract => "fract",
             Self::Recip => "recip",
             Self::Copysign => "copysign",
+            Self::Clamp => "clamp",
+            Self::Pow => "pow",
             Self::FromBits => "from_bits",
             Self::SaturatingAdd => "saturating_add",
             Self::SaturatingSub => "saturating_sub",

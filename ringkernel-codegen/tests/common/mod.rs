@@ -327,6 +327,7 @@ macro_rules! golden_handlers {
             $stateless!(array_iter, summarize),
             $stateful!(arrays, histogram),
             $stateless!(bits, bit_stats),
+            $stateless!(clamp_pow, clamp_pow),
             $stateless!(blocks, blocks),
             $stateless!(bool_logic, bool_logic),
             $stateless!(casts, casts),

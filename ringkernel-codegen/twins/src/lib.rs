@@ -47,6 +47,7 @@ pub mod native {
         matches,
         arrays,
         bits,
+        clamp_pow,
         blocks,
         bool_logic,
         casts,

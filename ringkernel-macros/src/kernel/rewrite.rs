@@ -185,6 +185,15 @@ impl VisitMut for Native {
                 let receiver = unparen(&call.receiver);
                 *e = syn::parse_quote!(#p::DslAbs::dsl_abs(#receiver));
             }
+            syn::Expr::MethodCall(call) if call.method == "clamp" && call.args.len() == 2 => {
+                let (receiver, lo, hi) = (unparen(&call.receiver), &call.args[0], &call.args[1]);
+                *e = syn::parse_quote!(#p::DslClamp::dsl_clamp(#receiver, #lo, #hi));
+            }
+            // Integers wrap in the DSL: `pow` is `wrapping_pow` (Rust's panics on overflow in
+            // debug builds).
+            syn::Expr::MethodCall(call) if call.method == "pow" && call.args.len() == 1 => {
+                call.method = syn::Ident::new("wrapping_pow", call.method.span());
+            }
             // The DSL's `/` and `%` under their method names: a zero divisor gives 0 and
             // records the error, where Rust's methods would panic.
             syn::Expr::MethodCall(call)

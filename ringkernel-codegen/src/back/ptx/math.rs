@@ -173,6 +173,24 @@ impl FuncWriter<'_> {
             }
             MathFn::Recip => self.emit(format!("rcp.rn.{t} \t{out}, {x};")),
             MathFn::Copysign => self.emit(format!("copysign.{t} \t{out}, {}, {x};", vals[1])),
+            MathFn::Clamp => {
+                let (lo, hi) = (vals[1], vals[2]);
+                let (p, q) = (self.reg(Class::Pred), self.reg(Class::Pred));
+                if s.is_float() {
+                    // `if x < lo { x = lo } if x > hi { x = hi }`
+                    self.emit(format!("setp.lt.{t} \t{p}, {x}, {lo};"));
+                    self.emit(format!("selp.{t} \t{out}, {lo}, {x}, {p};"));
+                    self.emit(format!("setp.gt.{t} \t{q}, {out}, {hi};"));
+                    self.emit(format!("selp.{t} \t{out}, {hi}, {out}, {q};"));
+                } else {
+                    // `if x < lo { lo } else if x > hi { hi } else { x }`
+                    self.emit(format!("setp.gt.{t} \t{q}, {x}, {hi};"));
+                    self.emit(format!("selp.{t} \t{out}, {hi}, {x}, {q};"));
+                    self.emit(format!("setp.lt.{t} \t{p}, {x}, {lo};"));
+                    self.emit(format!("selp.{t} \t{out}, {lo}, {out}, {p};"));
+                }
+            }
+            MathFn::Pow => self.int_pow(s, x, vals[1], out),
             MathFn::FromBits => {
                 let width = if s == Scalar::U32 { 32 } else { 64 };
                 self.emit(format!("mov.b{width} \t{out}, {x};"));
@@ -239,6 +257,29 @@ impl FuncWriter<'_> {
         self.emit(format!("shr.{t} \t{sign}, {x}, {};", w - 1));
         self.emit(format!("xor.{b} \t{bound}, {sign}, {max};"));
         self.emit(format!("selp.{b} \t{out}, {bound}, {exact}, {overflow};"));
+    }
+
+    /// `x.pow(n)` wrapping: square and multiply over the bits of `n` (any order gives the
+    /// same bits modulo 2^width).
+    fn int_pow(&mut self, s: Scalar, x: Reg, n: Reg, out: Reg) {
+        let t = arith(s);
+        let (base, e, bit) = (self.reg(x.class), self.reg(Class::B32), self.reg(Class::B32));
+        let (zero, odd) = (self.reg(Class::Pred), self.reg(Class::Pred));
+        self.emit(format!("mov.{t} \t{out}, 1;"));
+        self.emit(format!("mov.{t} \t{base}, {x};"));
+        self.emit(format!("mov.u32 \t{e}, {n};"));
+        let (top, done) = (self.label("pow"), self.label("powend"));
+        self.place_label(&top);
+        self.emit(format!("setp.eq.u32 \t{zero}, {e}, 0;"));
+        self.emit(format!("@{zero} bra \t{done};"));
+        self.emit(format!("and.b32 \t{bit}, {e}, 1;"));
+        self.emit(format!("setp.eq.u32 \t{odd}, {bit}, 1;"));
+        self.emit(format!("@{odd} mul.lo.{t} \t{out}, {out}, {base};"));
+        self.emit(format!("mul.lo.{t} \t{base}, {base}, {base};"));
+        self.emit(format!("shr.u32 \t{e}, {e}, 1;"));
+        self.emit(format!("bra.uni \t{top};"));
+        self.place_label(&done);
+        self.normalize(s, out);
     }
 
     /// `leading_zeros` of `x` as a value of type `s` (its own bits only).
