@@ -59,7 +59,7 @@ impl<'ast> Visit<'ast> for Finder {
             syn::Expr::Call(call) => {
                 if let syn::Expr::Path(path) = &*call.func {
                     let text: Vec<String> = path.path.segments.iter().map(|s| s.ident.to_string()).collect();
-                    let from_bits = matches!(text.as_slice(), [ty, f] if (ty == "f32" || ty == "f64") && f == "from_bits");
+                    let from_bits = matches!(text.as_slice(), [ty, f] if ((ty == "f32" || ty == "f64") && f == "from_bits") || f == "from_be" || f == "from_le");
                     if path.path.segments.len() > 1 && !from_bits {
                         self.report(&call.func, &format!("`{}` cannot be called in a kernel", text.join("::")), "only `#[device]` functions (called by name) run on the GPU; heap types and library calls do not");
                     }

@@ -436,6 +436,11 @@ impl Lowerer<'_> {
                 if (ty == "f32" || ty == "f64") && function == "from_bits" {
                     return self.float_from_bits(c, ty, span);
                 }
+                if (function == "from_be" || function == "from_le")
+                    && Scalar::from_name(ty).is_some_and(Scalar::is_int)
+                {
+                    return self.int_from_endian(c, ty, function, span);
+                }
             }
         }
         let name = match &*c.func {

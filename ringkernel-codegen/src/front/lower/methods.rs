@@ -41,6 +41,24 @@ impl Lowerer<'_> {
             }
         }
         let (receiver, rvar) = self.expr(&m.receiver)?;
+        // Byte order: the GPU and every host this runs on are little-endian, so `to_le` is
+        // the value itself and `to_be` its bytes swapped.
+        if method == "to_le" || method == "to_be" {
+            if !m.args.is_empty()
+                || !matches!(self.table.shallow(rvar), Some(Ty::Scalar(s)) if s.is_int())
+            {
+                self.error(
+                    span,
+                    format!("`{method}()` takes no arguments and an integer receiver"),
+                    "call it on an integer: `x.to_be()`",
+                );
+                return None;
+            }
+            if method == "to_le" {
+                return Some((receiver, rvar));
+            }
+            return Some(self.node(ExprKind::Math(MathFn::SwapBytes, vec![receiver]), rvar, span));
+        }
         if method == "len" {
             // `array.len()`: the length is part of the type, a constant.
             let _ = receiver;
@@ -155,6 +173,33 @@ impl Lowerer<'_> {
         Some(self.node(ExprKind::Math(MathFn::FromBits, vec![arg]), out, span))
     }
 
+    /// `T::from_be(x)` (the bytes swapped: every target is little-endian) and `T::from_le(x)`
+    /// (the value itself).
+    pub(super) fn int_from_endian(
+        &mut self,
+        c: &syn::ExprCall,
+        ty: &str,
+        function: &str,
+        span: Span,
+    ) -> Option<(ExprId, Var)> {
+        let scalar = Scalar::from_name(ty)?;
+        if c.args.len() != 1 {
+            self.error(
+                span,
+                format!("`{ty}::{function}` takes 1 argument, {} given", c.args.len()),
+                "fix the argument count",
+            );
+            return None;
+        }
+        let (arg, var) = self.expr(&c.args[0])?;
+        let expected = self.table.scalar(scalar);
+        self.unify_or_report(var, expected, at(&c.args[0]), &format!("for `{ty}::{function}`"));
+        if function == "from_le" {
+            return Some((arg, expected));
+        }
+        Some(self.node(ExprKind::Math(MathFn::SwapBytes, vec![arg]), expected, span))
+    }
+
     /// The integer methods that are the DSL's own operators under another name (its integer
     /// arithmetic already wraps, and divides by zero to 0 with an error recorded):
     /// `wrapping_div/rem/shl/shr/neg/abs`. `None` for any other method.
@@ -256,7 +301,7 @@ enum Out {
     Bits,
 }
 
-const SUPPORTED_METHODS: &str = "abs min max clamp signum copysign sqrt exp ln sin cos powi mul_add floor ceil trunc round_ties_even fract recip to_degrees to_radians to_bits (and `f32::from_bits`) is_nan is_infinite is_finite is_normal is_subnormal is_sign_positive is_sign_negative; pow wrapping_pow wrapping_add wrapping_sub wrapping_mul saturating_add saturating_sub wrapping_div wrapping_rem wrapping_neg wrapping_abs wrapping_shl wrapping_shr count_ones count_zeros leading_zeros trailing_zeros leading_ones trailing_ones rotate_left rotate_right swap_bytes reverse_bits is_power_of_two is_positive is_negative abs_diff";
+const SUPPORTED_METHODS: &str = "abs min max clamp signum copysign sqrt exp ln sin cos powi mul_add floor ceil trunc round_ties_even fract recip to_degrees to_radians to_bits (and `f32::from_bits`) is_nan is_infinite is_finite is_normal is_subnormal is_sign_positive is_sign_negative; pow wrapping_pow wrapping_add wrapping_sub wrapping_mul saturating_add saturating_sub wrapping_div wrapping_rem wrapping_neg wrapping_abs wrapping_shl wrapping_shr to_be to_le (and `T::from_be`, `T::from_le`) count_ones count_zeros leading_zeros trailing_zeros leading_ones trailing_ones rotate_left rotate_right swap_bytes reverse_bits is_power_of_two is_positive is_negative abs_diff";
 
 fn method_signature(method: &str) -> Option<MethodSig> {
     use {Arg as A, MathFn as F, Out as O, Receiver as R};
