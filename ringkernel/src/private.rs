@@ -328,6 +328,40 @@ macro_rules! abs_ops {
 
 abs_ops!(int: i8, i16, i32, i64, isize; float: f32, f64);
 
+/// `div_euclid` / `rem_euclid` of the DSL: by zero gives 0 and records the error (Rust's
+/// panic); otherwise Rust's wrapping versions.
+pub trait DslEuclid: Copy {
+    /// `x.div_euclid(y)`.
+    fn dsl_div_euclid(self, other: Self) -> Self;
+    /// `x.rem_euclid(y)`.
+    fn dsl_rem_euclid(self, other: Self) -> Self;
+}
+
+macro_rules! euclid_ops {
+    ($($ty:ty),*) => {$(
+        impl DslEuclid for $ty {
+            fn dsl_div_euclid(self, other: Self) -> Self {
+                if other == 0 {
+                    record_error(ringkernel_codegen::abi::error::DIVISION_BY_ZERO);
+                    0
+                } else {
+                    self.wrapping_div_euclid(other)
+                }
+            }
+            fn dsl_rem_euclid(self, other: Self) -> Self {
+                if other == 0 {
+                    record_error(ringkernel_codegen::abi::error::DIVISION_BY_ZERO);
+                    0
+                } else {
+                    self.wrapping_rem_euclid(other)
+                }
+            }
+        }
+    )*};
+}
+
+euclid_ops!(u8, i8, u16, i16, u32, i32, u64, i64, usize, isize);
+
 /// `clamp` of the DSL: Rust's comparisons in Rust's order, without the standard library's
 /// panic when `lo > hi` (or a bound is NaN): the GPU cannot panic, so neither does the CPU.
 pub trait DslClamp: Copy {

@@ -113,7 +113,11 @@ impl Interp<'_> {
                     values.push(flow!(self.expr(*a)?));
                 }
                 let rs = self.f.expr(args[0]).ty.scalar().unwrap_or(Scalar::U32);
-                math(*fun, rs, &values)?
+                if matches!(fun, MathFn::DivEuclid | MathFn::RemEuclid) {
+                    euclid(*fun, rs, &values, &mut self.ctx.errors)?
+                } else {
+                    math(*fun, rs, &values)?
+                }
             }
             ExprKind::Intrinsic(which) => match which {
                 Intrinsic::Now => {
@@ -300,6 +304,30 @@ fn cast(v: V, from: Scalar, to: Scalar) -> V {
             V::Int(wrap(value, int))
         }
     }
+}
+
+/// `div_euclid` / `rem_euclid` with the DSL's zero divisor (0, one error) and wrapping.
+fn euclid(fun: MathFn, s: Scalar, args: &[V], errors: &mut Vec<u32>) -> Result<V, String> {
+    let (V::Int(x), V::Int(y)) = (&args[0], &args[1]) else { return Err("bad euclid".into()) };
+    let (a, b) = (signed(*x, s), signed(*y, s));
+    if b == 0 {
+        errors.push(error::DIVISION_BY_ZERO);
+        return Ok(V::Int(0));
+    }
+    let (q, r) = (a / b, a % b);
+    let value = match fun {
+        MathFn::RemEuclid if r < 0 => r + b.abs(),
+        MathFn::RemEuclid => r,
+        _ if r < 0 => {
+            if b > 0 {
+                q - 1
+            } else {
+                q + 1
+            }
+        }
+        _ => q,
+    };
+    Ok(V::Int(wrap(value, s)))
 }
 
 fn math(fun: MathFn, s: Scalar, args: &[V]) -> Result<V, String> {

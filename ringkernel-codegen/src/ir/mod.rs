@@ -298,6 +298,10 @@ pub enum MathFn {
     /// `x.clamp(lo, hi)`, with Rust's comparisons in Rust's order and no panic when
     /// `lo > hi` (integers: `lo` wins; floats: `hi` wins, as the standard library's bodies do).
     Clamp,
+    /// `x.div_euclid(y)` / `wrapping_div_euclid`: by zero gives 0 and records the error.
+    DivEuclid,
+    /// `x.rem_euclid(y)` / `wrapping_rem_euclid`: by zero gives 0 and records the error.
+    RemEuclid,
     /// `x.pow(n)` / `x.wrapping_pow(n)` (`n: u32`): the DSL's integers wrap.
     Pow,
     /// `f32::from_bits(x)` / `f64::from_bits(x)` (the argument is the bits).
@@ -361,6 +365,8 @@ impl MathFn {
             Self::Copysign => "copysign",
             Self::Clamp => "clamp",
             Self::Pow => "pow",
+            Self::DivEuclid => "div_euclid",
+            Self::RemEuclid => "rem_euclid",
             Self::FromBits => "from_bits",
             Self::SaturatingAdd => "saturating_add",
             Self::SaturatingSub => "saturating_sub",

@@ -1,5 +1,6 @@
 //! `clamp` (integers and floats; natively Rust panics when `lo > hi` or a bound is NaN, the
-//! DSL gives Rust's comparisons in Rust's order instead) and wrapping `pow` / `wrapping_pow`.
+//! DSL gives Rust's comparisons in Rust's order instead), wrapping `pow` / `wrapping_pow`, and
+//! `div_euclid` / `rem_euclid` (a zero divisor gives 0 and records the error).
 
 #[derive(RingMessage, Clone, Copy)]
 #[repr(C)]
@@ -25,6 +26,10 @@ pub struct Clamped {
     pub powers: [i32; 2],
     pub power_byte: u8,
     pub power_wide: i64,
+    pub euclid: [i32; 4],
+    pub euclid_small: [i8; 2],
+    pub euclid_unsigned: [u8; 2],
+    pub euclid_wide: [i64; 2],
 }
 
 #[ring_kernel(id = "clamp-pow")]
@@ -37,5 +42,9 @@ fn clamp_pow(ctx: &mut RingContext, v: Bounds) -> Clamped {
         powers: [v.a.wrapping_pow(v.n), v.b.pow(v.n % 7)],
         power_byte: v.d.pow(v.n % 9),
         power_wide: v.l.pow(3),
+        euclid: [v.a.div_euclid(v.b), v.a.rem_euclid(v.b), v.a.wrapping_div_euclid(-7), v.b.rem_euclid(i32::MIN)],
+        euclid_small: [(v.a as i8).div_euclid(v.d as i8), (v.a as i8).rem_euclid(v.d as i8)],
+        euclid_unsigned: [v.d.div_euclid(v.n as u8), v.d.rem_euclid(v.n as u8)],
+        euclid_wide: [v.l.div_euclid(v.a as i64), v.l.rem_euclid(v.b as i64)],
     }
 }

@@ -185,6 +185,20 @@ impl VisitMut for Native {
                 let receiver = unparen(&call.receiver);
                 *e = syn::parse_quote!(#p::DslAbs::dsl_abs(#receiver));
             }
+            syn::Expr::MethodCall(call)
+                if call.args.len() == 1
+                    && matches!(
+                        call.method.to_string().as_str(),
+                        "div_euclid" | "rem_euclid" | "wrapping_div_euclid" | "wrapping_rem_euclid"
+                    ) =>
+            {
+                let (receiver, divisor) = (unparen(&call.receiver), &call.args[0]);
+                *e = if call.method.to_string().contains("div") {
+                    syn::parse_quote!(#p::DslEuclid::dsl_div_euclid(#receiver, #divisor))
+                } else {
+                    syn::parse_quote!(#p::DslEuclid::dsl_rem_euclid(#receiver, #divisor))
+                };
+            }
             syn::Expr::MethodCall(call) if call.method == "clamp" && call.args.len() == 2 => {
                 let (receiver, lo, hi) = (unparen(&call.receiver), &call.args[0], &call.args[1]);
                 *e = syn::parse_quote!(#p::DslClamp::dsl_clamp(#receiver, #lo, #hi));

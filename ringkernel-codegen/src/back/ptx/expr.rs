@@ -518,7 +518,7 @@ impl FuncWriter<'_> {
     }
 
     /// Integer `/` and `%`: by zero gives 0 and records an error; `MIN / -1` wraps.
-    fn int_divide(&mut self, op: BinaryOp, s: Scalar, a: Reg, b: Reg, out: Reg) {
+    pub(super) fn int_divide(&mut self, op: BinaryOp, s: Scalar, a: Reg, b: Reg, out: Reg) {
         let t = arith(s);
         let bits = if a.class == Class::B64 { "b64" } else { "b32" };
         let zero = self.reg(Class::Pred);

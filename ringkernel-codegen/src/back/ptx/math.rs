@@ -191,6 +191,7 @@ impl FuncWriter<'_> {
                 }
             }
             MathFn::Pow => self.int_pow(s, x, vals[1], out),
+            MathFn::DivEuclid | MathFn::RemEuclid => self.euclid(fun, s, x, vals[1], out),
             MathFn::FromBits => {
                 let width = if s == Scalar::U32 { 32 } else { 64 };
                 self.emit(format!("mov.b{width} \t{out}, {x};"));
@@ -257,6 +258,46 @@ impl FuncWriter<'_> {
         self.emit(format!("shr.{t} \t{sign}, {x}, {};", w - 1));
         self.emit(format!("xor.{b} \t{bound}, {sign}, {max};"));
         self.emit(format!("selp.{b} \t{out}, {bound}, {exact}, {overflow};"));
+    }
+
+    /// `div_euclid` / `rem_euclid`: the truncating quotient or remainder (by zero: 0 and one
+    /// error, `MIN / -1` wraps), then Rust's correction of a negative remainder.
+    fn euclid(&mut self, fun: MathFn, s: Scalar, x: Reg, y: Reg, out: Reg) {
+        let t = arith(s);
+        let b = bits(x);
+        if fun == MathFn::RemEuclid {
+            self.int_divide(BinaryOp::Rem, s, x, y, out);
+            if s.is_signed_int() {
+                let (negative, magnitude, fixed) =
+                    (self.reg(Class::Pred), self.reg(x.class), self.reg(x.class));
+                self.emit(format!("setp.lt.{t} \t{negative}, {out}, 0;"));
+                self.emit(format!("abs.{t} \t{magnitude}, {y};"));
+                self.emit(format!("add.{t} \t{fixed}, {out}, {magnitude};"));
+                self.emit(format!("selp.{b} \t{out}, {fixed}, {out}, {negative};"));
+            }
+            self.normalize(s, out);
+            return;
+        }
+        self.int_divide(BinaryOp::Div, s, x, y, out);
+        if s.is_signed_int() {
+            // The remainder from the quotient (no second zero check, so one error at most);
+            // a zero divisor leaves the quotient at 0.
+            let (product, rest) = (self.reg(x.class), self.reg(x.class));
+            self.emit(format!("mul.lo.{t} \t{product}, {out}, {y};"));
+            self.emit(format!("sub.{t} \t{rest}, {x}, {product};"));
+            let (negative, nonzero, adjust) =
+                (self.reg(Class::Pred), self.reg(Class::Pred), self.reg(Class::Pred));
+            self.emit(format!("setp.lt.{t} \t{negative}, {rest}, 0;"));
+            self.emit(format!("setp.ne.{t} \t{nonzero}, {y}, 0;"));
+            self.emit(format!("and.pred \t{adjust}, {negative}, {nonzero};"));
+            let (positive, step, fixed) =
+                (self.reg(Class::Pred), self.reg(x.class), self.reg(x.class));
+            self.emit(format!("setp.gt.{t} \t{positive}, {y}, 0;"));
+            self.emit(format!("selp.{t} \t{step}, -1, 1, {positive};"));
+            self.emit(format!("add.{t} \t{fixed}, {out}, {step};"));
+            self.emit(format!("selp.{b} \t{out}, {fixed}, {out}, {adjust};"));
+        }
+        self.normalize(s, out);
     }
 
     /// `x.pow(n)` wrapping: square and multiply over the bits of `n` (any order gives the

@@ -301,7 +301,7 @@ enum Out {
     Bits,
 }
 
-const SUPPORTED_METHODS: &str = "abs min max clamp signum copysign sqrt exp ln sin cos powi mul_add floor ceil trunc round_ties_even fract recip to_degrees to_radians to_bits (and `f32::from_bits`) is_nan is_infinite is_finite is_normal is_subnormal is_sign_positive is_sign_negative; pow wrapping_pow wrapping_add wrapping_sub wrapping_mul saturating_add saturating_sub wrapping_div wrapping_rem wrapping_neg wrapping_abs wrapping_shl wrapping_shr to_be to_le (and `T::from_be`, `T::from_le`) count_ones count_zeros leading_zeros trailing_zeros leading_ones trailing_ones rotate_left rotate_right swap_bytes reverse_bits is_power_of_two is_positive is_negative abs_diff";
+const SUPPORTED_METHODS: &str = "abs min max clamp signum copysign sqrt exp ln sin cos powi mul_add floor ceil trunc round_ties_even fract recip to_degrees to_radians to_bits (and `f32::from_bits`) is_nan is_infinite is_finite is_normal is_subnormal is_sign_positive is_sign_negative; pow wrapping_pow div_euclid rem_euclid (and their wrapping_ names) wrapping_add wrapping_sub wrapping_mul saturating_add saturating_sub wrapping_div wrapping_rem wrapping_neg wrapping_abs wrapping_shl wrapping_shr to_be to_le (and `T::from_be`, `T::from_le`) count_ones count_zeros leading_zeros trailing_zeros leading_ones trailing_ones rotate_left rotate_right swap_bytes reverse_bits is_power_of_two is_positive is_negative abs_diff";
 
 fn method_signature(method: &str) -> Option<MethodSig> {
     use {Arg as A, MathFn as F, Out as O, Receiver as R};
@@ -311,6 +311,8 @@ fn method_signature(method: &str) -> Option<MethodSig> {
         "min" => sig(F::Min, R::Any, &[A::Same], O::Same),
         "clamp" => sig(F::Clamp, R::Any, &[A::Same, A::Same], O::Same),
         "pow" | "wrapping_pow" => sig(F::Pow, R::Int, &[A::U32], O::Same),
+        "div_euclid" | "wrapping_div_euclid" => sig(F::DivEuclid, R::Int, &[A::Same], O::Same),
+        "rem_euclid" | "wrapping_rem_euclid" => sig(F::RemEuclid, R::Int, &[A::Same], O::Same),
         "max" => sig(F::Max, R::Any, &[A::Same], O::Same),
         "signum" => sig(F::Signum, R::SignedOrFloat, &[], O::Same),
         "copysign" => sig(F::Copysign, R::Float, &[A::Same], O::Same),
