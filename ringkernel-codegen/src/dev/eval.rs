@@ -432,6 +432,14 @@ fn math(fun: MathFn, s: Scalar, args: &[V]) -> Result<V, String> {
         (M::IsSignNegative, V::F64(x)) => V::Bool(x.is_sign_negative()),
         (M::ToBits, V::F32(x)) => V::Int(u64::from(x.to_bits())),
         (M::ToBits, V::F64(x)) => V::Int(x.to_bits()),
+        (M::Round, V::F32(x)) => V::F32(x.round()),
+        (M::Round, V::F64(x)) => V::F64(x.round()),
+        (M::NextPowerOfTwo, V::Int(x)) => {
+            let w = s.size() * 8;
+            let next =
+                if *x <= 1 { 1u128 } else { 1u128 << (128 - (u128::from(*x) - 1).leading_zeros()) };
+            V::Int(if next >> w != 0 { 0 } else { next as u64 })
+        }
         (M::Trunc, V::F32(x)) => V::F32(x.trunc()),
         (M::Trunc, V::F64(x)) => V::F64(x.trunc()),
         (M::RoundTiesEven, V::F32(x)) => V::F32(x.round_ties_even()),

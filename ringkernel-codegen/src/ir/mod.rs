@@ -287,6 +287,10 @@ pub enum MathFn {
     ToBits,
     /// `x.trunc()`.
     Trunc,
+    /// `x.round()`: half away from zero.
+    Round,
+    /// `x.next_power_of_two()` (unsigned): 0 when it does not fit (Rust's release result).
+    NextPowerOfTwo,
     /// `x.round_ties_even()`.
     RoundTiesEven,
     /// `x.fract()`: `x - x.trunc()`.
@@ -359,6 +363,8 @@ impl MathFn {
             Self::IsSignNegative => "is_sign_negative",
             Self::ToBits => "to_bits",
             Self::Trunc => "trunc",
+            Self::Round => "round",
+            Self::NextPowerOfTwo => "next_power_of_two",
             Self::RoundTiesEven => "round_ties_even",
             Self::Fract => "fract",
             Self::Recip => "recip",

@@ -30,6 +30,10 @@ pub struct Clamped {
     pub euclid_small: [i8; 2],
     pub euclid_unsigned: [u8; 2],
     pub euclid_wide: [i64; 2],
+    pub rounded: f32,
+    pub rounded_wide: f64,
+    pub next_powers: [u32; 2],
+    pub next_power_wide: u64,
 }
 
 #[ring_kernel(id = "clamp-pow")]
@@ -46,5 +50,9 @@ fn clamp_pow(ctx: &mut RingContext, v: Bounds) -> Clamped {
         euclid_small: [(v.a as i8).div_euclid(v.d as i8), (v.a as i8).rem_euclid(v.d as i8)],
         euclid_unsigned: [v.d.div_euclid(v.n as u8), v.d.rem_euclid(v.n as u8)],
         euclid_wide: [v.l.div_euclid(v.a as i64), v.l.rem_euclid(v.b as i64)],
+        rounded: v.x.round(),
+        rounded_wide: v.p.round(),
+        next_powers: [v.n.next_power_of_two(), (v.d as u32).next_power_of_two()],
+        next_power_wide: (v.l as u64).next_power_of_two(),
     }
 }

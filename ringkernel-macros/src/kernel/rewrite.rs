@@ -199,6 +199,14 @@ impl VisitMut for Native {
                     syn::parse_quote!(#p::DslEuclid::dsl_rem_euclid(#receiver, #divisor))
                 };
             }
+            // Rust's `next_power_of_two` panics on overflow in debug builds; the DSL gives 0
+            // (its release result) everywhere.
+            syn::Expr::MethodCall(call)
+                if call.method == "next_power_of_two" && call.args.is_empty() =>
+            {
+                let receiver = unparen(&call.receiver);
+                *e = syn::parse_quote!(#receiver.checked_next_power_of_two().unwrap_or(0));
+            }
             syn::Expr::MethodCall(call) if call.method == "clamp" && call.args.len() == 2 => {
                 let (receiver, lo, hi) = (unparen(&call.receiver), &call.args[0], &call.args[1]);
                 *e = syn::parse_quote!(#p::DslClamp::dsl_clamp(#receiver, #lo, #hi));

@@ -165,6 +165,38 @@ impl FuncWriter<'_> {
                 self.emit(format!("mov.b{width} \t{out}, {x};"));
             }
             MathFn::Trunc => self.emit(format!("cvt.rzi.{t}.{t} \t{out}, {x};")),
+            MathFn::Round => {
+                // trunc(x), plus ±1 when the dropped fraction (exact) is at least a half.
+                let one = if s == Scalar::F32 { "0f3F800000" } else { "0d3FF0000000000000" };
+                let half = if s == Scalar::F32 { "0f3F000000" } else { "0d3FE0000000000000" };
+                let (whole, fraction, signed_one, up) =
+                    (self.reg(x.class), self.reg(x.class), self.reg(x.class), self.reg(x.class));
+                let away = self.reg(Class::Pred);
+                self.emit(format!("cvt.rzi.{t}.{t} \t{whole}, {x};"));
+                self.emit(format!("sub.rn.{t} \t{fraction}, {x}, {whole};"));
+                self.emit(format!("abs.{t} \t{fraction}, {fraction};"));
+                self.emit(format!("setp.ge.{t} \t{away}, {fraction}, {half};"));
+                self.emit(format!("copysign.{t} \t{signed_one}, {x}, {one};"));
+                self.emit(format!("add.rn.{t} \t{up}, {whole}, {signed_one};"));
+                self.emit(format!("selp.{t} \t{out}, {up}, {whole}, {away};"));
+            }
+            MathFn::NextPowerOfTwo => {
+                // 1 for 0 and 1; else 1 << (width - clz(x - 1)), 0 when that is the width.
+                let w = s.size() * 8;
+                let b = bits(x);
+                let t = arith(s);
+                let (less, zeros, shift) =
+                    (self.reg(x.class), self.reg(Class::B32), self.reg(Class::B32));
+                let (small, overflow) = (self.reg(Class::Pred), self.reg(Class::Pred));
+                self.emit(format!("sub.{t} \t{less}, {x}, 1;"));
+                self.leading_zeros(s, less, zeros);
+                self.emit(format!("sub.u32 \t{shift}, {w}, {zeros};"));
+                self.emit(format!("shl.{b} \t{out}, 1, {shift};"));
+                self.emit(format!("setp.ge.u32 \t{overflow}, {shift}, {w};"));
+                self.emit(format!("selp.{b} \t{out}, 0, {out}, {overflow};"));
+                self.emit(format!("setp.le.{t} \t{small}, {x}, 1;"));
+                self.emit(format!("selp.{b} \t{out}, 1, {out}, {small};"));
+            }
             MathFn::RoundTiesEven => self.emit(format!("cvt.rni.{t}.{t} \t{out}, {x};")),
             MathFn::Fract => {
                 let whole = self.reg(x.class);
