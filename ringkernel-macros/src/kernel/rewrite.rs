@@ -204,7 +204,8 @@ impl VisitMut for Native {
             syn::Expr::MethodCall(call)
                 if call.method == "next_power_of_two" && call.args.is_empty() =>
             {
-                let receiver = unparen(&call.receiver);
+                // The receiver as written: `(x as u32)` keeps its parentheses.
+                let receiver = &call.receiver;
                 *e = syn::parse_quote!(#receiver.checked_next_power_of_two().unwrap_or(0));
             }
             syn::Expr::MethodCall(call) if call.method == "clamp" && call.args.len() == 2 => {
