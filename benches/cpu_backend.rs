@@ -16,6 +16,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+
+mod common;
 use ringkernel::{Backend, RingContext, RingMessage, Runtime, ring_kernel, rule};
 
 #[ring_kernel(id = "bench-echo", queue_capacity = 1024)]
@@ -359,46 +361,7 @@ fn distributions(_c: &mut Criterion) {
     exec.block_on(registry.register_rule(SwapV1Rule::compiled(), "sm_90")).unwrap();
     exec.block_on(registry.register_rule(SwapV2Rule::compiled(), "sm_90")).unwrap();
     let actor = rt.rule_actor::<Tick, u64>("bench-swap").unwrap();
-    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
-    let sender = {
-        let (actor, stop) = (actor.clone(), stop.clone());
-        std::thread::spawn(move || {
-            // Steady, paced traffic (about a million messages a second in bursts of 64):
-            // load without oversubscribing the machine's cores with spinning threads.
-            let burst = [Tick { n: 1 }; 64];
-            let mut sent = 0u64;
-            while !stop.load(Ordering::Relaxed) {
-                let mut done = 0;
-                while done < burst.len() {
-                    done += actor.send_batch(&burst[done..]).unwrap();
-                }
-                sent += burst.len() as u64;
-                std::thread::sleep(Duration::from_micros(60));
-            }
-            sent
-        })
-    };
-    let receiver = {
-        let (actor, stop) = (actor.clone(), stop.clone());
-        std::thread::spawn(move || {
-            let mut got = 0u64;
-            let mut batch = Vec::with_capacity(256);
-            loop {
-                batch.clear();
-                let n = actor.receive_batch(&mut batch, 256);
-                got += n as u64;
-                if n == 0 {
-                    if stop.load(Ordering::Relaxed) && actor.metrics().queued == 0 {
-                        std::thread::sleep(Duration::from_millis(5));
-                        batch.clear();
-                        got += actor.receive_batch(&mut batch, usize::MAX) as u64;
-                        return got;
-                    }
-                    std::thread::sleep(Duration::from_micros(30));
-                }
-            }
-        })
-    };
+    let traffic = common::PacedTraffic::start(&actor, Tick { n: 1 }, true);
     let backend = registry.backend();
     let mut blackouts = Vec::new();
     let (mut from, mut to) = (1u64, 2u64);
@@ -412,9 +375,7 @@ fn distributions(_c: &mut Criterion) {
         std::mem::swap(&mut from, &mut to);
         std::thread::sleep(Duration::from_micros(200));
     }
-    stop.store(true, Ordering::Relaxed);
-    let sent = sender.join().unwrap();
-    let received = receiver.join().unwrap();
+    let (sent, received) = traffic.finish();
     let (p50, p99) = percentiles(blackouts);
     println!(
         "swap blackout under load, 1000 swaps: p50 {p50:?}, p99 {p99:?} ({sent} sent, {received} received, lost {})",

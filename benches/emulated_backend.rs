@@ -8,11 +8,11 @@
 //! - then, outside criterion, the swap blackout (quiesce + swap between two pre-staged rule
 //!   versions) under paced load, 300 swaps per backend, p50/p99, and the messages lost.
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+
+mod common;
 use ringkernel::{Backend, RingContext, RingMessage, Runtime, ring_kernel, rule};
 
 #[ring_kernel(id = "emu-echo", queue_capacity = 1024)]
@@ -116,46 +116,7 @@ fn blackouts(backend: Backend, swaps: usize, loaded: bool) -> (Duration, Duratio
         staging.elapsed()
     );
     let actor = rt.rule_actor::<Tick, u64>("emu-swap").unwrap();
-    let stop = Arc::new(AtomicBool::new(false));
-    let sender = {
-        let (actor, stop) = (actor.clone(), stop.clone());
-        std::thread::spawn(move || {
-            // Paced bursts of 64 (about a million messages a second at most): load without
-            // oversubscribing a 2-core machine with spinning threads.
-            let burst = [Tick { n: 1 }; 64];
-            let mut sent = 0u64;
-            while loaded && !stop.load(Ordering::Relaxed) {
-                let mut done = 0;
-                while done < burst.len() {
-                    done += actor.send_batch(&burst[done..]).unwrap();
-                }
-                sent += burst.len() as u64;
-                std::thread::sleep(Duration::from_micros(60));
-            }
-            sent
-        })
-    };
-    let receiver = {
-        let (actor, stop) = (actor.clone(), stop.clone());
-        std::thread::spawn(move || {
-            let mut got = 0u64;
-            let mut batch = Vec::with_capacity(256);
-            loop {
-                batch.clear();
-                let n = actor.receive_batch(&mut batch, 256);
-                got += n as u64;
-                if n == 0 {
-                    if stop.load(Ordering::Relaxed) && actor.metrics().queued == 0 {
-                        std::thread::sleep(Duration::from_millis(5));
-                        batch.clear();
-                        got += actor.receive_batch(&mut batch, usize::MAX) as u64;
-                        return got;
-                    }
-                    std::thread::sleep(Duration::from_micros(30));
-                }
-            }
-        })
-    };
+    let traffic = common::PacedTraffic::start(&actor, Tick { n: 1 }, loaded);
     let backend_swap = registry.backend();
     let mut times = Vec::with_capacity(swaps);
     let (mut from, mut to) = (1u64, 2u64);
@@ -170,9 +131,7 @@ fn blackouts(backend: Backend, swaps: usize, loaded: bool) -> (Duration, Duratio
         std::mem::swap(&mut from, &mut to);
         std::thread::sleep(Duration::from_micros(300));
     }
-    stop.store(true, Ordering::Relaxed);
-    let sent = sender.join().unwrap();
-    let received = receiver.join().unwrap();
+    let (sent, received) = traffic.finish();
     actor.terminate();
     let (p50, p99) = percentiles(times);
     (p50, p99, sent, received)

@@ -70,10 +70,7 @@ async fn main() {
     let backend = Backend::from_args(std::env::args()).unwrap_or_else(|e| exit_with(&e));
     let runtime =
         Runtime::builder().backend(backend).build().unwrap_or_else(|e| exit_with(&e.to_string()));
-    match runtime.device_name() {
-        Some(device) => println!("backend: {} ({device})", runtime.backend()),
-        None => println!("backend: {} (host threads)", runtime.backend()),
-    }
+    println!("backend: {}", runtime.describe());
     let registry = runtime.rule_registry().clone();
     registry.register_rule(PricingV1Rule::compiled(), "sm_90").await.expect("v1 registers");
     let actor = runtime.rule_actor::<Order, Quote>("pricing").expect("v1 is running");

@@ -49,10 +49,7 @@ fn main() {
     let backend = Backend::from_args(std::env::args()).unwrap_or_else(|e| exit_with(&e));
     let runtime =
         Runtime::builder().backend(backend).build().unwrap_or_else(|e| exit_with(&e.to_string()));
-    match runtime.device_name() {
-        Some(device) => println!("backend: {} ({device})", runtime.backend()),
-        None => println!("backend: {} (host threads)", runtime.backend()),
-    }
+    println!("backend: {}", runtime.describe());
     let actor = runtime.launch(AverageKernel::default()).expect("launch");
     for (i, value) in [10.0f32, 12.0, 11.0, 30.0, 12.5].into_iter().enumerate() {
         let avg = actor.call_blocking(Sample { sensor: 7, value }).expect("call");

@@ -144,6 +144,21 @@ impl Runtime {
         self.backend
     }
 
+    /// Where the actors run, for logs: `cpu (host threads)`, `emulated (PTX VM ...)`,
+    /// `cuda (NVIDIA H200)`.
+    ///
+    /// ```
+    /// use ringkernel::{Backend, Runtime};
+    /// let runtime = Runtime::builder().backend(Backend::Cpu).build().unwrap();
+    /// assert_eq!(runtime.describe(), "cpu (host threads)");
+    /// ```
+    pub fn describe(&self) -> String {
+        match self.device_name() {
+            Some(device) => format!("{} ({device})", self.backend),
+            None => format!("{} (host threads)", self.backend),
+        }
+    }
+
     /// The device the actors run on (`None` on the CPU backend).
     pub fn device_name(&self) -> Option<String> {
         self.device.as_ref().map(|d| d.name())
