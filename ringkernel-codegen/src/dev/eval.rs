@@ -432,6 +432,7 @@ fn math(fun: MathFn, s: Scalar, args: &[V]) -> Result<V, String> {
         (M::IsSignNegative, V::F64(x)) => V::Bool(x.is_sign_negative()),
         (M::ToBits, V::F32(x)) => V::Int(u64::from(x.to_bits())),
         (M::ToBits, V::F64(x)) => V::Int(x.to_bits()),
+        (M::Isqrt, V::Int(x)) => V::Int(x.isqrt()),
         (M::Round, V::F32(x)) => V::F32(x.round()),
         (M::Round, V::F64(x)) => V::F64(x.round()),
         (M::NextPowerOfTwo, V::Int(x)) => {

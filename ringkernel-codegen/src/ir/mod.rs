@@ -287,6 +287,8 @@ pub enum MathFn {
     ToBits,
     /// `x.trunc()`.
     Trunc,
+    /// `x.isqrt()` (unsigned): the floor of the square root.
+    Isqrt,
     /// `x.round()`: half away from zero.
     Round,
     /// `x.next_power_of_two()` (unsigned): 0 when it does not fit (Rust's release result).
@@ -363,6 +365,7 @@ impl MathFn {
             Self::IsSignNegative => "is_sign_negative",
             Self::ToBits => "to_bits",
             Self::Trunc => "trunc",
+            Self::Isqrt => "isqrt",
             Self::Round => "round",
             Self::NextPowerOfTwo => "next_power_of_two",
             Self::RoundTiesEven => "round_ties_even",

@@ -34,6 +34,10 @@ pub struct Clamped {
     pub rounded_wide: f64,
     pub next_powers: [u32; 2],
     pub next_power_wide: u64,
+    pub roots: [u32; 2],
+    pub root_wide: u64,
+    pub root_max: u64,
+    pub root_squares: [u64; 3],
 }
 
 #[ring_kernel(id = "clamp-pow")]
@@ -54,5 +58,13 @@ fn clamp_pow(ctx: &mut RingContext, v: Bounds) -> Clamped {
         rounded_wide: v.p.round(),
         next_powers: [v.n.next_power_of_two(), (v.d as u32).next_power_of_two()],
         next_power_wide: (v.l as u64).next_power_of_two(),
+        roots: [v.n.isqrt(), (v.d as u16).isqrt() as u32],
+        root_wide: (v.l as u64).isqrt(),
+        root_max: (u64::MAX - v.n as u64).isqrt(),
+        root_squares: [
+            ((v.n as u64) * (v.n as u64)).isqrt(),
+            ((v.n as u64) * (v.n as u64) - 1).isqrt(),
+            ((v.n as u64) * (v.n as u64) + 2 * (v.n as u64)).isqrt(),
+        ],
     }
 }

@@ -165,6 +165,7 @@ impl FuncWriter<'_> {
                 self.emit(format!("mov.b{width} \t{out}, {x};"));
             }
             MathFn::Trunc => self.emit(format!("cvt.rzi.{t}.{t} \t{out}, {x};")),
+            MathFn::Isqrt => self.isqrt(s, x, out),
             MathFn::Round => {
                 // trunc(x), plus ±1 when the dropped fraction (exact) is at least a half.
                 let one = if s == Scalar::F32 { "0f3F800000" } else { "0d3FF0000000000000" };
@@ -330,6 +331,35 @@ impl FuncWriter<'_> {
             self.emit(format!("selp.{b} \t{out}, {fixed}, {out}, {adjust};"));
         }
         self.normalize(s, out);
+    }
+
+    /// `isqrt` of an unsigned value: the `f64` square root, truncated, is exact below 2^52
+    /// (a root just under an integer never rounds up to it there); for 64-bit values it is
+    /// then corrected by one step each way (`r*r` fits: `r` is below 2^32).
+    fn isqrt(&mut self, s: Scalar, x: Reg, out: Reg) {
+        let wide = self.reg(Class::F64);
+        let from = if s.size() == 8 { "u64" } else { "u32" };
+        self.emit(format!("cvt.rn.f64.{from} \t{wide}, {x};"));
+        self.emit(format!("sqrt.rn.f64 \t{wide}, {wide};"));
+        if s.size() < 8 {
+            self.emit(format!("cvt.rzi.u32.f64 \t{out}, {wide};"));
+            return;
+        }
+        self.emit(format!("cvt.rzi.u64.f64 \t{out}, {wide};"));
+        self.emit(format!("min.u64 \t{out}, {out}, 4294967295;"));
+        let (square, next, next_square) =
+            (self.reg(Class::B64), self.reg(Class::B64), self.reg(Class::B64));
+        let (over, fits, below) =
+            (self.reg(Class::Pred), self.reg(Class::Pred), self.reg(Class::Pred));
+        self.emit(format!("mul.lo.u64 \t{square}, {out}, {out};"));
+        self.emit(format!("setp.gt.u64 \t{over}, {square}, {x};"));
+        self.emit(format!("@{over} sub.u64 \t{out}, {out}, 1;"));
+        self.emit(format!("add.u64 \t{next}, {out}, 1;"));
+        self.emit(format!("mul.lo.u64 \t{next_square}, {next}, {next};"));
+        self.emit(format!("setp.le.u64 \t{fits}, {next}, 4294967295;"));
+        self.emit(format!("setp.le.u64 \t{below}, {next_square}, {x};"));
+        self.emit(format!("and.pred \t{below}, {below}, {fits};"));
+        self.emit(format!("@{below} mov.u64 \t{out}, {next};"));
     }
 
     /// `x.pow(n)` wrapping: square and multiply over the bits of `n` (any order gives the

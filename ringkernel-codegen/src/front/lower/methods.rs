@@ -301,7 +301,7 @@ enum Out {
     Bits,
 }
 
-const SUPPORTED_METHODS: &str = "abs min max clamp signum copysign sqrt exp ln sin cos powi mul_add floor ceil trunc round round_ties_even fract recip to_degrees to_radians to_bits (and `f32::from_bits`) is_nan is_infinite is_finite is_normal is_subnormal is_sign_positive is_sign_negative; pow wrapping_pow div_euclid rem_euclid (and their wrapping_ names) wrapping_add wrapping_sub wrapping_mul saturating_add saturating_sub wrapping_div wrapping_rem wrapping_neg wrapping_abs wrapping_shl wrapping_shr to_be to_le (and `T::from_be`, `T::from_le`) count_ones count_zeros leading_zeros trailing_zeros leading_ones trailing_ones rotate_left rotate_right swap_bytes reverse_bits is_power_of_two next_power_of_two is_positive is_negative abs_diff";
+const SUPPORTED_METHODS: &str = "abs min max clamp signum copysign sqrt exp ln sin cos powi mul_add floor ceil trunc round round_ties_even fract recip to_degrees to_radians to_bits (and `f32::from_bits`) is_nan is_infinite is_finite is_normal is_subnormal is_sign_positive is_sign_negative; pow wrapping_pow div_euclid rem_euclid (and their wrapping_ names) wrapping_add wrapping_sub wrapping_mul saturating_add saturating_sub wrapping_div wrapping_rem wrapping_neg wrapping_abs wrapping_shl wrapping_shr to_be to_le (and `T::from_be`, `T::from_le`) count_ones count_zeros leading_zeros trailing_zeros leading_ones trailing_ones rotate_left rotate_right swap_bytes reverse_bits is_power_of_two next_power_of_two isqrt is_positive is_negative abs_diff";
 
 fn method_signature(method: &str) -> Option<MethodSig> {
     use {Arg as A, MathFn as F, Out as O, Receiver as R};
@@ -328,6 +328,7 @@ fn method_signature(method: &str) -> Option<MethodSig> {
         "trunc" => sig(F::Trunc, R::Float, &[], O::Same),
         "round" => sig(F::Round, R::Float, &[], O::Same),
         "next_power_of_two" => sig(F::NextPowerOfTwo, R::Unsigned, &[], O::Same),
+        "isqrt" => sig(F::Isqrt, R::Unsigned, &[], O::Same),
         "round_ties_even" => sig(F::RoundTiesEven, R::Float, &[], O::Same),
         "fract" => sig(F::Fract, R::Float, &[], O::Same),
         "recip" => sig(F::Recip, R::Float, &[], O::Same),
