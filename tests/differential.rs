@@ -114,34 +114,6 @@ impl Rng {
     }
 }
 
-fn size_of_ty(module: &Module, ty: &Ty) -> u32 {
-    match ty {
-        Ty::Unit => 0,
-        Ty::Scalar(s) => s.size(),
-        Ty::Array(elem, n) => size_of_ty(module, elem) * n,
-        Ty::Struct(name) => module.structs[name].size,
-    }
-}
-
-/// Every scalar cell of `ty`: offset and type.
-fn cells(module: &Module, ty: &Ty, base: u32, out: &mut Vec<(u32, Scalar)>) {
-    match ty {
-        Ty::Unit => {}
-        Ty::Scalar(s) => out.push((base, *s)),
-        Ty::Array(elem, n) => {
-            let size = size_of_ty(module, elem);
-            for i in 0..*n {
-                cells(module, elem, base + i * size, out);
-            }
-        }
-        Ty::Struct(name) => {
-            for field in &module.structs[name].fields {
-                cells(module, &Ty::from(&field.ty), base + field.offset, out);
-            }
-        }
-    }
-}
-
 /// A value of scalar type `s`, little-endian, drawn as the module docs say.
 fn draw(s: Scalar, rng: &mut Rng) -> Vec<u8> {
     let size = s.size() as usize;
@@ -239,19 +211,12 @@ fn same_bits(
     if cpu.len() != emulated.len() {
         return Err(format!("{} bytes on the CPU, {} on the device", cpu.len(), emulated.len()));
     }
-    let mut all = Vec::new();
-    cells(module, ty, 0, &mut all);
-    for (offset, s) in all.into_iter().filter(|(offset, _)| !clock_at.contains(offset)) {
-        let (o, n) = (offset as usize, s.size() as usize);
-        let (x, y) = (&cpu[o..o + n], &emulated[o..o + n]);
-        let nan = |b: &[u8]| match s {
-            Scalar::F32 => f32::from_le_bytes(b.try_into().unwrap()).is_nan(),
-            Scalar::F64 => f64::from_le_bytes(b.try_into().unwrap()).is_nan(),
-            _ => false,
-        };
-        if x != y && !(nan(x) && nan(y)) {
-            return Err(format!("{s:?} at offset {offset}: cpu {x:?}, device {y:?}"));
-        }
+    if let Some((offset, s)) =
+        ringkernel_codegen::dev::first_difference(module, ty, cpu, emulated, clock_at)
+    {
+        let range = offset as usize..(offset + s.size()) as usize;
+        let (x, y) = (&cpu[range.clone()], &emulated[range]);
+        return Err(format!("{s:?} at offset {offset}: cpu {x:?}, device {y:?}"));
     }
     Ok(())
 }
@@ -306,8 +271,7 @@ where
     R: RingMessage,
 {
     let shapes = shapes(source, name);
-    let mut message_cells = Vec::new();
-    cells(&shapes.module, &shapes.message, 0, &mut message_cells);
+    let message_cells = shapes.module.scalar_cells(&shapes.message);
     let mut rng = Rng::seeded(name);
     let messages: Vec<M> = (0..MESSAGES)
         .map(|_| {

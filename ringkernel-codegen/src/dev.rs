@@ -33,6 +33,30 @@ pub fn lower_source(src: &str) -> Result<(Module, Vec<(KernelAttrs, FuncId)>), D
     if diags.is_empty() { Ok((module, handlers)) } else { Err(diags) }
 }
 
+/// The first scalar of `ty` (offset and type) whose bytes differ between the images `a`
+/// and `b`, skipping the offsets in `skip`; two NaNs count as equal whatever their payloads
+/// (Rust leaves NaN bits unspecified). Padding is not compared.
+pub fn first_difference(
+    module: &Module,
+    ty: &Ty,
+    a: &[u8],
+    b: &[u8],
+    skip: &[u32],
+) -> Option<(u32, Scalar)> {
+    let nan = |s: Scalar, bytes: &[u8]| match s {
+        Scalar::F32 => bytes.try_into().is_ok_and(|b| f32::from_le_bytes(b).is_nan()),
+        Scalar::F64 => bytes.try_into().is_ok_and(|b| f64::from_le_bytes(b).is_nan()),
+        _ => false,
+    };
+    module.scalar_cells(ty).into_iter().filter(|(offset, _)| !skip.contains(offset)).find(
+        |&(offset, s)| {
+            let range = offset as usize..(offset + s.size()) as usize;
+            let (x, y) = (a.get(range.clone()), b.get(range));
+            x != y && !matches!((x, y), (Some(x), Some(y)) if nan(s, x) && nan(s, y))
+        },
+    )
+}
+
 /// What the context intrinsics return during an interpreted call.
 #[derive(Debug, Clone, Default)]
 pub struct Context {

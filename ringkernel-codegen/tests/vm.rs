@@ -51,12 +51,9 @@ struct Buffers {
 }
 
 fn buffers(vm: &Vm, h: &Handler, n: usize) -> (Buffers, [usize; 3]) {
-    let state_size = h.state_ty.as_ref().map_or(0, |t| size_of_ty(&h.module, t)) as usize;
-    let sizes = [
-        state_size,
-        size_of_ty(&h.module, &h.msg_ty) as usize,
-        size_of_ty(&h.module, &h.ret_ty) as usize,
-    ];
+    let state_size = h.state_ty.as_ref().map_or(0, |t| h.module.size_of(t)) as usize;
+    let sizes =
+        [state_size, h.module.size_of(&h.msg_ty) as usize, h.module.size_of(&h.ret_ty) as usize];
     let alloc = |bytes: usize| vm.alloc((bytes * n).max(8)).unwrap();
     (
         Buffers {

@@ -56,8 +56,7 @@ fn nvrtc_module() -> Option<Module> {
 
 /// Runs `entry` of `module` over all inputs at once; returns the responses.
 fn run_batch(vm: &Vm, module: &Module, entry: &str, h: &Handler, cases: &[Case]) -> Vec<u8> {
-    let (ms, rs) =
-        (size_of_ty(&h.module, &h.msg_ty) as usize, size_of_ty(&h.module, &h.ret_ty) as usize);
+    let (ms, rs) = (h.module.size_of(&h.msg_ty) as usize, h.module.size_of(&h.ret_ty) as usize);
     let n = cases.len();
     let cb = vm.alloc(128).unwrap();
     let states = vm.alloc(8).unwrap();
@@ -108,7 +107,7 @@ fn compare<M: Copy, R: Copy>(
     let entry = format!("{name}_batch");
     let theirs = run_batch(&vm, nvrtc, &entry, &h, &cases);
     let mine = run_batch(&vm, &ours_module, &entry, &h, &cases);
-    let rs = size_of_ty(&h.module, &h.ret_ty) as usize;
+    let rs = h.module.size_of(&h.ret_ty) as usize;
     for (i, c) in cases.iter().enumerate() {
         let context = format!("{name} message {i} {:?}", c.msg);
         same(&h.module, &h.ret_ty, &theirs[i * rs..(i + 1) * rs], &c.response)

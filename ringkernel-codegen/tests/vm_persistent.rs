@@ -89,9 +89,9 @@ fn the_persistent_entry_serves_100k_messages_through_mapped_rings() {
     let artifacts = compile_source(&h.source, &Options::default()).unwrap();
     let artifact = &artifacts[0];
     let module = Module::parse(&artifact.ptx).unwrap();
-    let msg_size = size_of_ty(&h.module, &h.msg_ty);
-    let resp_size = size_of_ty(&h.module, &h.ret_ty);
-    let state_size = size_of_ty(&h.module, h.state_ty.as_ref().unwrap());
+    let msg_size = h.module.size_of(&h.msg_ty);
+    let resp_size = h.module.size_of(&h.ret_ty);
+    let state_size = h.module.size_of(h.state_ty.as_ref().unwrap());
     let in_geo = RingGeometry::new(256, msg_size).unwrap();
     let out_geo = RingGeometry::new(64, resp_size).unwrap();
     let (input, output, cb) = (ring(in_geo, IN_TYPE), ring(out_geo, OUT_TYPE), Shared::new(128));

@@ -574,6 +574,42 @@ impl Module {
         &self.functions[id.0 as usize]
     }
 
+    /// Bytes a value of `ty` takes (0 for `()` and for a struct this module does not know).
+    pub fn size_of(&self, ty: &Ty) -> u32 {
+        match ty {
+            Ty::Unit => 0,
+            Ty::Scalar(s) => s.size(),
+            Ty::Array(elem, n) => self.size_of(elem).saturating_mul(*n),
+            Ty::Struct(name) => self.structs.get(name).map_or(0, |l| l.size),
+        }
+    }
+
+    /// Every scalar of a value of `ty`, array elements and nested fields included: its byte
+    /// offset and type, in layout order.
+    pub fn scalar_cells(&self, ty: &Ty) -> Vec<(u32, Scalar)> {
+        let mut cells = Vec::new();
+        self.push_cells(ty, 0, &mut cells);
+        cells
+    }
+
+    fn push_cells(&self, ty: &Ty, base: u32, out: &mut Vec<(u32, Scalar)>) {
+        match ty {
+            Ty::Unit => {}
+            Ty::Scalar(s) => out.push((base, *s)),
+            Ty::Array(elem, n) => {
+                let size = self.size_of(elem);
+                for i in 0..*n {
+                    self.push_cells(elem, base + i * size, out);
+                }
+            }
+            Ty::Struct(name) => {
+                for field in self.structs.get(name).map_or(&[][..], |l| &l.fields[..]) {
+                    self.push_cells(&Ty::from(&field.ty), base + field.offset, out);
+                }
+            }
+        }
+    }
+
     /// The type of field `index` of struct `name`.
     pub fn field_ty(&self, name: &str, index: u32) -> Option<Ty> {
         let field = self.structs.get(name)?.fields.get(index as usize)?;

@@ -57,40 +57,10 @@ impl Rng {
     }
 }
 
-/// Every scalar leaf of a type: (byte offset, scalar).
-pub fn leaves(module: &Module, ty: &Ty, base: u32, out: &mut Vec<(u32, Scalar)>) {
-    match ty {
-        Ty::Unit => {}
-        Ty::Scalar(s) => out.push((base, *s)),
-        Ty::Array(elem, n) => {
-            let size = size_of_ty(module, elem);
-            for i in 0..*n {
-                leaves(module, elem, base + i * size, out);
-            }
-        }
-        Ty::Struct(name) => {
-            for f in &module.structs[name].fields {
-                leaves(module, &Ty::from(&f.ty), base + f.offset, out);
-            }
-        }
-    }
-}
-
-pub fn size_of_ty(module: &Module, ty: &Ty) -> u32 {
-    match ty {
-        Ty::Unit => 0,
-        Ty::Scalar(s) => s.size(),
-        Ty::Array(e, n) => size_of_ty(module, e) * n,
-        Ty::Struct(name) => module.structs[name].size,
-    }
-}
-
 /// Random bytes for a value of `ty`: mostly small numbers, some edge values and raw bits.
 pub fn random_value(module: &Module, ty: &Ty, rng: &mut Rng) -> Vec<u8> {
-    let mut bytes = vec![0u8; size_of_ty(module, ty) as usize];
-    let mut cells = Vec::new();
-    leaves(module, ty, 0, &mut cells);
-    for (offset, s) in cells {
+    let mut bytes = vec![0u8; module.size_of(ty) as usize];
+    for (offset, s) in module.scalar_cells(ty) {
         let pick = rng.next() % 10;
         let raw: u64 = match s {
             Scalar::Bool => rng.next() & 1,
@@ -127,21 +97,18 @@ pub fn random_value(module: &Module, ty: &Ty, rng: &mut Rng) -> Vec<u8> {
 
 /// Compares two byte images at the scalar leaves of `ty` (padding ignored; NaN == NaN).
 pub fn same(module: &Module, ty: &Ty, a: &[u8], b: &[u8]) -> Result<(), String> {
-    let mut cells = Vec::new();
-    leaves(module, ty, 0, &mut cells);
-    for (offset, s) in cells {
-        let (o, n) = (offset as usize, s.size() as usize);
-        let (x, y) = (&a[o..o + n], &b[o..o + n]);
-        let nan = |bytes: &[u8]| match s {
-            Scalar::F32 => f32::from_le_bytes(bytes.try_into().unwrap()).is_nan(),
-            Scalar::F64 => f64::from_le_bytes(bytes.try_into().unwrap()).is_nan(),
-            _ => false,
-        };
-        if x != y && !(nan(x) && nan(y)) {
-            return Err(format!("{} at offset {offset}: got {x:?}, native {y:?}", s.name()));
+    match ringkernel_codegen::dev::first_difference(module, ty, a, b, &[]) {
+        None => Ok(()),
+        Some((offset, s)) => {
+            let range = offset as usize..(offset + s.size()) as usize;
+            Err(format!(
+                "{} at offset {offset}: got {:?}, native {:?}",
+                s.name(),
+                &a[range.clone()],
+                &b[range]
+            ))
         }
     }
-    Ok(())
 }
 
 /// Reads a `T` from bytes laid out as rustc lays out `T` (bools already 0 or 1).
@@ -160,9 +127,7 @@ pub fn to_bytes<T: Copy>(value: T, module: &Module, ty: &Ty) -> Vec<u8> {
     unsafe { std::ptr::write_unaligned(buffer.as_mut_ptr().cast::<T>(), value) };
     // Only the scalar leaves are kept: padding may not have been written.
     let mut clean = vec![0u8; buffer.len()];
-    let mut cells = Vec::new();
-    leaves(module, ty, 0, &mut cells);
-    for (offset, s) in cells {
+    for (offset, s) in module.scalar_cells(ty) {
         let (o, n) = (offset as usize, s.size() as usize);
         clean[o..o + n].copy_from_slice(&buffer[o..o + n]);
     }

@@ -20,7 +20,6 @@
 use std::fmt::Write as _;
 
 use crate::abi::{ack, error, offsets as o, request};
-use crate::ir::*;
 
 pub(super) fn persistent(name: &str, idle_backoff_ns: u32) -> String {
     let sym = format!("{name}_persistent");
@@ -221,14 +220,5 @@ fn push(t: &mut String, lines: &[String]) {
         t.push('\t');
         t.push_str(line);
         t.push('\n');
-    }
-}
-
-pub(super) fn size_of(module: &Module, ty: &Ty) -> u32 {
-    match ty {
-        Ty::Unit => 0,
-        Ty::Scalar(s) => s.size(),
-        Ty::Array(elem, n) => size_of(module, elem).saturating_mul(*n),
-        Ty::Struct(name) => module.structs.get(name).map_or(0, |l| l.size),
     }
 }

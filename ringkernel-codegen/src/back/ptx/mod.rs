@@ -165,7 +165,7 @@ fn finish_function(mut w: FuncWriter<'_>, signature: &str) -> Result<String, Str
 fn write_batch_entry(module: &Module, f: &Function) -> Result<String, String> {
     let FnRole::Handler { state, message } = &f.role else { return Ok(String::new()) };
     let sym = format!("{}_batch", f.name);
-    let size = |ty: &Ty| entry::size_of(module, ty);
+    let size = |ty: &Ty| module.size_of(ty);
     let state_size = state.map_or(0, |s| size(&f.local(s).ty));
     let (msg_size, resp_size) = (size(&f.local(*message).ty), size(&f.ret));
     let mut w = FuncWriter::new(f, &module.structs, &module.functions);
