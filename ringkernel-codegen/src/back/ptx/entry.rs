@@ -101,9 +101,8 @@ pub(super) fn persistent(name: &str, idle_backoff_ns: u32) -> String {
             format!("add.u64 \t%rd17, %rd17, {};", o::Q_SLOTS),
             format!("ld.u64 \t%rd18, [%rd17+{}];", o::SLOT_TYPE_ID),
             format!("ld.u64 \t%rd19, [%rd17+{}];", o::SLOT_SEQUENCE),
-            "setp.ne.u64 \t%p1, %rd18, %rd5;".into(),
-            "@%p1 bra \t$L__wrong_type;".into(),
             format!("ld.u64 \t%rd20, [%rd17+{}];", o::SLOT_CORRELATION),
+            "// the response slot's header: the message's sequence and correlation, a tick".into(),
             "and.b64 \t%rd21, %rd13, %rd9;".into(),
             "mad.lo.u64 \t%rd21, %rd21, %rd10, %rd3;".into(),
             format!("add.u64 \t%rd21, %rd21, {};", o::Q_SLOTS),
@@ -112,6 +111,9 @@ pub(super) fn persistent(name: &str, idle_backoff_ns: u32) -> String {
             format!("atom.add.u64 \t%rd22, [%rd1+{}], 1;", o::CB_HLC),
             "add.u64 \t%rd22, %rd22, 1;".into(),
             format!("st.u64 \t[%rd21+{}], %rd22;", o::SLOT_HLC),
+            "mov.u64 \t%rd29, %rd6;".into(),
+            "setp.ne.u64 \t%p1, %rd18, %rd5;".into(),
+            "@%p1 bra \t$L__wrong_type;".into(),
             format!("add.u64 \t%rd23, %rd17, {};", o::SLOT_PAYLOAD),
             format!("add.u64 \t%rd24, %rd21, {};", o::SLOT_PAYLOAD),
             "{".into(),
@@ -129,11 +131,7 @@ pub(super) fn persistent(name: &str, idle_backoff_ns: u32) -> String {
                 "call.uni \t{name}_handler, (rk_h_cb, rk_h_seq, rk_h_state, rk_h_msg, rk_h_resp);"
             ),
             "}".into(),
-            "// the slot announces itself last, then tail".into(),
-            format!("st.release.sys.u64 \t[%rd21+{}], %rd6;", o::SLOT_TYPE_ID),
-            "add.u64 \t%rd13, %rd13, 1;".into(),
-            format!("st.release.sys.u64 \t[%rd3+{}], %rd13;", o::Q_TAIL),
-            "bra.uni \t$L__consumed;".into(),
+            "bra.uni \t$L__publish;".into(),
         ],
     );
     t.push_str("$L__wrong_type:\n");
@@ -149,17 +147,7 @@ pub(super) fn persistent(name: &str, idle_backoff_ns: u32) -> String {
             "st.param.b64 \t[rk_e_seq], %rd19;".into(),
             "call.uni \trk_record_error, (rk_e_cb, rk_e_code, rk_e_seq);".into(),
             "}".into(),
-            "// answer with a failed response (zeroed payload) so that no caller waits forever"
-                .into(),
-            format!("ld.u64 \t%rd20, [%rd17+{}];", o::SLOT_CORRELATION),
-            "and.b64 \t%rd21, %rd13, %rd9;".into(),
-            "mad.lo.u64 \t%rd21, %rd21, %rd10, %rd3;".into(),
-            format!("add.u64 \t%rd21, %rd21, {};", o::Q_SLOTS),
-            format!("st.u64 \t[%rd21+{}], %rd19;", o::SLOT_SEQUENCE),
-            format!("st.u64 \t[%rd21+{}], %rd20;", o::SLOT_CORRELATION),
-            format!("atom.add.u64 \t%rd22, [%rd1+{}], 1;", o::CB_HLC),
-            "add.u64 \t%rd22, %rd22, 1;".into(),
-            format!("st.u64 \t[%rd21+{}], %rd22;", o::SLOT_HLC),
+            "// a failed response (zeroed payload), so that no caller waits forever".into(),
             format!("add.u64 \t%rd27, %rd21, {};", o::SLOT_PAYLOAD),
             "add.u64 \t%rd28, %rd21, %rd10;".into(),
             "mov.u64 \t%rd26, 0;".into(),
@@ -177,10 +165,12 @@ pub(super) fn persistent(name: &str, idle_backoff_ns: u32) -> String {
         ],
     );
     t.push_str("$L__zeroed:\n");
+    push(&mut t, &[format!("mov.u64 \t%rd29, {:#X};", crate::abi::FAILED_RESPONSE_TYPE)]);
+    t.push_str("$L__publish:\n");
     push(
         &mut t,
         &[
-            format!("mov.u64 \t%rd29, {:#X};", crate::abi::FAILED_RESPONSE_TYPE),
+            "// the slot announces itself last, then tail".into(),
             format!("st.release.sys.u64 \t[%rd21+{}], %rd29;", o::SLOT_TYPE_ID),
             "add.u64 \t%rd13, %rd13, 1;".into(),
             format!("st.release.sys.u64 \t[%rd3+{}], %rd13;", o::Q_TAIL),
