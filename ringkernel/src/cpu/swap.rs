@@ -11,18 +11,18 @@
 //! - quiesce reports how many messages were queued; rollback to a staged version is the same
 //!   swap (instant: nothing to load).
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use async_trait::async_trait;
 use parking_lot::Mutex;
-use ringkernel_codegen::abi::{ack, request};
 
 use super::actor::{Pending, Shared};
 use crate::__private::HostRule;
-use crate::handle::{HandleCore, acknowledged};
+use crate::handle::HandleCore;
 use crate::hlc::Hlc;
-use crate::rules::{BackendError, CompiledRule, QuiesceReport, RuleSwapBackend, find_host_rule};
+use crate::rules::{
+    BackendError, CompiledRule, QuiesceReport, RuleSwapBackend, SwapTable, find_host_rule,
+};
 
 /// A staged version: how it runs on host threads, and its rings' capacity.
 #[derive(Clone)]
@@ -51,11 +51,7 @@ impl Staged {
     }
 }
 
-#[derive(Default)]
-struct State {
-    staged: HashMap<(String, u64), Staged>,
-    actors: HashMap<String, (Arc<HandleCore>, Arc<Shared>)>,
-}
+type State = SwapTable<Staged, (Arc<HandleCore>, Arc<Shared>)>;
 
 /// Swaps rule versions of actors running on host threads.
 pub struct CpuSwapBackend {
@@ -72,24 +68,6 @@ impl CpuSwapBackend {
     pub(crate) fn actor(&self, rule_id: &str) -> Option<Arc<HandleCore>> {
         self.state.lock().actors.get(rule_id).map(|(core, _)| core.clone())
     }
-
-    fn staged(&self, rule_id: &str, version: u64) -> Result<Staged, BackendError> {
-        self.state
-            .lock()
-            .staged
-            .get(&(rule_id.to_owned(), version))
-            .cloned()
-            .ok_or_else(|| BackendError::new(format!("`{rule_id}` v{version} is not staged")))
-    }
-
-    fn core(&self, rule_id: &str) -> Result<(Arc<HandleCore>, Arc<Shared>), BackendError> {
-        self.state
-            .lock()
-            .actors
-            .get(rule_id)
-            .cloned()
-            .ok_or_else(|| BackendError::new(format!("`{rule_id}` has no running actor")))
-    }
 }
 
 #[async_trait]
@@ -105,14 +83,12 @@ impl RuleSwapBackend for CpuSwapBackend {
     }
 
     async fn quiesce(&self, rule_id: &str, _active: u64) -> Result<QuiesceReport, BackendError> {
-        let (core, _) = self.core(rule_id)?;
-        core.request(request::QUIESCE);
-        acknowledged(&core, ack::QUIESCED).await;
-        Ok(QuiesceReport { messages_in_flight: core.producer.lock().len() })
+        let (core, _) = self.state.lock().actor(rule_id)?;
+        Ok(QuiesceReport { messages_in_flight: core.quiesce().await? })
     }
 
     async fn swap(&self, rule_id: &str, from: Option<u64>, to: u64) -> Result<(), BackendError> {
-        let staged = self.staged(rule_id, to)?;
+        let staged = self.state.lock().staged(rule_id, to)?;
         let handler = staged.new_handler()?;
         let Some(_) = from else {
             let capacity = staged.queue_capacity;
@@ -122,11 +98,10 @@ impl RuleSwapBackend for CpuSwapBackend {
             self.state.lock().actors.insert(rule_id.to_owned(), started);
             return Ok(());
         };
-        let (core, shared) = self.core(rule_id)?;
+        let (core, shared) = self.state.lock().actor(rule_id)?;
         *shared.installed.lock() = None;
         *shared.mailbox.lock() = Some(Pending { handler, keep_state: true, tag: to });
-        core.request(request::RUN);
-        acknowledged(&core, ack::RUNNING).await;
+        core.resume().await?;
         match shared.installed.lock().take() {
             Some(Ok(tag)) if tag == to => Ok(()),
             Some(Err(why)) => Err(BackendError::new(why)),
@@ -137,12 +112,10 @@ impl RuleSwapBackend for CpuSwapBackend {
     }
 
     async fn resume(&self, rule_id: &str, _active: u64) -> Result<(), BackendError> {
-        let (core, shared) = self.core(rule_id)?;
+        let (core, shared) = self.state.lock().actor(rule_id)?;
         // Anything left in the mailbox belongs to an abandoned swap.
         shared.mailbox.lock().take();
-        core.request(request::RUN);
-        acknowledged(&core, ack::RUNNING).await;
-        Ok(())
+        core.resume().await
     }
 
     async fn terminate_old(&self, _rule_id: &str, _old: u64) -> Result<(), BackendError> {

@@ -14,19 +14,19 @@
 //! - rollback is the same swap to a version still staged: nothing is reloaded.
 //! - `unstage` unloads the module (unless it is the one running).
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use async_trait::async_trait;
 use parking_lot::Mutex;
-use ringkernel_codegen::abi::{ack, request};
 
 use super::actor::{ActorSpec, GpuLink, launch};
 use super::{Image, type_id_for_layout};
 use crate::device::{Device, FunctionId, ModuleId};
-use crate::handle::{HandleCore, acknowledged};
+use crate::handle::HandleCore;
 use crate::hlc::Hlc;
-use crate::rules::{BackendError, CompiledRule, QuiesceReport, RuleSwapBackend, find_host_rule};
+use crate::rules::{
+    BackendError, CompiledRule, QuiesceReport, RuleSwapBackend, SwapTable, find_host_rule,
+};
 
 struct Staged {
     module: ModuleId,
@@ -34,17 +34,14 @@ struct Staged {
     spec: ActorSpec,
 }
 
+#[derive(Clone)]
 struct Running {
     core: Arc<HandleCore>,
     link: Arc<GpuLink>,
     version: u64,
 }
 
-#[derive(Default)]
-struct State {
-    staged: HashMap<(String, u64), Arc<Staged>>,
-    actors: HashMap<String, Running>,
-}
+type State = SwapTable<Arc<Staged>, Running>;
 
 /// Swaps rule versions of actors running as persistent kernels on one device.
 pub struct GpuSwapBackend {
@@ -67,24 +64,6 @@ impl GpuSwapBackend {
 
     pub(crate) fn actor(&self, rule_id: &str) -> Option<Arc<HandleCore>> {
         self.state.lock().actors.get(rule_id).map(|r| r.core.clone())
-    }
-
-    fn staged(&self, rule_id: &str, version: u64) -> Result<Arc<Staged>, BackendError> {
-        self.state
-            .lock()
-            .staged
-            .get(&(rule_id.to_owned(), version))
-            .cloned()
-            .ok_or_else(|| BackendError::new(format!("`{rule_id}` v{version} is not staged")))
-    }
-
-    fn running(&self, rule_id: &str) -> Result<(Arc<HandleCore>, Arc<GpuLink>, u64), BackendError> {
-        self.state
-            .lock()
-            .actors
-            .get(rule_id)
-            .map(|r| (r.core.clone(), r.link.clone(), r.version))
-            .ok_or_else(|| BackendError::new(format!("`{rule_id}` has no running actor")))
     }
 }
 
@@ -122,11 +101,6 @@ async fn blocking<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) 
     }
 }
 
-fn failed(core: &HandleCore, what: &str) -> BackendError {
-    let why = core.link.failure().unwrap_or_else(|| "no reason given".into());
-    BackendError::new(format!("`{}` stopped before it {what}: {why}", core.id))
-}
-
 #[async_trait]
 impl RuleSwapBackend for GpuSwapBackend {
     async fn pre_stage(&self, rule: &CompiledRule) -> Result<(), BackendError> {
@@ -161,16 +135,12 @@ impl RuleSwapBackend for GpuSwapBackend {
     }
 
     async fn quiesce(&self, rule_id: &str, _active: u64) -> Result<QuiesceReport, BackendError> {
-        let (core, _, _) = self.running(rule_id)?;
-        core.request(request::QUIESCE);
-        if !acknowledged(&core, ack::QUIESCED).await {
-            return Err(failed(&core, "quiesced"));
-        }
-        Ok(QuiesceReport { messages_in_flight: core.producer.lock().len() })
+        let core = self.state.lock().actor(rule_id)?.core;
+        Ok(QuiesceReport { messages_in_flight: core.quiesce().await? })
     }
 
     async fn swap(&self, rule_id: &str, from: Option<u64>, to: u64) -> Result<(), BackendError> {
-        let next = self.staged(rule_id, to)?;
+        let next = self.state.lock().staged(rule_id, to)?;
         let Some(from) = from else {
             let device = self.device.clone();
             let spec = ActorSpec { hlc: self.clock.now().packed, ..next.spec.clone() };
@@ -182,8 +152,8 @@ impl RuleSwapBackend for GpuSwapBackend {
                 .insert(rule_id.to_owned(), Running { core, link, version: to });
             return Ok(());
         };
-        let (core, link, running) = self.running(rule_id)?;
-        let old = self.staged(rule_id, running)?;
+        let Running { core, link, version: running } = self.state.lock().actor(rule_id)?;
+        let old = self.state.lock().staged(rule_id, running)?;
         debug_assert_eq!(running, from, "the registry swaps from the running version");
         // Sizes, not type ids: a PTX-only version names its types only by layout (the
         // registry's ABI check compared those), and it reads the type ids from the rings.
@@ -197,7 +167,7 @@ impl RuleSwapBackend for GpuSwapBackend {
         }
         link.replace_kernel(&core, old.function, next.function).await.map_err(BackendError::new)?;
         if core.link.failure().is_some() {
-            return Err(failed(&core, &format!("ran v{to}")));
+            return Err(core.stopped_before(&format!("ran v{to}")));
         }
         if let Some(actor) = self.state.lock().actors.get_mut(rule_id) {
             actor.version = to;
@@ -206,18 +176,14 @@ impl RuleSwapBackend for GpuSwapBackend {
     }
 
     async fn resume(&self, rule_id: &str, _active: u64) -> Result<(), BackendError> {
-        let (core, _, _) = self.running(rule_id)?;
-        core.request(request::RUN);
-        if !acknowledged(&core, ack::RUNNING).await {
-            return Err(failed(&core, "resumed"));
-        }
-        Ok(())
+        let core = self.state.lock().actor(rule_id)?.core;
+        core.resume().await
     }
 
     async fn terminate_old(&self, rule_id: &str, _old: u64) -> Result<(), BackendError> {
         // The old kernel stopped in `swap`; reap its launch now, after the blackout. Its
         // module stays loaded for an instant rollback.
-        let (_, link, _) = self.running(rule_id)?;
+        let link = self.state.lock().actor(rule_id)?.link;
         blocking(move || link.retire()).await;
         Ok(())
     }

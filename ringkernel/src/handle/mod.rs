@@ -115,6 +115,31 @@ impl HandleCore {
         }
     }
 
+    /// A swap's quiesce: asks the actor to stop at a message boundary and waits for it;
+    /// returns how many messages stay queued.
+    pub async fn quiesce(&self) -> Result<u64, crate::rules::BackendError> {
+        self.request(request::QUIESCE);
+        if !acknowledged(self, ack::QUIESCED).await {
+            return Err(self.stopped_before("quiesced"));
+        }
+        Ok(self.producer.lock().len())
+    }
+
+    /// A swap's resume: asks the actor to run and waits until it does.
+    pub async fn resume(&self) -> Result<(), crate::rules::BackendError> {
+        self.request(request::RUN);
+        if !acknowledged(self, ack::RUNNING).await {
+            return Err(self.stopped_before("resumed"));
+        }
+        Ok(())
+    }
+
+    /// The error of a swap step the actor did not reach because it stopped on its own.
+    pub fn stopped_before(&self, what: &str) -> crate::rules::BackendError {
+        let why = self.link.failure().unwrap_or_else(|| "no reason given".into());
+        crate::rules::BackendError::new(format!("`{}` stopped before it {what}: {why}", self.id))
+    }
+
     /// Whether sends and waits should give up: terminated, or stopped on its own.
     pub fn gone(&self) -> bool {
         self.terminating.load(Ordering::Acquire) || self.link.failure().is_some()

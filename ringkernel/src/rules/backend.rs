@@ -75,6 +75,37 @@ pub trait RuleSwapBackend: Send + Sync {
     async fn unstage(&self, rule_id: &str, version: u64) -> Result<(), BackendError>;
 }
 
+/// What a swap backend keeps: the staged versions (by rule id and version) and the running
+/// actor of each rule, with the lookups every step makes and their errors.
+pub(crate) struct SwapTable<S, A> {
+    pub staged: std::collections::HashMap<(String, u64), S>,
+    pub actors: std::collections::HashMap<String, A>,
+}
+
+impl<S, A> Default for SwapTable<S, A> {
+    fn default() -> Self {
+        SwapTable { staged: Default::default(), actors: Default::default() }
+    }
+}
+
+impl<S: Clone, A: Clone> SwapTable<S, A> {
+    /// The staged `version` of `rule_id`.
+    pub fn staged(&self, rule_id: &str, version: u64) -> Result<S, BackendError> {
+        self.staged
+            .get(&(rule_id.to_owned(), version))
+            .cloned()
+            .ok_or_else(|| BackendError::new(format!("`{rule_id}` v{version} is not staged")))
+    }
+
+    /// The running actor of `rule_id`.
+    pub fn actor(&self, rule_id: &str) -> Result<A, BackendError> {
+        self.actors
+            .get(rule_id)
+            .cloned()
+            .ok_or_else(|| BackendError::new(format!("`{rule_id}` has no running actor")))
+    }
+}
+
 /// A backend that does nothing and always succeeds: the registry's logic without hardware.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct NoopSwapBackend;

@@ -78,6 +78,7 @@ mod signature;
 mod state;
 mod validate;
 
+pub(crate) use backend::SwapTable;
 pub use backend::{NoopSwapBackend, QuiesceReport, RuleSwapBackend, SwapStep};
 pub use compute_cap::{ArchVariant, ComputeCap};
 pub use ed25519_dalek::{SigningKey, VerifyingKey};
