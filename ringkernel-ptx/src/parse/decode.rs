@@ -86,6 +86,9 @@ const ARITHMETIC: &[&str] = &[
     "neg", "min", "max",
 ];
 
+/// `.u32`: the type of counts, positions, masks and lane indices.
+const U32: Ty = Ty::Int(IntTy { bits: 32, signed: false });
+
 fn int(ty: Ty) -> Option<IntTy> {
     if let Ty::Int(i) = ty { Some(i) } else { None }
 }
@@ -364,11 +367,7 @@ impl<'a> Parser<'a> {
                     _ => return Err(self.error_at(at, format!("`{base}` needs a float type"))),
                 };
                 // Shift amounts are always .u32 (ISA 9.7.8.7).
-                let bty = if matches!(op, IntOp::Shl | IntOp::Shr) {
-                    Ty::Int(IntTy { bits: 32, signed: false })
-                } else {
-                    ty
-                };
+                let bty = if matches!(op, IntOp::Shl | IntOp::Shr) { U32 } else { ty };
                 let (d, a, b) =
                     (self.dest(&ops[0])?, self.src(&ops[1], ty)?, self.src(&ops[2], bty)?);
                 Ok(Op::Int { op, ty: ity, d, a, b })
@@ -411,26 +410,24 @@ impl<'a> Parser<'a> {
             "bfe" => {
                 self.arity(ops, 4, at, base)?;
                 let ty = self.int_type(mods, at, base)?;
-                let u32t = Ty::Int(IntTy { bits: 32, signed: false });
                 Ok(Op::Bfe {
                     ty,
                     d: self.dest(&ops[0])?,
                     a: self.src(&ops[1], Ty::Int(ty))?,
-                    pos: self.src(&ops[2], u32t)?,
-                    len: self.src(&ops[3], u32t)?,
+                    pos: self.src(&ops[2], U32)?,
+                    len: self.src(&ops[3], U32)?,
                 })
             }
             "bfi" => {
                 self.arity(ops, 5, at, base)?;
                 let ty = self.int_type(mods, at, base)?;
-                let u32t = Ty::Int(IntTy { bits: 32, signed: false });
                 Ok(Op::Bfi {
                     ty,
                     d: self.dest(&ops[0])?,
                     a: self.src(&ops[1], Ty::Int(ty))?,
                     b: self.src(&ops[2], Ty::Int(ty))?,
-                    pos: self.src(&ops[3], u32t)?,
-                    len: self.src(&ops[4], u32t)?,
+                    pos: self.src(&ops[3], U32)?,
+                    len: self.src(&ops[4], U32)?,
                 })
             }
             "prmt" => {
@@ -621,7 +618,7 @@ impl<'a> Parser<'a> {
             "nanosleep" => {
                 let _ = mods.types();
                 self.arity(ops, 1, at, base)?;
-                self.src(&ops[0], Ty::Int(IntTy { bits: 32, signed: false }))?;
+                self.src(&ops[0], U32)?;
                 Ok(Op::Nanosleep)
             }
             _ => Err(self.error_at(at, format!("unsupported instruction `{base}`"))),

@@ -4,7 +4,7 @@
 use super::super::Parser;
 use super::super::Symbol;
 use super::super::operand::Operand;
-use super::Mods;
+use super::{Mods, U32};
 use crate::error::ParseError;
 use crate::inst::*;
 use crate::lex::Token;
@@ -35,9 +35,7 @@ impl<'a> Parser<'a> {
                 }
                 self.arity(ops, 1, at, base)?;
                 self.note_collective();
-                Ok(Op::WarpSync {
-                    mask: self.src(&ops[0], Ty::Int(IntTy { bits: 32, signed: false }))?,
-                })
+                Ok(Op::WarpSync { mask: self.src(&ops[0], U32)? })
             }
             "bar" | "barrier" => {
                 let wait = !mods.take(".arrive");
@@ -47,13 +45,12 @@ impl<'a> Parser<'a> {
                 if mods.take(".red") || mods.take(".popc") {
                     return Err(self.error_at(at, "`bar.red` is not supported"));
                 }
-                let u32t = Ty::Int(IntTy { bits: 32, signed: false });
                 let id = match ops.first() {
-                    Some(o) => self.src(o, u32t)?,
+                    Some(o) => self.src(o, U32)?,
                     None => return Err(self.error_at(at, "`bar` needs a barrier number")),
                 };
                 let count = match ops.get(1) {
-                    Some(o) => self.src(o, u32t)?,
+                    Some(o) => self.src(o, U32)?,
                     None => SINK,
                 };
                 self.note_collective();
@@ -80,16 +77,15 @@ impl<'a> Parser<'a> {
                     }
                     other => (self.dest(other)?, SINK),
                 };
-                let u32t = Ty::Int(IntTy { bits: 32, signed: false });
                 self.note_collective();
                 Ok(Op::Shfl {
                     mode,
                     d,
                     p,
                     a: self.src(&ops[1], ty)?,
-                    b: self.src(&ops[2], u32t)?,
-                    c: self.src(&ops[3], u32t)?,
-                    mask: self.src(&ops[4], u32t)?,
+                    b: self.src(&ops[2], U32)?,
+                    c: self.src(&ops[3], U32)?,
+                    mask: self.src(&ops[4], U32)?,
                 })
             }
             "vote" => {
@@ -108,14 +104,13 @@ impl<'a> Parser<'a> {
                 let _ = mods.types();
                 self.arity(ops, 3, at, base)?;
                 let (a, negate) = self.pred(&ops[1])?;
-                let u32t = Ty::Int(IntTy { bits: 32, signed: false });
                 self.note_collective();
                 Ok(Op::Vote {
                     mode,
                     d: self.dest(&ops[0])?,
                     a,
                     negate,
-                    mask: self.src(&ops[2], u32t)?,
+                    mask: self.src(&ops[2], U32)?,
                 })
             }
             "activemask" => {
