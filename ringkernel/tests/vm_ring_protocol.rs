@@ -13,15 +13,81 @@ use ringkernel_codegen::abi::{
     ControlBlock, FAILED_RESPONSE_TYPE, SlotHeader, ack, error, request,
 };
 use ringkernel_codegen::{Options, compile_source};
-use ringkernel_ptx::{Arg, Dims, Module, Vm};
+use ringkernel_ptx::{Arg, Dims, LaunchHandle, Module, Vm};
 
 const IN_TYPE: u64 = 0x51;
 const OUT_TYPE: u64 = 0x52;
 const MESSAGES: u64 = 50_000;
 
+/// The golden `echo_plus_one` kernel's persistent entry running in a VM, with the host
+/// holding one end of each ring (`to_kernel`, `from_kernel`) and the kernel the other (the
+/// kernel's input half is kept to probe freed slots; a ring lives while either half does).
+struct Echo {
+    // First, so that a failing test's drop cancels and joins the kernel before the rings and
+    // the control block it reads go.
+    kernel: Option<LaunchHandle>,
+    to_kernel: Producer,
+    from_kernel: Consumer,
+    kernel_in: Consumer,
+    control: Box<ControlBlock>,
+    vm: Vm,
+    mapped: [u64; 3],
+}
+
+impl Echo {
+    /// Compiles the kernel, maps rings of these capacities and the control block, launches the
+    /// persistent entry and tells it to run.
+    fn launch(in_capacity: u32, out_capacity: u32) -> Echo {
+        let src = std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../ringkernel-codegen/tests/in/stateless_scalar.rs"
+        ))
+        .unwrap();
+        let artifact = compile_source(&src, &Options::default()).unwrap().remove(0);
+        let module = Module::parse(&artifact.ptx).unwrap();
+        let (to_kernel, kernel_in) = Ring::create(in_capacity, 8, IN_TYPE).unwrap();
+        let (kernel_out, from_kernel) = Ring::create(out_capacity, 8, OUT_TYPE).unwrap();
+        let control = Box::new(ControlBlock::default());
+        let vm = Vm::new();
+        let (in_addr, out_addr) = (map(&vm, kernel_in.memory()), map(&vm, kernel_out.memory()));
+        // SAFETY: the control block is boxed (stable, 64-byte aligned), outlives the kernel
+        // (see the field order), and both sides access it only through its atomics.
+        let cb_addr = unsafe {
+            vm.map_host(&*control as *const ControlBlock as *mut u8, size_of::<ControlBlock>())
+                .unwrap()
+        };
+        let state = vm.alloc(8).unwrap();
+        let args = [Arg::U64(cb_addr), Arg::U64(in_addr), Arg::U64(out_addr), Arg::U64(state)];
+        let entry = &artifact.metadata.entries.persistent;
+        let kernel = vm.launch_async(&module, entry, Dims::linear(1, 32), &args).unwrap();
+        control.requested.store(request::RUN, Ordering::Release);
+        Echo {
+            kernel: Some(kernel),
+            to_kernel,
+            from_kernel,
+            kernel_in,
+            control,
+            vm,
+            mapped: [in_addr, out_addr, cb_addr],
+        }
+    }
+
+    /// Tells the kernel to terminate, waits for it and unmaps what it saw; the control block
+    /// and the rings stay for inspection.
+    fn stop(&mut self) {
+        self.control.requested.store(request::TERMINATE, Ordering::Release);
+        if let Some(kernel) = self.kernel.take() {
+            kernel.wait().expect("the kernel ends when told to");
+        }
+        for address in self.mapped {
+            self.vm.unmap(address).unwrap();
+        }
+    }
+}
+
 fn map(vm: &Vm, (ptr, len): (std::ptr::NonNull<u8>, usize)) -> u64 {
-    // SAFETY: the ring memory is cache-line aligned and lives (held by the test's unused
-    // producer/consumer halves) until after the kernel has finished and the range is unmapped;
+    // SAFETY: the ring memory is cache-line aligned and lives (held by the test's halves of
+    // the ring) until after the kernel has finished and the range is unmapped;
     // the host side touches it only through the ring protocol, whose shared words are atomics
     // and whose slots are handed over by release/acquire pairs.
     unsafe { vm.map_host(ptr.as_ptr(), len).unwrap() }
@@ -46,34 +112,8 @@ fn wait_for(what: &str, mut done: impl FnMut() -> bool) {
 
 #[test]
 fn a_kernel_in_the_vm_and_host_rings_speak_one_protocol() {
-    let src = std::fs::read_to_string(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../ringkernel-codegen/tests/in/stateless_scalar.rs"
-    ))
-    .unwrap();
-    let artifact = compile_source(&src, &Options::default()).unwrap().remove(0);
-    let module = Module::parse(&artifact.ptx).unwrap();
-
-    // The host keeps one end of each ring; the kernel plays the other.
-    let (mut to_kernel, kernel_in): (Producer, Consumer) = Ring::create(128, 8, IN_TYPE).unwrap();
-    let (kernel_out, mut from_kernel): (Producer, Consumer) =
-        Ring::create(32, 8, OUT_TYPE).unwrap();
-    let control = Box::new(ControlBlock::default());
-    let vm = Vm::new();
-    let in_addr = map(&vm, kernel_in.memory());
-    let out_addr = map(&vm, kernel_out.memory());
-    // SAFETY: the control block is boxed (stable, 64-byte aligned), outlives the kernel, and
-    // both sides access it only through its atomics.
-    let cb_addr = unsafe {
-        vm.map_host(&*control as *const ControlBlock as *mut u8, size_of::<ControlBlock>()).unwrap()
-    };
-    let state = vm.alloc(8).unwrap();
-    let args = [Arg::U64(cb_addr), Arg::U64(in_addr), Arg::U64(out_addr), Arg::U64(state)];
-    let kernel = vm
-        .launch_async(&module, &artifact.metadata.entries.persistent, Dims::linear(1, 32), &args)
-        .unwrap();
-    control.requested.store(request::RUN, Ordering::Release);
-
+    let mut echo = Echo::launch(128, 32);
+    let Echo { to_kernel, from_kernel, .. } = &mut echo;
     let value = |seq: u64| seq.wrapping_mul(0x9e37_79b9_7f4a_7c15);
     let reader_done = AtomicBool::new(false);
     std::thread::scope(|s| {
@@ -114,44 +154,19 @@ fn a_kernel_in_the_vm_and_host_rings_speak_one_protocol() {
             );
         }
     });
-    control.requested.store(request::TERMINATE, Ordering::Release);
-    kernel.wait().expect("the kernel ends when told to");
+    echo.stop();
+    let control = &echo.control;
     assert_eq!(control.acknowledged.load(Ordering::Acquire), ack::TERMINATED);
     assert_eq!(control.messages_processed.load(Ordering::Acquire), MESSAGES);
     assert_eq!(control.error_count.load(Ordering::Acquire), 0);
     // The kernel freed every input slot the host protocol's way: type id cleared.
-    let mut probe = kernel_in;
-    assert!(!probe.has_message(), "a freed input slot still announces a message");
-    for a in [in_addr, out_addr, cb_addr] {
-        vm.unmap(a).unwrap();
-    }
-    drop(kernel_out);
+    assert!(!echo.kernel_in.has_message(), "a freed input slot still announces a message");
 }
 
 #[test]
 fn a_wrong_type_slot_is_answered_with_a_failed_response_as_on_the_cpu() {
-    let src = std::fs::read_to_string(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../ringkernel-codegen/tests/in/stateless_scalar.rs"
-    ))
-    .unwrap();
-    let artifact = compile_source(&src, &Options::default()).unwrap().remove(0);
-    let module = Module::parse(&artifact.ptx).unwrap();
-    let (mut to_kernel, kernel_in) = Ring::create(4, 8, IN_TYPE).unwrap();
-    let (kernel_out, mut from_kernel) = Ring::create(4, 8, OUT_TYPE).unwrap();
-    let control = Box::new(ControlBlock::default());
-    let vm = Vm::new();
-    let (in_addr, out_addr) = (map(&vm, kernel_in.memory()), map(&vm, kernel_out.memory()));
-    // SAFETY: as in the test above: boxed, outlives the kernel, accessed through atomics.
-    let cb_addr = unsafe {
-        vm.map_host(&*control as *const ControlBlock as *mut u8, size_of::<ControlBlock>()).unwrap()
-    };
-    let state = vm.alloc(8).unwrap();
-    let args = [Arg::U64(cb_addr), Arg::U64(in_addr), Arg::U64(out_addr), Arg::U64(state)];
-    let kernel = vm
-        .launch_async(&module, &artifact.metadata.entries.persistent, Dims::linear(1, 32), &args)
-        .unwrap();
-    control.requested.store(request::RUN, Ordering::Release);
+    let mut echo = Echo::launch(4, 4);
+    let Echo { to_kernel, from_kernel, .. } = &mut echo;
     let slots = [(IN_TYPE + 7, 1u64, 41u64), (IN_TYPE, 2, 42)];
     for (type_id, sequence, value) in slots {
         let header = SlotHeader { type_id, sequence, correlation: sequence * 10, hlc: 0 };
@@ -170,14 +185,10 @@ fn a_wrong_type_slot_is_answered_with_a_failed_response_as_on_the_cpu() {
         [(FAILED_RESPONSE_TYPE, 1, 10, 0), (OUT_TYPE, 2, 20, 43)],
         "the wrong-type slot gets a failed, zeroed response; the next one is handled"
     );
-    control.requested.store(request::TERMINATE, Ordering::Release);
-    kernel.wait().unwrap();
+    echo.stop();
+    let control = &echo.control;
     assert_eq!(control.error_count.load(Ordering::Acquire), 1);
     assert_eq!(control.error_code.load(Ordering::Acquire), error::WRONG_MESSAGE_TYPE);
     assert_eq!(control.error_sequence.load(Ordering::Acquire), 1);
     assert_eq!(control.messages_processed.load(Ordering::Acquire), 2);
-    for a in [in_addr, out_addr, cb_addr] {
-        vm.unmap(a).unwrap();
-    }
-    drop((kernel_in, kernel_out));
 }
