@@ -17,9 +17,10 @@
 //! values must be strictly increasing (the clock ticks once per read) and start after the
 //! launch time.
 //!
-//! `transcendental` is left out on purpose and says so: its PTX uses `.approx` `sin`/`cos`/
-//! `ex2`/`lg2`, which are not the native functions' bits (making them so is the DSL issue);
-//! the PTX VM tests hold it to an error bound instead.
+//! `transcendental_fast` is left out on purpose and says so: it asks for `fast_math`, whose
+//! PTX uses `.approx` `sin`/`cos`/`ex2`/`lg2`, which are not the native functions' bits; the
+//! PTX VM tests hold it to an error bound instead. Every other math call (the math library,
+//! `math_f32`, `math_f64`, `transcendental`) must match bit for bit.
 
 mod common;
 
@@ -64,12 +65,15 @@ golden_modules!(
     intrinsics,
     loops,
     matches,
+    math_f32,
+    math_f64,
     minmax,
     narrow_ints,
     nested_structs,
     rules,
     short_circuit,
     stateless_scalar,
+    transcendental,
     wide_ints,
 );
 
@@ -400,6 +404,9 @@ differential_tests! {
     golden_count_pairs: "ringkernel-codegen/tests/in/loops.rs", loops::CountPairsKernel, "count_pairs";
     golden_match_decode: "ringkernel-codegen/tests/in/matches.rs", matches::DecodeKernel, "decode";
     golden_match_early: "ringkernel-codegen/tests/in/matches.rs", matches::EarlyKernel, "early";
+    golden_math_f32: "ringkernel-codegen/tests/in/math_f32.rs", math_f32::MathF32Kernel, "math_f32";
+    golden_math_f64: "ringkernel-codegen/tests/in/math_f64.rs", math_f64::MathF64Kernel, "math_f64";
+    golden_transcendental: "ringkernel-codegen/tests/in/transcendental.rs", transcendental::TranscendentalKernel, "transcendental";
     golden_clamp_all: "ringkernel-codegen/tests/in/minmax.rs", minmax::ClampAllKernel, "clamp_all";
     golden_narrow: "ringkernel-codegen/tests/in/narrow_ints.rs", narrow_ints::NarrowKernel, "narrow";
     golden_path_length: "ringkernel-codegen/tests/in/nested_structs.rs", nested_structs::PathLengthKernel, "path_length";

@@ -28,6 +28,7 @@ pub mod diagnostic;
 mod driver;
 pub mod ir;
 pub mod layout;
+pub mod math;
 
 #[cfg(feature = "frontend")]
 pub mod front;

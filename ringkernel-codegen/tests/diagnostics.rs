@@ -81,7 +81,7 @@ snapshot!(
     unknown_attribute,
     r#"#[ring_kernel(id = "k", queue_size = 64)]
 fn k(ctx: &mut RingContext, x: u32) -> u32 { x }"#,
-    r#"error: unknown `ring_kernel` argument `queue_size`; valid: `id`, `version`, `compute_cap`, `depends_on`, `queue_capacity`, `block_size`, `grid_size`, `shared_memory_bytes`, `idle_backoff_ns`
+    r#"error: unknown `ring_kernel` argument `queue_size`; valid: `id`, `version`, `compute_cap`, `depends_on`, `queue_capacity`, `block_size`, `grid_size`, `shared_memory_bytes`, `idle_backoff_ns`, `fast_math`
   --> unknown_attribute.rs:1:25
   = help: write `#[ring_kernel(id = "...")]`"#
 );
@@ -246,12 +246,21 @@ fn k(ctx: &mut RingContext, x: f32) -> f32 { x % 2.0 }"#,
 );
 
 snapshot!(
-    f64_transcendental,
+    math_function_arity,
     r#"#[ring_kernel(id = "k")]
-fn k(ctx: &mut RingContext, x: f64) -> f64 { x.exp() }"#,
-    r#"error: `exp` on `f64` is not supported on the GPU yet
-  --> f64_transcendental.rs:2:46
-  = help: compute it in `f32` (`(x as f32).exp() as f64`) or precompute it on the host"#
+fn k(ctx: &mut RingContext, x: f64) -> f64 { x.atan2() }"#,
+    r#"error: `atan2` takes 1 argument(s), 0 given
+  --> math_function_arity.rs:2:46
+  = help: fix the argument count"#
+);
+
+snapshot!(
+    math_function_on_an_integer,
+    r#"#[ring_kernel(id = "k")]
+fn k(ctx: &mut RingContext, x: u32) -> u32 { x.cbrt() }"#,
+    r#"error: no method `cbrt` on `u32`
+  --> math_function_on_an_integer.rs:2:46
+  = help: `cbrt` is a float function: convert first, `(x as f64).cbrt(..)`"#
 );
 
 snapshot!(

@@ -56,7 +56,8 @@ fn compare<S: Copy, M: Copy, R: Copy>(
 #[test]
 fn interpreter_agrees_with_rustc_on_every_golden_kernel() {
     let mut results = golden_handlers!(stateless, stateful);
-    results.push(stateless!(transcendental, transcendental));
+    // `fast_math` is approximate on the GPU only: the interpreter runs Rust's functions.
+    results.push(stateless!(transcendental_fast, transcendental_fast));
     let mut thin = Vec::new();
     for (file, func, tally) in &results {
         println!(
@@ -68,5 +69,5 @@ fn interpreter_agrees_with_rustc_on_every_golden_kernel() {
         }
     }
     assert!(thin.is_empty(), "too few inputs ran natively to compare: {thin:?}");
-    assert_eq!(results.len(), 36);
+    assert_eq!(results.len(), 39);
 }

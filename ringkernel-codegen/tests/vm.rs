@@ -224,21 +224,22 @@ fn the_vm_runs_every_golden_batch_entry_like_rustc() {
         }
     }
     assert!(thin.is_empty(), "too few inputs ran natively to compare: {thin:?}");
-    assert_eq!(results.len(), 35);
+    assert_eq!(results.len(), 38);
 }
 
-/// `transcendental` is the one golden kernel whose PTX cannot match Rust bit for bit today:
-/// the writer lowers `exp ln sin cos` to `ex2/lg2/sin/cos.approx.f32` (plus a scaling
-/// multiply), whose results the ISA defines only within an error bound, while Rust calls the
-/// platform's libm. DESIGN §3 asks for one implementation on both sides; until the DSL has it
-/// (issue: "The DSL ... bit-identical on CPU and GPU"), this test holds the VM to the error the
-/// instruction sequence allows: 2^-16 relative to the magnitudes of the three terms.
+/// `transcendental_fast` is the one golden kernel whose PTX does not match Rust bit for bit,
+/// by request: `#[ring_kernel(fast_math)]` lowers f32 `exp ln sin cos` to
+/// `ex2/lg2/sin/cos.approx.f32` (plus a scaling multiply), whose results the ISA defines only
+/// within an error bound, while its native code calls Rust's functions. This test holds the
+/// VM to the error the instruction sequence allows: 2^-16 relative to the magnitudes of the
+/// three terms. (Without `fast_math` the same source, `transcendental`, is bit-identical.)
 #[test]
-fn transcendental_is_within_the_approximate_instructions_error() {
-    let h = handler("transcendental", "transcendental");
+fn fast_math_is_within_the_approximate_instructions_error() {
+    let h = handler("transcendental_fast", "transcendental_fast");
     let (module, entry) = artifact(&h);
-    let native =
-        |ctx: &mut RingContext, _: &mut (), x: f32| native::transcendental::transcendental(ctx, x);
+    let native = |ctx: &mut RingContext, _: &mut (), x: f32| {
+        native::transcendental_fast::transcendental_fast(ctx, x)
+    };
     let (cases, _) = native_cases(&h, 300, Some(0), &native);
     let vm = Vm::new();
     let (b, [_, _, rs]) = buffers(&vm, &h, 1);
@@ -246,7 +247,7 @@ fn transcendental_is_within_the_approximate_instructions_error() {
     for (i, case) in cases.iter().enumerate() {
         vm.write(b.cb, &control_block(0, 0)).unwrap();
         vm.write(b.msgs, &case.msg).unwrap();
-        launch(&vm, &module, &entry, &b, 1, 1, "transcendental");
+        launch(&vm, &module, &entry, &b, 1, 1, "transcendental_fast");
         let mut resp = vec![0u8; rs];
         vm.read(b.resps, &mut resp).unwrap();
         let got = f32::from_le_bytes(resp[..4].try_into().unwrap());
@@ -260,7 +261,7 @@ fn transcendental_is_within_the_approximate_instructions_error() {
         exact += usize::from(got.to_bits() == want.to_bits());
     }
     println!(
-        "transcendental: {} inputs, {exact} bit-identical, the rest within the bound",
+        "transcendental_fast: {} inputs, {exact} bit-identical, the rest within the bound",
         cases.len()
     );
 }

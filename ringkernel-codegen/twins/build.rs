@@ -1,8 +1,18 @@
 //! Writes native twins of the golden kernels (`ringkernel-codegen/tests/in/*.rs`): the same
-//! source with the DSL attributes removed and `async fn` made synchronous, so that rustc
-//! compiles it as plain Rust. `src/lib.rs` includes them.
+//! source with the DSL attributes removed, `async fn` made synchronous and the math methods
+//! renamed to the math library's (`.sin(` → `.rk_sin(`, see `src/lib.rs`), as the macros
+//! rewrite them, so that rustc compiles it as plain Rust. `src/lib.rs` includes them.
 
 use std::path::Path;
+
+/// The math library's methods (`ringkernel_codegen::math::METHODS`); a `fast_math` kernel
+/// keeps the standard library's `exp ln sin cos`, as the macros do.
+const MATH: [&str; 24] = [
+    "exp", "exp2", "exp_m1", "ln", "log2", "log10", "ln_1p", "sin", "cos", "tan", "asin", "acos",
+    "atan", "sinh", "cosh", "tanh", "asinh", "acosh", "atanh", "cbrt", "log", "atan2", "hypot",
+    "powf",
+];
+const APPROXIMATE: [&str; 4] = ["exp", "ln", "sin", "cos"];
 
 fn main() {
     let dir = Path::new("../tests/in");
@@ -17,6 +27,7 @@ fn main() {
         }
         println!("cargo:rerun-if-changed={}", path.display());
         let Ok(src) = std::fs::read_to_string(&path) else { continue };
+        let fast_math = src.contains("fast_math");
         let mut native = String::from("#[allow(unused_imports)]\nuse super::RingContext;\n");
         for line in src.lines() {
             let trimmed = line.trim_start();
@@ -30,6 +41,11 @@ fn main() {
                 .replacen("//!", "//", 1)
                 .replace("RingMessage, ", "")
                 .replace("async fn", "fn");
+            for method in MATH {
+                if !(fast_math && APPROXIMATE.contains(&method)) {
+                    line = line.replace(&format!(".{method}("), &format!(".rk_{method}("));
+                }
+            }
             if line.starts_with("fn ") {
                 line.insert_str(0, "pub ");
             }

@@ -498,6 +498,7 @@ pub struct HostRule {
 inventory::collect!(HostRule);
 
 pub use inventory;
+pub use ringkernel_codegen::math::Transcendental;
 
 /// A handler working on encoded messages and state, whatever its Rust types.
 pub trait ByteHandler: Send {

@@ -11,7 +11,7 @@ use super::types::value_type;
 use super::{KernelAttrs, SourceItems, at};
 
 /// Signature of a `#[device]` function.
-struct DeviceSig {
+pub(super) struct DeviceSig {
     id: FuncId,
     params: Vec<Ty>,
     ret: Ty,
@@ -24,8 +24,39 @@ pub(crate) fn lower_module(
     structs: BTreeMap<String, StructLayout>,
     diags: &mut Diagnostics,
 ) -> (Module, Vec<(KernelAttrs, FuncId)>) {
+    let devices = device_signatures(&items.devices, 0, diags);
+    let consts: HashMap<String, syn::ItemConst> =
+        items.consts.iter().map(|c| (c.ident.to_string(), c.clone())).collect();
+    // The math library joins the module (after the source's own functions) when the source
+    // calls one of its methods.
+    let base = (items.devices.len() + items.handlers.len()) as u32;
+    let (library_functions, math) = if library::uses_library(items) {
+        library::lower_library(base, &structs, diags)
+    } else {
+        (Vec::new(), HashMap::new())
+    };
+    let shared = Shared { structs: &structs, devices: &devices, consts: &consts, math: &math };
+    let mut functions = Vec::new();
+    for f in &items.devices {
+        functions.push(lower_fn(f, None, &shared, diags));
+    }
+    let mut handlers = Vec::new();
+    for (attrs, f) in &items.handlers {
+        handlers.push((attrs.clone(), FuncId(functions.len() as u32)));
+        functions.push(lower_fn(f, Some(attrs), &shared, diags));
+    }
+    functions.extend(library_functions);
+    (Module { structs, functions }, handlers)
+}
+
+/// The signatures of `fns` by name, their ids counted from `base`.
+fn device_signatures(
+    fns: &[syn::ItemFn],
+    base: u32,
+    diags: &mut Diagnostics,
+) -> HashMap<String, DeviceSig> {
     let mut devices = HashMap::new();
-    for (index, f) in items.devices.iter().enumerate() {
+    for (index, f) in fns.iter().enumerate() {
         let params = f
             .sig
             .inputs
@@ -45,22 +76,12 @@ pub(crate) fn lower_module(
             syn::ReturnType::Default => Ty::Unit,
             syn::ReturnType::Type(_, ty) => value_type(ty, diags).unwrap_or(Ty::Unit),
         };
-        devices
-            .insert(f.sig.ident.to_string(), DeviceSig { id: FuncId(index as u32), params, ret });
+        devices.insert(
+            f.sig.ident.to_string(),
+            DeviceSig { id: FuncId(base + index as u32), params, ret },
+        );
     }
-    let consts: HashMap<String, syn::ItemConst> =
-        items.consts.iter().map(|c| (c.ident.to_string(), c.clone())).collect();
-    let shared = Shared { structs: &structs, devices: &devices, consts: &consts };
-    let mut functions = Vec::new();
-    for f in &items.devices {
-        functions.push(lower_fn(f, None, &shared, diags));
-    }
-    let mut handlers = Vec::new();
-    for (attrs, f) in &items.handlers {
-        handlers.push((attrs.clone(), FuncId(functions.len() as u32)));
-        functions.push(lower_fn(f, Some(attrs), &shared, diags));
-    }
-    (Module { structs, functions }, handlers)
+    devices
 }
 
 /// What a literal node was written as, for range checks once its type is known.
@@ -82,11 +103,17 @@ struct Shared<'a> {
     structs: &'a BTreeMap<String, StructLayout>,
     devices: &'a HashMap<String, DeviceSig>,
     consts: &'a HashMap<String, syn::ItemConst>,
+    /// The math library's functions by name (`sin_f64`), when the module has them.
+    math: &'a HashMap<String, DeviceSig>,
 }
 
 struct Lowerer<'a> {
     structs: &'a BTreeMap<String, StructLayout>,
     devices: &'a HashMap<String, DeviceSig>,
+    /// The math library's functions by name.
+    math: &'a HashMap<String, DeviceSig>,
+    /// The handler's `fast_math` setting.
+    fast_math: bool,
     /// Module-level `const` items.
     consts: &'a HashMap<String, syn::ItemConst>,
     /// `const` items declared in the function's body.
@@ -114,6 +141,8 @@ fn lower_fn(
     let mut l = Lowerer {
         structs: shared.structs,
         devices: shared.devices,
+        math: shared.math,
+        fast_math: handler.is_some_and(|h| h.fast_math),
         consts: shared.consts,
         body_consts: HashMap::new(),
         const_stack: Vec::new(),
@@ -760,5 +789,6 @@ pub(super) fn compound_op(op: &syn::BinOp) -> Option<BinaryOp> {
 }
 
 mod exprs;
+mod library;
 mod matches;
 mod methods;

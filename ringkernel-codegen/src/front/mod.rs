@@ -44,6 +44,9 @@ pub struct KernelAttrs {
     pub depends_on: Vec<String>,
     /// Launch settings.
     pub actor: ActorSettings,
+    /// `fast_math`: the handler body's `f32` `exp ln sin cos` use the GPU's `.approx`
+    /// instructions instead of the math library (faster; CPU and GPU differ in the last bits).
+    pub fast_math: bool,
 }
 
 /// The DSL items of one source text.
@@ -149,7 +152,7 @@ pub(crate) fn collect_items(file: &syn::File, diags: &mut Diagnostics) -> Source
     items
 }
 
-const KERNEL_KEYS: &str = "`id`, `version`, `compute_cap`, `depends_on`, `queue_capacity`, `block_size`, `grid_size`, `shared_memory_bytes`, `idle_backoff_ns`";
+const KERNEL_KEYS: &str = "`id`, `version`, `compute_cap`, `depends_on`, `queue_capacity`, `block_size`, `grid_size`, `shared_memory_bytes`, `idle_backoff_ns`, `fast_math`";
 
 /// Parses the arguments of `#[ring_kernel(...)]` (`is_rule == false`) or `#[rule(...)]`;
 /// shared with the proc macros, so both report the same errors with the same spans.
@@ -168,6 +171,7 @@ pub fn parse_kernel_args(
         compute_cap: None,
         depends_on: Vec::new(),
         actor: ActorSettings::default(),
+        fast_math: false,
     };
     let mut seen: Vec<String> = Vec::new();
     let name = if is_rule { "rule" } else { "ring_kernel" };
@@ -239,6 +243,13 @@ pub fn parse_kernel_args(
             "grid_size" => attrs.actor.grid_size = u32_value(&meta)?,
             "shared_memory_bytes" => attrs.actor.shared_memory_bytes = u32_value(&meta)?,
             "idle_backoff_ns" => attrs.actor.idle_backoff_ns = u32_value(&meta)?,
+            "fast_math" => {
+                attrs.fast_math = if meta.input.peek(syn::Token![=]) {
+                    meta.value()?.parse::<syn::LitBool>()?.value
+                } else {
+                    true
+                };
+            }
             "version" | "depends_on" => {
                 return Err(meta.error(format!(
                     "`{key}` belongs to `#[rule]`; a `#[ring_kernel]` has no versions"

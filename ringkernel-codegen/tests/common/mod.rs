@@ -283,7 +283,7 @@ pub fn interpreted(h: &Handler, input: &Case) -> (Case, Vec<u32>) {
     (case, ctx.errors)
 }
 
-/// Every golden handler except `transcendental` (whose PTX is approximate, see vm.rs), as a
+/// Every golden handler except `transcendental_fast` (whose PTX is approximate, see vm.rs), as a
 /// `vec!` of `$stateless!(file, function)` / `$stateful!(file, function)` expansions.
 macro_rules! golden_handlers {
     ($stateless:ident, $stateful:ident) => {
@@ -313,6 +313,8 @@ macro_rules! golden_handlers {
             $stateless!(loops, collatz),
             $stateless!(loops, first_divisor),
             $stateless!(loops, count_pairs),
+            $stateless!(math_f32, math_f32),
+            $stateless!(math_f64, math_f64),
             $stateless!(matches, decode),
             $stateless!(matches, early),
             $stateless!(minmax, clamp_all),
@@ -322,6 +324,7 @@ macro_rules! golden_handlers {
             $stateless!(rules, fraud_score_v2),
             $stateless!(short_circuit, short_circuit),
             $stateless!(stateless_scalar, echo_plus_one),
+            $stateless!(transcendental, transcendental),
             $stateless!(wide_ints, wide),
         ]
     };

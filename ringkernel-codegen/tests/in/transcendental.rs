@@ -1,4 +1,4 @@
-//! f32 transcendental functions (approximate on the GPU).
+//! f32 transcendental functions: the math library's, bit-identical on the CPU and the GPU.
 
 #[ring_kernel(id = "transcendental")]
 fn transcendental(ctx: &mut RingContext, x: f32) -> f32 {

@@ -28,9 +28,90 @@ pub mod native {
         }
     }
 
+    /// The math library under the names build.rs gives the twins' math calls.
+    pub trait RkMath: ringkernel_codegen::math::Transcendental {
+        fn rk_exp(self) -> Self {
+            self.exp()
+        }
+        fn rk_exp2(self) -> Self {
+            self.exp2()
+        }
+        fn rk_exp_m1(self) -> Self {
+            self.exp_m1()
+        }
+        fn rk_ln(self) -> Self {
+            self.ln()
+        }
+        fn rk_log2(self) -> Self {
+            self.log2()
+        }
+        fn rk_log10(self) -> Self {
+            self.log10()
+        }
+        fn rk_ln_1p(self) -> Self {
+            self.ln_1p()
+        }
+        fn rk_sin(self) -> Self {
+            self.sin()
+        }
+        fn rk_cos(self) -> Self {
+            self.cos()
+        }
+        fn rk_tan(self) -> Self {
+            self.tan()
+        }
+        fn rk_asin(self) -> Self {
+            self.asin()
+        }
+        fn rk_acos(self) -> Self {
+            self.acos()
+        }
+        fn rk_atan(self) -> Self {
+            self.atan()
+        }
+        fn rk_sinh(self) -> Self {
+            self.sinh()
+        }
+        fn rk_cosh(self) -> Self {
+            self.cosh()
+        }
+        fn rk_tanh(self) -> Self {
+            self.tanh()
+        }
+        fn rk_asinh(self) -> Self {
+            self.asinh()
+        }
+        fn rk_acosh(self) -> Self {
+            self.acosh()
+        }
+        fn rk_atanh(self) -> Self {
+            self.atanh()
+        }
+        fn rk_cbrt(self) -> Self {
+            self.cbrt()
+        }
+        fn rk_log(self, base: Self) -> Self {
+            self.log(base)
+        }
+        fn rk_atan2(self, other: Self) -> Self {
+            self.atan2(other)
+        }
+        fn rk_hypot(self, other: Self) -> Self {
+            self.hypot(other)
+        }
+        fn rk_powf(self, other: Self) -> Self {
+            self.powf(other)
+        }
+    }
+
+    impl RkMath for f32 {}
+    impl RkMath for f64 {}
+
     macro_rules! twins {
         ($($name:ident),*) => {$(
             pub mod $name {
+                #[allow(unused_imports)]
+                use super::RkMath;
                 include!(concat!(env!("OUT_DIR"), "/native/", stringify!($name), ".rs"));
             }
         )*};
@@ -45,6 +126,9 @@ pub mod native {
         int_methods,
         labels,
         matches,
+        math_f32,
+        math_f64,
+        transcendental_fast,
         arrays,
         bits,
         clamp_pow,

@@ -11,7 +11,7 @@ use super::{Handler, Kind, camel};
 /// `#[device]`: the function, with the DSL's semantics natively.
 pub(crate) fn device(func: &syn::ItemFn) -> TokenStream {
     let mut func = func.clone();
-    rewrite_body(&mut func.block);
+    rewrite_body(&mut func.block, false);
     quote!(#func)
 }
 
@@ -46,7 +46,7 @@ pub(crate) fn handler(kind: Kind, h: &Handler<'_>) -> Result<TokenStream, syn::E
     let path = artifact_path(kind, &attrs.id, attrs.version)?;
     let path = path.to_string_lossy().to_string();
     let mut func = h.func.clone();
-    rewrite_body(&mut func.block);
+    rewrite_body(&mut func.block, attrs.fast_math);
     let fn_name = &func.sig.ident;
     let vis = &func.vis;
     let suffix = if kind == Kind::Rule { "Rule" } else { "Kernel" };

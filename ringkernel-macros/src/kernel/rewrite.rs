@@ -20,12 +20,14 @@ fn private() -> TokenStream {
     quote!(::ringkernel::__private)
 }
 
-pub(crate) fn rewrite_body(block: &mut syn::Block) {
-    Native { slots: 0 }.visit_block_mut(block);
+/// `fast_math`: the handler's `exp ln sin cos` may differ from the GPU's in the last bits.
+pub(crate) fn rewrite_body(block: &mut syn::Block, fast_math: bool) {
+    Native { slots: 0, fast_math }.visit_block_mut(block);
 }
 
 struct Native {
     slots: u32,
+    fast_math: bool,
 }
 
 enum Op {
@@ -180,6 +182,22 @@ impl VisitMut for Native {
             syn::Expr::Index(index) => {
                 let (base, idx) = (&index.expr, unparen(&index.index));
                 *e = syn::parse_quote!(#p::dsl_index(&#base, #idx));
+            }
+            syn::Expr::MethodCall(call)
+                if ringkernel_codegen::math::METHODS
+                    .contains(&(call.method.to_string().as_str(), call.args.len())) =>
+            {
+                let receiver = unparen(&call.receiver);
+                let args = &call.args;
+                let name = call.method.to_string();
+                let fast = self.fast_math
+                    && ringkernel_codegen::math::APPROXIMATE_METHODS.contains(&name.as_str());
+                let method = if fast {
+                    format_ident!("fast_{}", name, span = call.method.span())
+                } else {
+                    call.method.clone()
+                };
+                *e = syn::parse_quote!(#p::Transcendental::#method(#receiver, #args));
             }
             syn::Expr::MethodCall(call) if call.method == "abs" && call.args.is_empty() => {
                 let receiver = unparen(&call.receiver);

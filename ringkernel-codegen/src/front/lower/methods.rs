@@ -83,6 +83,9 @@ impl Lowerer<'_> {
             self.error(span, format!("can't call method `{method}` on `{found}`"), "math methods need a known scalar type: add a suffix (`2.0_f32`) or annotate the variable");
             return None;
         };
+        if let Some(lowered) = self.library_call(m, receiver, rvar, scalar, span) {
+            return lowered;
+        }
         if let Some(lowered) =
             self.operator_method(m, method.as_str(), receiver, rvar, scalar, span)
         {
@@ -301,7 +304,7 @@ enum Out {
     Bits,
 }
 
-const SUPPORTED_METHODS: &str = "abs min max clamp signum copysign sqrt exp ln sin cos powi mul_add floor ceil trunc round round_ties_even fract recip to_degrees to_radians to_bits (and `f32::from_bits`) is_nan is_infinite is_finite is_normal is_subnormal is_sign_positive is_sign_negative; pow wrapping_pow div_euclid rem_euclid (and their wrapping_ names) wrapping_add wrapping_sub wrapping_mul saturating_add saturating_sub wrapping_div wrapping_rem wrapping_neg wrapping_abs wrapping_shl wrapping_shr to_be to_le (and `T::from_be`, `T::from_le`) count_ones count_zeros leading_zeros trailing_zeros leading_ones trailing_ones rotate_left rotate_right swap_bytes reverse_bits is_power_of_two next_power_of_two isqrt is_positive is_negative abs_diff";
+const SUPPORTED_METHODS: &str = "abs min max clamp signum copysign sqrt powi mul_add exp exp2 exp_m1 ln log log2 log10 ln_1p sin cos tan asin acos atan atan2 sinh cosh tanh asinh acosh atanh cbrt hypot powf floor ceil trunc round round_ties_even fract recip to_degrees to_radians to_bits (and `f32::from_bits`) is_nan is_infinite is_finite is_normal is_subnormal is_sign_positive is_sign_negative; pow wrapping_pow div_euclid rem_euclid (and their wrapping_ names) wrapping_add wrapping_sub wrapping_mul saturating_add saturating_sub wrapping_div wrapping_rem wrapping_neg wrapping_abs wrapping_shl wrapping_shr to_be to_le (and `T::from_be`, `T::from_le`) count_ones count_zeros leading_zeros trailing_zeros leading_ones trailing_ones rotate_left rotate_right swap_bytes reverse_bits is_power_of_two next_power_of_two isqrt is_positive is_negative abs_diff";
 
 fn method_signature(method: &str) -> Option<MethodSig> {
     use {Arg as A, MathFn as F, Out as O, Receiver as R};
