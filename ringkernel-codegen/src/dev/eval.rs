@@ -501,10 +501,15 @@ fn math(fun: MathFn, s: Scalar, args: &[V]) -> Result<V, String> {
         }
         (M::FromBits, V::Int(x)) if s == Scalar::U32 => V::F32(f32::from_bits(*x as u32)),
         (M::FromBits, V::Int(x)) => V::F64(f64::from_bits(*x)),
-        (M::SaturatingAdd | M::SaturatingSub, V::Int(x)) => {
+        (M::SaturatingAdd | M::SaturatingSub | M::SaturatingMul, V::Int(x)) => {
             let V::Int(y) = args[1] else { return Err("bad saturating op".into()) };
             let (a, b) = (signed(*x, s), signed(y, s));
-            let exact = if fun == M::SaturatingAdd { a + b } else { a - b };
+            // Exact in i128, except a product of two u64s past 2^127, which saturates anyway.
+            let exact = match fun {
+                M::SaturatingAdd => a + b,
+                M::SaturatingSub => a - b,
+                _ => a.checked_mul(b).unwrap_or(i128::MAX),
+            };
             let w = s.size() * 8;
             let (lo, hi) = if s.is_signed_int() {
                 (-(1i128 << (w - 1)), (1i128 << (w - 1)) - 1)

@@ -316,6 +316,8 @@ pub enum MathFn {
     SaturatingAdd,
     /// `x.saturating_sub(y)`.
     SaturatingSub,
+    /// `x.saturating_mul(y)`.
+    SaturatingMul,
     /// `x.to_degrees()`, as the standard library computes it.
     ToDegrees,
     /// `x.to_radians()`, as the standard library computes it.
@@ -379,6 +381,7 @@ impl MathFn {
             Self::FromBits => "from_bits",
             Self::SaturatingAdd => "saturating_add",
             Self::SaturatingSub => "saturating_sub",
+            Self::SaturatingMul => "saturating_mul",
             Self::ToDegrees => "to_degrees",
             Self::ToRadians => "to_radians",
         }

@@ -1,6 +1,6 @@
 //! The integers' methods, on every width and signedness: wrapping arithmetic under its
 //! method names (a zero divisor gives 0 and records the error), bit counts, rotations, byte
-//! and bit reversal, sign tests, `abs_diff`.
+//! and bit reversal, sign tests, `abs_diff`, saturating arithmetic, `unsigned_abs`.
 
 #[derive(RingMessage, Clone, Copy)]
 #[repr(C)]
@@ -53,6 +53,14 @@ pub struct IntFacts {
     pub small_power: bool,
     pub positive: bool,
     pub negative: bool,
+    pub products: [i32; 2],
+    pub products_wide: [i64; 2],
+    pub products_unsigned: [u64; 2],
+    pub products_small: [i8; 2],
+    pub products_narrow: [u16; 2],
+    pub magnitudes: [u32; 2],
+    pub magnitude_wide: u64,
+    pub magnitude_small: u8,
 }
 
 #[ring_kernel(id = "int-methods")]
@@ -102,5 +110,13 @@ fn int_methods(ctx: &mut RingContext, x: Ints) -> IntFacts {
         small_power: x.v.is_power_of_two(),
         positive: x.h.is_positive(),
         negative: x.l.is_negative(),
+        products: [x.a.saturating_mul(x.b), x.a.saturating_mul(x.a)],
+        products_wide: [x.l.saturating_mul(x.u as i64), x.l.saturating_mul(-3)],
+        products_unsigned: [x.u.saturating_mul(x.n as u64), x.u.saturating_mul(x.u)],
+        products_small: [x.c.saturating_mul(x.c), x.c.saturating_mul(x.d as i8)],
+        products_narrow: [x.v.saturating_mul(x.v), x.v.saturating_mul(x.h as u16)],
+        magnitudes: [x.a.unsigned_abs(), x.b.unsigned_abs()],
+        magnitude_wide: x.l.unsigned_abs(),
+        magnitude_small: x.c.unsigned_abs(),
     }
 }

@@ -232,6 +232,7 @@ impl FuncWriter<'_> {
             MathFn::SaturatingAdd | MathFn::SaturatingSub => {
                 self.saturating(fun, s, x, vals[1], out)
             }
+            MathFn::SaturatingMul => self.saturating_mul(s, x, vals[1], out),
             MathFn::ToDegrees | MathFn::ToRadians => {
                 let factor = degree_factor(fun, s);
                 self.emit(format!("mul.rn.{t} \t{out}, {x}, {factor};"));
@@ -291,6 +292,47 @@ impl FuncWriter<'_> {
         self.emit(format!("shr.{t} \t{sign}, {x}, {};", w - 1));
         self.emit(format!("xor.{b} \t{bound}, {sign}, {max};"));
         self.emit(format!("selp.{b} \t{out}, {bound}, {exact}, {overflow};"));
+    }
+
+    /// `saturating_mul`. Up to 32 bits the exact product is formed in 64 bits and clamped to
+    /// the type's range; at 64 bits the high half tells: unsigned, any high bit overflowed;
+    /// signed, a high half that is not the low half's sign extension did, and the bound
+    /// has the sign of `x ^ y`.
+    fn saturating_mul(&mut self, s: Scalar, x: Reg, y: Reg, out: Reg) {
+        let t = arith(s);
+        let signed = s.is_signed_int();
+        let w = s.size() * 8;
+        if w <= 32 {
+            let (lo, hi) = if signed {
+                (-(1i64 << (w - 1)), (1i64 << (w - 1)) - 1)
+            } else {
+                (0, (1i64 << w) - 1)
+            };
+            let (wide_t, narrow) = if signed { ("s64", "s32") } else { ("u64", "u32") };
+            let product = self.reg(Class::B64);
+            self.emit(format!("mul.wide.{narrow} 	{product}, {x}, {y};"));
+            self.emit(format!("max.{wide_t} 	{product}, {product}, {lo};"));
+            self.emit(format!("min.{wide_t} 	{product}, {product}, {hi};"));
+            self.emit(format!("cvt.{t}.{wide_t} 	{out}, {product};"));
+            return;
+        }
+        let (low, high) = (self.reg(Class::B64), self.reg(Class::B64));
+        self.emit(format!("mul.lo.{t} 	{low}, {x}, {y};"));
+        self.emit(format!("mul.hi.{t} 	{high}, {x}, {y};"));
+        let overflow = self.reg(Class::Pred);
+        if !signed {
+            self.emit(format!("setp.ne.u64 	{overflow}, {high}, 0;"));
+            self.emit(format!("selp.b64 	{out}, -1, {low}, {overflow};"));
+            return;
+        }
+        let (sign, bound) = (self.reg(Class::B64), self.reg(Class::B64));
+        self.emit(format!("shr.s64 	{sign}, {low}, 63;"));
+        self.emit(format!("setp.ne.s64 	{overflow}, {high}, {sign};"));
+        // MAX when x and y have one sign, MIN otherwise: ((x ^ y) >> 63) ^ MAX.
+        self.emit(format!("xor.b64 	{bound}, {x}, {y};"));
+        self.emit(format!("shr.s64 	{bound}, {bound}, 63;"));
+        self.emit(format!("xor.b64 	{bound}, {bound}, 9223372036854775807;"));
+        self.emit(format!("selp.b64 	{out}, {bound}, {low}, {overflow};"));
     }
 
     /// `div_euclid` / `rem_euclid`: the truncating quotient or remainder (by zero: 0 and one

@@ -205,7 +205,8 @@ impl Lowerer<'_> {
 
     /// The integer methods that are the DSL's own operators under another name (its integer
     /// arithmetic already wraps, and divides by zero to 0 with an error recorded):
-    /// `wrapping_div/rem/shl/shr/neg/abs`. `None` for any other method.
+    /// `wrapping_div/rem/shl/shr/neg/abs`, and `unsigned_abs` (the wrapping `abs` cast).
+    /// `None` for any other method.
     fn operator_method(
         &mut self,
         m: &syn::ExprMethodCall,
@@ -220,11 +221,11 @@ impl Lowerer<'_> {
             "wrapping_rem" => BinaryOp::Rem,
             "wrapping_shl" => BinaryOp::Shl,
             "wrapping_shr" => BinaryOp::Shr,
-            "wrapping_neg" | "wrapping_abs" => BinaryOp::Sub,
+            "wrapping_neg" | "wrapping_abs" | "unsigned_abs" => BinaryOp::Sub,
             _ => return None,
         };
-        let unary = matches!(method, "wrapping_neg" | "wrapping_abs");
-        if !scalar.is_int() || (method == "wrapping_abs" && !scalar.is_signed_int()) {
+        let unary = matches!(method, "wrapping_neg" | "wrapping_abs" | "unsigned_abs");
+        if !scalar.is_int() || (method.ends_with("abs") && !scalar.is_signed_int()) {
             self.error(
                 span,
                 format!("no method `{method}` on `{}`", scalar.name()),
@@ -246,6 +247,12 @@ impl Lowerer<'_> {
         }
         if method == "wrapping_abs" {
             return Some(Some(self.node(ExprKind::Math(MathFn::Abs, vec![receiver]), rvar, span)));
+        }
+        if method == "unsigned_abs" {
+            // The wrapping absolute value read as unsigned: `MIN.unsigned_abs()` is 2^(w-1).
+            let (abs, _) = self.node(ExprKind::Math(MathFn::Abs, vec![receiver]), rvar, span);
+            let unsigned = self.table.scalar(unsigned_of(scalar));
+            return Some(Some(self.node(ExprKind::Cast(abs), unsigned, span)));
         }
         let (left, right) = if unary {
             (self.node(ExprKind::Const(Const::Int(0)), rvar, span).0, receiver)
@@ -304,7 +311,7 @@ enum Out {
     Bits,
 }
 
-const SUPPORTED_METHODS: &str = "abs min max clamp signum copysign sqrt powi mul_add exp exp2 exp_m1 ln log log2 log10 ln_1p sin cos tan asin acos atan atan2 sinh cosh tanh asinh acosh atanh cbrt hypot powf floor ceil trunc round round_ties_even fract recip to_degrees to_radians to_bits (and `f32::from_bits`) is_nan is_infinite is_finite is_normal is_subnormal is_sign_positive is_sign_negative; pow wrapping_pow div_euclid rem_euclid (and their wrapping_ names) wrapping_add wrapping_sub wrapping_mul saturating_add saturating_sub wrapping_div wrapping_rem wrapping_neg wrapping_abs wrapping_shl wrapping_shr to_be to_le (and `T::from_be`, `T::from_le`) count_ones count_zeros leading_zeros trailing_zeros leading_ones trailing_ones rotate_left rotate_right swap_bytes reverse_bits is_power_of_two next_power_of_two isqrt is_positive is_negative abs_diff";
+const SUPPORTED_METHODS: &str = "abs min max clamp signum copysign sqrt powi mul_add exp exp2 exp_m1 ln log log2 log10 ln_1p sin cos tan asin acos atan atan2 sinh cosh tanh asinh acosh atanh cbrt hypot powf floor ceil trunc round round_ties_even fract recip to_degrees to_radians to_bits (and `f32::from_bits`) is_nan is_infinite is_finite is_normal is_subnormal is_sign_positive is_sign_negative; pow wrapping_pow div_euclid rem_euclid (and their wrapping_ names) wrapping_add wrapping_sub wrapping_mul saturating_add saturating_sub saturating_mul unsigned_abs wrapping_div wrapping_rem wrapping_neg wrapping_abs wrapping_shl wrapping_shr to_be to_le (and `T::from_be`, `T::from_le`) count_ones count_zeros leading_zeros trailing_zeros leading_ones trailing_ones rotate_left rotate_right swap_bytes reverse_bits is_power_of_two next_power_of_two isqrt is_positive is_negative abs_diff";
 
 fn method_signature(method: &str) -> Option<MethodSig> {
     use {Arg as A, MathFn as F, Out as O, Receiver as R};
@@ -350,6 +357,7 @@ fn method_signature(method: &str) -> Option<MethodSig> {
         "wrapping_mul" => sig(F::WrappingMul, R::Int, &[A::Same], O::Same),
         "saturating_add" => sig(F::SaturatingAdd, R::Int, &[A::Same], O::Same),
         "saturating_sub" => sig(F::SaturatingSub, R::Int, &[A::Same], O::Same),
+        "saturating_mul" => sig(F::SaturatingMul, R::Int, &[A::Same], O::Same),
         "count_ones" => sig(F::CountOnes, R::Int, &[], O::U32),
         "count_zeros" => sig(F::CountZeros, R::Int, &[], O::U32),
         "leading_zeros" => sig(F::LeadingZeros, R::Int, &[], O::U32),
