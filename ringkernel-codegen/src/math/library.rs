@@ -326,11 +326,14 @@ pub fn exp_m1_f64(x: f64) -> f64 {
     let k = (x * INV_LN2).round();
     let hi = x - k * LN2_HI;
     let lo = k * LN2_LO;
-    // e^r - 1 = rh + (rl + q), with rh + rl = hi - lo exactly (2Sum).
+    // e^r - 1 = rh + (rl + q), with rh + rl = hi - lo exactly (2Sum); rh^2 is taken
+    // exactly (its rounding error would reach the result scaled by 2^k).
     let rh = hi - lo;
     let bb = rh - hi;
     let rl = (hi - (rh - bb)) - (lo + bb);
-    let q = rh * rh * exp_poly(rh);
+    let zh = rh * rh;
+    let zl = rh.mul_add(rh, -zh);
+    let q = zh * exp_poly(rh) + 0.5 * zl;
     let ki = k as i32;
     if ki > 56 {
         return scale(1.0 + (rh + (rl + q)), ki);
@@ -627,9 +630,11 @@ fn trig(x: f64, which: u32) -> f64 {
     // sin(r + rl) = sin_hi + sin_lo, cos(r + rl) = cos_hi + cos_lo (unnormalised).
     let sin_hi = r;
     let sin_lo = r * sin_poly(z) + (rl - 0.5 * z * rl);
+    // r^2 = z + zl exactly: z's rounding error would otherwise enter cos at full weight.
+    let zl = r.mul_add(r, -z);
     let hz = 0.5 * z;
     let cos_hi = 1.0 - hz;
-    let cos_lo = ((1.0 - cos_hi) - hz) + (z * z * cos_poly(z) - r * rl);
+    let cos_lo = ((1.0 - cos_hi) - hz) + (z * z * cos_poly(z) - (r * rl + 0.5 * zl));
     let odd = quadrant == 1.0 || quadrant == 3.0;
     let negative_half = quadrant >= 2.0;
     let sign = if x < 0.0 { -1.0 } else { 1.0 };
