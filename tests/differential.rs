@@ -74,6 +74,7 @@ golden_modules!(
     short_circuit,
     stateless_scalar,
     transcendental,
+    tuples,
     wide_ints,
 );
 
@@ -407,6 +408,7 @@ differential_tests! {
     golden_math_f32: "ringkernel-codegen/tests/in/math_f32.rs", math_f32::MathF32Kernel, "math_f32";
     golden_math_f64: "ringkernel-codegen/tests/in/math_f64.rs", math_f64::MathF64Kernel, "math_f64";
     golden_transcendental: "ringkernel-codegen/tests/in/transcendental.rs", transcendental::TranscendentalKernel, "transcendental";
+    golden_tuples: "ringkernel-codegen/tests/in/tuples.rs", tuples::TuplesKernel, "tuples";
     golden_clamp_all: "ringkernel-codegen/tests/in/minmax.rs", minmax::ClampAllKernel, "clamp_all";
     golden_narrow: "ringkernel-codegen/tests/in/narrow_ints.rs", narrow_ints::NarrowKernel, "narrow";
     golden_path_length: "ringkernel-codegen/tests/in/nested_structs.rs", nested_structs::PathLengthKernel, "path_length";

@@ -478,3 +478,27 @@ fn non_exhaustive_matches_name_the_missing_value() {
         assert!(text.contains(expected), "{src}\nexpected `{expected}`, got:\n{text}");
     }
 }
+
+snapshot!(
+    tuple_value,
+    r#"#[ring_kernel(id = "k")]
+fn k(ctx: &mut RingContext, x: u32) -> u32 {
+    let t = (x, x);
+    x
+}"#,
+    r#"error: a tuple can only be destructured where it is made
+  --> tuple_value.rs:3:13
+  = help: bind its parts: `let (a, b) = (x, y);` (or use a #[derive(RingMessage)] struct)"#
+);
+
+snapshot!(
+    tuple_pattern_of_a_scalar,
+    r#"#[ring_kernel(id = "k")]
+fn k(ctx: &mut RingContext, x: u32) -> u32 {
+    let (a, b) = x;
+    a
+}"#,
+    r#"error: expected a tuple of 2 parts to destructure
+  --> tuple_pattern_of_a_scalar.rs:3:18
+  = help: tuples are destructured where they are made: `let (a, b) = (x, y);`, `x.sin_cos()`, `a.overflowing_add(b)`"#
+);

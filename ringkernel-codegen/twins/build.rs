@@ -7,10 +7,10 @@ use std::path::Path;
 
 /// The math library's methods (`ringkernel_codegen::math::METHODS`); a `fast_math` kernel
 /// keeps the standard library's `exp ln sin cos`, as the macros do.
-const MATH: [&str; 24] = [
-    "exp", "exp2", "exp_m1", "ln", "log2", "log10", "ln_1p", "sin", "cos", "tan", "asin", "acos",
-    "atan", "sinh", "cosh", "tanh", "asinh", "acosh", "atanh", "cbrt", "log", "atan2", "hypot",
-    "powf",
+const MATH: [&str; 25] = [
+    "sin_cos", "exp", "exp2", "exp_m1", "ln", "log2", "log10", "ln_1p", "sin", "cos", "tan",
+    "asin", "acos", "atan", "sinh", "cosh", "tanh", "asinh", "acosh", "atanh", "cbrt", "log",
+    "atan2", "hypot", "powf",
 ];
 const APPROXIMATE: [&str; 4] = ["exp", "ln", "sin", "cos"];
 

@@ -518,6 +518,22 @@ fn math(fun: MathFn, s: Scalar, args: &[V]) -> Result<V, String> {
             };
             V::Int(wrap(exact.clamp(lo, hi), s))
         }
+        (M::AddOverflows | M::SubOverflows | M::MulOverflows, V::Int(x)) => {
+            let V::Int(y) = args[1] else { return Err("bad overflow test".into()) };
+            let (a, b) = (signed(*x, s), signed(y, s));
+            let exact = match fun {
+                M::AddOverflows => Some(a + b),
+                M::SubOverflows => Some(a - b),
+                _ => a.checked_mul(b),
+            };
+            let w = s.size() * 8;
+            let (lo, hi) = if s.is_signed_int() {
+                (-(1i128 << (w - 1)), (1i128 << (w - 1)) - 1)
+            } else {
+                (0, (1i128 << w) - 1)
+            };
+            V::Bool(exact.is_none_or(|v| v < lo || v > hi))
+        }
         (M::ToDegrees, V::F32(x)) => V::F32(x.to_degrees()),
         (M::ToDegrees, V::F64(x)) => V::F64(x.to_degrees()),
         (M::ToRadians, V::F32(x)) => V::F32(x.to_radians()),

@@ -282,7 +282,7 @@ impl Lowerer<'_> {
                 self.error(
                     at(pat),
                     "only simple bindings are supported",
-                    "bind a name, e.g. `let x = ...` (no tuples or destructuring)",
+                    "bind a name, e.g. `let x = ...`, or a tuple of names, `let (a, b) = (x, y);`",
                 );
                 None
             }
@@ -424,6 +424,11 @@ impl Lowerer<'_> {
         };
         if local.init.as_ref().is_some_and(|i| i.diverge.is_some()) {
             self.error(span, "`let ... else` is not supported", "use `if`/`else`");
+            return;
+        }
+        if let syn::Pat::Tuple(tuple) = pat {
+            let init = local.init.as_ref().map(|i| &*i.expr);
+            self.let_tuple(tuple, annotation, init, out);
             return;
         }
         let var = self.table.unknown();
@@ -792,3 +797,4 @@ mod exprs;
 mod library;
 mod matches;
 mod methods;
+mod tuples;

@@ -318,6 +318,12 @@ pub enum MathFn {
     SaturatingSub,
     /// `x.saturating_mul(y)`.
     SaturatingMul,
+    /// Whether `x + y` overflows the type (the flag of `overflowing_add`) → `bool`.
+    AddOverflows,
+    /// Whether `x - y` overflows (the flag of `overflowing_sub`) → `bool`.
+    SubOverflows,
+    /// Whether `x * y` overflows (the flag of `overflowing_mul`) → `bool`.
+    MulOverflows,
     /// `x.to_degrees()`, as the standard library computes it.
     ToDegrees,
     /// `x.to_radians()`, as the standard library computes it.
@@ -382,6 +388,9 @@ impl MathFn {
             Self::SaturatingAdd => "saturating_add",
             Self::SaturatingSub => "saturating_sub",
             Self::SaturatingMul => "saturating_mul",
+            Self::AddOverflows => "overflowing_add",
+            Self::SubOverflows => "overflowing_sub",
+            Self::MulOverflows => "overflowing_mul",
             Self::ToDegrees => "to_degrees",
             Self::ToRadians => "to_radians",
         }

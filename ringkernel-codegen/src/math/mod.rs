@@ -120,6 +120,10 @@ pub trait Transcendental: Copy {
     fn hypot(self, other: Self) -> Self;
     /// `self^exponent`.
     fn powf(self, exponent: Self) -> Self;
+    /// `(self.sin(), self.cos())`, as the GPU computes it.
+    fn sin_cos(self) -> (Self, Self) {
+        (self.sin(), self.cos())
+    }
     /// `exp` in a `fast_math` kernel: the standard library's for `f32` (the GPU uses
     /// `ex2.approx`, so the two differ in the last bits anyway), this library's for `f64`.
     fn fast_exp(self) -> Self;

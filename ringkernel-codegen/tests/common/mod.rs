@@ -325,6 +325,7 @@ macro_rules! golden_handlers {
             $stateless!(short_circuit, short_circuit),
             $stateless!(stateless_scalar, echo_plus_one),
             $stateless!(transcendental, transcendental),
+            $stateless!(tuples, tuples),
             $stateless!(wide_ints, wide),
         ]
     };

@@ -102,6 +102,9 @@ pub mod native {
         fn rk_powf(self, other: Self) -> Self {
             self.powf(other)
         }
+        fn rk_sin_cos(self) -> (Self, Self) {
+            self.sin_cos()
+        }
     }
 
     impl RkMath for f32 {}
@@ -129,6 +132,7 @@ pub mod native {
         math_f32,
         math_f64,
         transcendental_fast,
+        tuples,
         arrays,
         bits,
         clamp_pow,

@@ -199,6 +199,10 @@ impl VisitMut for Native {
                 };
                 *e = syn::parse_quote!(#p::Transcendental::#method(#receiver, #args));
             }
+            syn::Expr::MethodCall(call) if call.method == "sin_cos" && call.args.is_empty() => {
+                let receiver = unparen(&call.receiver);
+                *e = syn::parse_quote!(#p::Transcendental::sin_cos(#receiver));
+            }
             syn::Expr::MethodCall(call) if call.method == "abs" && call.args.is_empty() => {
                 let receiver = unparen(&call.receiver);
                 *e = syn::parse_quote!(#p::DslAbs::dsl_abs(#receiver));

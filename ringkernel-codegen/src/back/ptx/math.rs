@@ -233,6 +233,9 @@ impl FuncWriter<'_> {
                 self.saturating(fun, s, x, vals[1], out)
             }
             MathFn::SaturatingMul => self.saturating_mul(s, x, vals[1], out),
+            MathFn::AddOverflows | MathFn::SubOverflows | MathFn::MulOverflows => {
+                self.overflows(fun, s, x, vals[1], out)
+            }
             MathFn::ToDegrees | MathFn::ToRadians => {
                 let factor = degree_factor(fun, s);
                 self.emit(format!("mul.rn.{t} \t{out}, {x}, {factor};"));
@@ -310,29 +313,106 @@ impl FuncWriter<'_> {
             };
             let (wide_t, narrow) = if signed { ("s64", "s32") } else { ("u64", "u32") };
             let product = self.reg(Class::B64);
-            self.emit(format!("mul.wide.{narrow} 	{product}, {x}, {y};"));
-            self.emit(format!("max.{wide_t} 	{product}, {product}, {lo};"));
-            self.emit(format!("min.{wide_t} 	{product}, {product}, {hi};"));
-            self.emit(format!("cvt.{t}.{wide_t} 	{out}, {product};"));
+            self.emit(format!("mul.wide.{narrow} \t{product}, {x}, {y};"));
+            self.emit(format!("max.{wide_t} \t{product}, {product}, {lo};"));
+            self.emit(format!("min.{wide_t} \t{product}, {product}, {hi};"));
+            self.emit(format!("cvt.{t}.{wide_t} \t{out}, {product};"));
             return;
         }
-        let (low, high) = (self.reg(Class::B64), self.reg(Class::B64));
-        self.emit(format!("mul.lo.{t} 	{low}, {x}, {y};"));
-        self.emit(format!("mul.hi.{t} 	{high}, {x}, {y};"));
-        let overflow = self.reg(Class::Pred);
+        let (low, overflow) = self.mul_overflows64(s, x, y);
         if !signed {
-            self.emit(format!("setp.ne.u64 	{overflow}, {high}, 0;"));
-            self.emit(format!("selp.b64 	{out}, -1, {low}, {overflow};"));
+            self.emit(format!("selp.b64 \t{out}, -1, {low}, {overflow};"));
             return;
         }
-        let (sign, bound) = (self.reg(Class::B64), self.reg(Class::B64));
-        self.emit(format!("shr.s64 	{sign}, {low}, 63;"));
-        self.emit(format!("setp.ne.s64 	{overflow}, {high}, {sign};"));
+        let bound = self.reg(Class::B64);
         // MAX when x and y have one sign, MIN otherwise: ((x ^ y) >> 63) ^ MAX.
-        self.emit(format!("xor.b64 	{bound}, {x}, {y};"));
-        self.emit(format!("shr.s64 	{bound}, {bound}, 63;"));
-        self.emit(format!("xor.b64 	{bound}, {bound}, 9223372036854775807;"));
-        self.emit(format!("selp.b64 	{out}, {bound}, {low}, {overflow};"));
+        self.emit(format!("xor.b64 \t{bound}, {x}, {y};"));
+        self.emit(format!("shr.s64 \t{bound}, {bound}, 63;"));
+        self.emit(format!("xor.b64 \t{bound}, {bound}, 9223372036854775807;"));
+        self.emit(format!("selp.b64 \t{out}, {bound}, {low}, {overflow};"));
+    }
+
+    /// The low half of a 64-bit product and whether the product overflowed: unsigned, any
+    /// bit of the high half; signed, a high half that is not the low half's sign extension.
+    fn mul_overflows64(&mut self, s: Scalar, x: Reg, y: Reg) -> (Reg, Reg) {
+        let t = arith(s);
+        let (low, high) = (self.reg(Class::B64), self.reg(Class::B64));
+        self.emit(format!("mul.lo.{t} \t{low}, {x}, {y};"));
+        self.emit(format!("mul.hi.{t} \t{high}, {x}, {y};"));
+        let overflow = self.reg(Class::Pred);
+        if s.is_signed_int() {
+            let sign = self.reg(Class::B64);
+            self.emit(format!("shr.s64 \t{sign}, {low}, 63;"));
+            self.emit(format!("setp.ne.s64 \t{overflow}, {high}, {sign};"));
+        } else {
+            self.emit(format!("setp.ne.u64 \t{overflow}, {high}, 0;"));
+        }
+        (low, overflow)
+    }
+
+    /// The flag of `overflowing_add/sub/mul`. Narrow types (and products up to 32 bits)
+    /// compute exactly in a wider register and test the type's range; 32- and 64-bit sums
+    /// use the carry (unsigned) or sign rule (signed), 64-bit products the high half.
+    fn overflows(&mut self, fun: MathFn, s: Scalar, x: Reg, y: Reg, out: Reg) {
+        let t = arith(s);
+        let b = bits(x);
+        let w = s.size() * 8;
+        let signed = s.is_signed_int();
+        // The type's range (used up to 32 bits, where it fits the wider register).
+        let (lo, hi) = if signed {
+            (-(1i128 << (w - 1)), (1i128 << (w - 1)) - 1)
+        } else {
+            (0, (1i128 << w) - 1)
+        };
+        let range_test = |me: &mut Self, exact: Reg, wide: &str| {
+            let (below, above) = (me.reg(Class::Pred), me.reg(Class::Pred));
+            me.emit(format!("setp.lt.{wide} \t{below}, {exact}, {lo};"));
+            me.emit(format!("setp.gt.{wide} \t{above}, {exact}, {hi};"));
+            me.emit(format!("or.pred \t{out}, {below}, {above};"));
+        };
+        if fun == MathFn::MulOverflows {
+            if w <= 32 {
+                let (wide, narrow) = if signed { ("s64", "s32") } else { ("u64", "u32") };
+                let product = self.reg(Class::B64);
+                self.emit(format!("mul.wide.{narrow} \t{product}, {x}, {y};"));
+                // Unsigned products are never below 0: the range test's lower half is moot.
+                range_test(self, product, wide);
+            } else {
+                let (_, overflow) = self.mul_overflows64(s, x, y);
+                self.emit(format!("mov.pred \t{out}, {overflow};"));
+            }
+            return;
+        }
+        let op = if fun == MathFn::AddOverflows { "add" } else { "sub" };
+        if w < 32 {
+            // Operands are held extended in 32 bits: the exact result fits there.
+            let exact = self.reg(Class::B32);
+            self.emit(format!("{op}.s32 \t{exact}, {x}, {y};"));
+            range_test(self, exact, "s32");
+            return;
+        }
+        let result = self.reg(x.class);
+        self.emit(format!("{op}.{t} \t{result}, {x}, {y};"));
+        if !signed {
+            // add: the sum wrapped below x; sub: y was above x.
+            if op == "add" {
+                self.emit(format!("setp.lt.{t} \t{out}, {result}, {x};"));
+            } else {
+                self.emit(format!("setp.lt.{t} \t{out}, {x}, {y};"));
+            }
+            return;
+        }
+        // add: x and y of one sign, the result of the other; sub: x and y of different
+        // signs, the result of y's: ((x ^ r) & (y ^ r)) < 0, ((x ^ y) & (x ^ r)) < 0.
+        let (p, q, both) = (self.reg(x.class), self.reg(x.class), self.reg(x.class));
+        self.emit(format!("xor.{b} \t{p}, {x}, {result};"));
+        if op == "add" {
+            self.emit(format!("xor.{b} \t{q}, {y}, {result};"));
+        } else {
+            self.emit(format!("xor.{b} \t{q}, {x}, {y};"));
+        }
+        self.emit(format!("and.{b} \t{both}, {p}, {q};"));
+        self.emit(format!("setp.lt.{t} \t{out}, {both}, 0;"));
     }
 
     /// `div_euclid` / `rem_euclid`: the truncating quotient or remainder (by zero: 0 and one

@@ -145,8 +145,16 @@ impl Lowerer<'_> {
                 None
             }
             syn::Expr::Match(m) => self.match_expr(m, span),
+            syn::Expr::Tuple(t) if t.elems.is_empty() => {
+                let unit = self.table.known(&Ty::Unit);
+                Some(self.node(ExprKind::Block(Block::default()), unit, span))
+            }
             syn::Expr::Tuple(_) => {
-                self.error(span, "tuples are not supported", "use a #[derive(RingMessage)] struct");
+                self.error(
+                    span,
+                    "a tuple can only be destructured where it is made",
+                    "bind its parts: `let (a, b) = (x, y);` (or use a #[derive(RingMessage)] struct)",
+                );
                 None
             }
             syn::Expr::Try(_) => {

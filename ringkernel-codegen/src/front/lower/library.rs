@@ -24,7 +24,8 @@ pub(super) fn uses_library(items: &SourceItems) -> bool {
     struct Finder(bool);
     impl<'ast> Visit<'ast> for Finder {
         fn visit_expr_method_call(&mut self, m: &'ast syn::ExprMethodCall) {
-            self.0 |= library_arity(&m.method.to_string()).is_some();
+            let method = m.method.to_string();
+            self.0 |= library_arity(&method).is_some() || method == "sin_cos";
             syn::visit::visit_expr_method_call(self, m);
         }
     }
@@ -117,22 +118,33 @@ impl Lowerer<'_> {
             );
             return Some(None);
         }
-        let name = format!("{method}_{}", scalar.name());
-        let Some(sig) = self.math.get(&name) else {
-            self.error(
-                span,
-                format!("internal error: the math library has no `{name}`"),
-                "report this as a bug",
-            );
-            return Some(None);
-        };
-        let id = sig.id;
         let mut args = vec![receiver];
         for arg in &m.args {
             let Some((arg_id, var)) = self.expr(arg) else { return Some(None) };
             self.unify_or_report(var, rvar, at(arg), &format!("for the argument of `{method}`"));
             args.push(arg_id);
         }
-        Some(Some(self.node(ExprKind::Call(id, args), rvar, span)))
+        let name = format!("{method}_{}", scalar.name());
+        Some(self.math_call(&name, args, rvar, span).map(|id| (id, rvar)))
+    }
+
+    /// A call of library function `name` (`sin_f64`) giving a value of `var`'s type.
+    pub(super) fn math_call(
+        &mut self,
+        name: &str,
+        args: Vec<ExprId>,
+        var: Var,
+        span: Span,
+    ) -> Option<ExprId> {
+        let Some(sig) = self.math.get(name) else {
+            self.error(
+                span,
+                format!("internal error: the math library has no `{name}`"),
+                "report this as a bug",
+            );
+            return None;
+        };
+        let id = sig.id;
+        Some(self.node(ExprKind::Call(id, args), var, span).0)
     }
 }
