@@ -400,6 +400,7 @@ differential_tests! {
     golden_int_arith: "ringkernel-codegen/tests/in/int_arith.rs", int_arith::IntArithKernel, "int_arith";
     golden_stamp: "ringkernel-codegen/tests/in/intrinsics.rs", intrinsics::StampKernel, "stamp", clock_at 8;
     golden_labels: "ringkernel-codegen/tests/in/labels.rs", labels::SearchKernel, "search";
+    golden_break_value: "ringkernel-codegen/tests/in/labels.rs", labels::FirstHitKernel, "first_hit";
     golden_collatz: "ringkernel-codegen/tests/in/loops.rs", loops::CollatzKernel, "collatz";
     golden_first_divisor: "ringkernel-codegen/tests/in/loops.rs", loops::FirstDivisorKernel, "first_divisor";
     golden_count_pairs: "ringkernel-codegen/tests/in/loops.rs", loops::CountPairsKernel, "count_pairs";

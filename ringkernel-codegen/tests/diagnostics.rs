@@ -404,13 +404,14 @@ fn k(ctx: &mut RingContext, x: u32) -> u32 {
             "no enclosing loop is labelled `'b`",
         ),
         (
-            "break_with_value",
+            "break_with_value_from_while",
             r#"#[ring_kernel(id = "k")]
 fn k(ctx: &mut RingContext, x: u32) -> u32 {
     let mut i = 0u32;
-    loop { i += 1; if i > x { break i; } }
+    while i < 10 { i += 1; if i > x { break i; } }
+    i
 }"#,
-            "`break` with a value is not supported",
+            "`break` with a value only leaves a `loop` whose value is used",
         ),
         (
             "method_in_call_argument",
@@ -501,4 +502,23 @@ fn k(ctx: &mut RingContext, x: u32) -> u32 {
     r#"error: expected a tuple of 2 parts to destructure
   --> tuple_pattern_of_a_scalar.rs:3:18
   = help: tuples are destructured where they are made: `let (a, b) = (x, y);`, `x.sin_cos()`, `a.overflowing_add(b)`"#
+);
+
+snapshot!(
+    assigned_on_some_breaks_only,
+    r#"#[ring_kernel(id = "k")]
+fn k(ctx: &mut RingContext, x: u32) -> u32 {
+    let y;
+    loop {
+        if x > 3 {
+            y = x;
+            break;
+        }
+        break;
+    }
+    y
+}"#,
+    r#"error: `y` is used before it is assigned
+  --> assigned_on_some_breaks_only.rs:11:5
+  = help: give it a value on every path before reading it"#
 );

@@ -16,7 +16,7 @@ use crate::ir::*;
 pub fn check_module(module: &Module) -> Vec<Diagnostic> {
     let mut out = Vec::new();
     for f in &module.functions {
-        let mut checker = FnChecker { f, out: &mut out };
+        let mut checker = FnChecker { f, out: &mut out, breaks: Vec::new() };
         checker.exprs();
         let mut assigned: BTreeSet<LocalId> = f
             .locals
@@ -34,6 +34,9 @@ pub fn check_module(module: &Module) -> Vec<Diagnostic> {
 struct FnChecker<'a> {
     f: &'a Function,
     out: &'a mut Vec<Diagnostic>,
+    /// One entry per enclosing loop, innermost last: what is assigned on every `break`
+    /// that leaves it so far (`None`: no `break` yet). After a `loop`, exactly that is.
+    breaks: Vec<Option<BTreeSet<LocalId>>>,
 }
 
 impl FnChecker<'_> {
@@ -181,22 +184,45 @@ impl FnChecker<'_> {
             }
             Stmt::While(cond, body) => {
                 self.reads(*cond, assigned);
+                self.breaks.push(None);
                 self.block(body, &mut assigned.clone());
+                self.breaks.pop();
                 false
             }
             Stmt::Loop(body) => {
+                self.breaks.push(None);
                 self.block(body, &mut assigned.clone());
-                false
+                // A `loop` ends only through a `break`: afterwards, what every one of them
+                // had assigned is (`let x; loop { x = 1; break; }`, `break value`).
+                match self.breaks.pop().flatten() {
+                    Some(at_breaks) => {
+                        *assigned = at_breaks;
+                        false
+                    }
+                    None => true,
+                }
             }
             Stmt::For { var, start, end, body, .. } => {
                 self.reads(*start, assigned);
                 self.reads(*end, assigned);
                 let mut inner = assigned.clone();
                 inner.insert(*var);
+                self.breaks.push(None);
                 self.block(body, &mut inner);
+                self.breaks.pop();
                 false
             }
-            Stmt::Break(..) | Stmt::Continue(..) => true,
+            Stmt::Break(depth, _) => {
+                let index = self.breaks.len().checked_sub(1 + *depth as usize);
+                if let Some(slot) = index.and_then(|i| self.breaks.get_mut(i)) {
+                    *slot = Some(match slot.take() {
+                        None => assigned.clone(),
+                        Some(before) => before.intersection(assigned).copied().collect(),
+                    });
+                }
+                true
+            }
+            Stmt::Continue(..) => true,
             Stmt::Return(value, _) => {
                 if let Some(v) = value {
                     self.reads(*v, assigned);

@@ -127,9 +127,9 @@ struct Lowerer<'a> {
     scopes: Vec<HashMap<String, LocalId>>,
     ret: Var,
     ctx: Option<String>,
-    /// One entry per enclosing loop: whether it contains a `break`.
-    /// Enclosing loops, innermost last: label, and whether a `break` leaves it.
-    loops: Vec<(Option<String>, bool)>,
+    /// Enclosing loops, innermost last: label, whether a `break` leaves it, and for a
+    /// `loop` whose value is used, the local its `break value`s assign and its type.
+    loops: Vec<(Option<String>, bool, Option<(LocalId, Var)>)>,
 }
 
 fn lower_fn(
@@ -381,6 +381,11 @@ impl Lowerer<'_> {
                 syn::Stmt::Macro(m) => {
                     self.macro_error(at(m), m.mac.path.segments.last().map(|s| s.ident.to_string()))
                 }
+                // A `loop` that ends the block gives the block its value (`break value`).
+                syn::Stmt::Expr(e @ syn::Expr::Loop(_), None) if last => {
+                    out.tail = self.expr(e).map(|(id, _)| id);
+                    poisoned = out.tail.is_none();
+                }
                 syn::Stmt::Expr(e, semi) => {
                     if let Some(diverging) = self.statement(e, &mut out) {
                         diverges |= diverging;
@@ -484,7 +489,7 @@ impl Lowerer<'_> {
             }
             syn::Expr::While(w) => {
                 let cond = self.condition(&w.cond);
-                self.loops.push((label_name(&w.label), false));
+                self.loops.push((label_name(&w.label), false, None));
                 let body = self.unit_block(&w.body);
                 self.loops.pop();
                 if let (Some(cond), Some(body)) = (cond, body) {
@@ -493,9 +498,9 @@ impl Lowerer<'_> {
                 Some(false)
             }
             syn::Expr::Loop(l) => {
-                self.loops.push((label_name(&l.label), false));
+                self.loops.push((label_name(&l.label), false, None));
                 let body = self.unit_block(&l.body);
-                let has_break = self.loops.pop().is_some_and(|(_, has_break)| has_break);
+                let has_break = self.loops.pop().is_some_and(|(_, has_break, _)| has_break);
                 if let Some(body) = body {
                     out.stmts.push(Stmt::Loop(body));
                 }
@@ -533,21 +538,34 @@ impl Lowerer<'_> {
                 Some(true)
             }
             syn::Expr::Break(b) => {
-                if b.expr.is_some() {
-                    self.error(
-                        span,
-                        "`break` with a value is not supported",
-                        "assign the value to a variable declared before the loop, then `break`",
-                    );
-                    // Not counted as leaving the loop: the loop's type stays what its other
-                    // exits make it, and no follow-up error appears about the result.
+                let Some(depth) = self.loop_depth(b.label.as_ref(), span, "break") else {
                     return Some(true);
+                };
+                let index = self.loops.len() - 1 - depth as usize;
+                let result = self.loops[index].2;
+                match (&b.expr, result) {
+                    (Some(value), Some((local, var))) => {
+                        let Some((value, vvar)) = self.expr(value) else { return Some(true) };
+                        self.unify_or_report(var, vvar, span, "between the loop's `break` values");
+                        out.stmts.push(Stmt::Assign(Place::Local(local), None, value, span));
+                    }
+                    (Some(_), None) => {
+                        self.error(
+                            span,
+                            "`break` with a value only leaves a `loop` whose value is used",
+                            "write `let x = loop { .. break value; };`; `while` and `for` have no value",
+                        );
+                        // Not counted as leaving the loop: no follow-up error about its type.
+                        return Some(true);
+                    }
+                    (None, Some((_, var))) => {
+                        let unit = self.table.known(&Ty::Unit);
+                        self.unify_or_report(var, unit, span, "between the loop's `break` values");
+                    }
+                    (None, None) => {}
                 }
-                if let Some(depth) = self.loop_depth(b.label.as_ref(), span, "break") {
-                    let index = self.loops.len() - 1 - depth as usize;
-                    self.loops[index].1 = true;
-                    out.stmts.push(Stmt::Break(depth, span));
-                }
+                self.loops[index].1 = true;
+                out.stmts.push(Stmt::Break(depth, span));
                 Some(true)
             }
             syn::Expr::Continue(c) => {
@@ -576,7 +594,7 @@ impl Lowerer<'_> {
             return Some(0);
         };
         let name = label.ident.to_string();
-        match self.loops.iter().rev().position(|(l, _)| l.as_deref() == Some(name.as_str())) {
+        match self.loops.iter().rev().position(|(l, _, _)| l.as_deref() == Some(name.as_str())) {
             Some(depth) => Some(depth as u32),
             None => {
                 self.error(
@@ -635,7 +653,7 @@ impl Lowerer<'_> {
         let var = self
             .pattern_ident(&f.pat)
             .map(|(name, _)| self.declare_var(&name, svar, false, LocalKind::Var, at(&f.pat)));
-        self.loops.push((label_name(&f.label), false));
+        self.loops.push((label_name(&f.label), false, None));
         let body = self.unit_block(&f.body);
         self.loops.pop();
         self.scopes.pop();
@@ -673,7 +691,7 @@ impl Lowerer<'_> {
         });
         let index_node = self.node(ExprKind::Local(index), usize_var, span).0;
         let value = self.node(ExprKind::Index(array, index_node), elem_var, span).0;
-        self.loops.push((label_name(&f.label), false));
+        self.loops.push((label_name(&f.label), false, None));
         let body = self.unit_block(&f.body);
         self.loops.pop();
         self.scopes.pop();

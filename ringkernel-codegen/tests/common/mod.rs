@@ -310,6 +310,7 @@ macro_rules! golden_handlers {
             $stateless!(int_methods, int_methods),
             $stateless!(intrinsics, stamp),
             $stateless!(labels, search),
+            $stateless!(labels, first_hit),
             $stateless!(loops, collatz),
             $stateless!(loops, first_divisor),
             $stateless!(loops, count_pairs),

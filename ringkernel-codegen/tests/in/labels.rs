@@ -62,3 +62,44 @@ fn search(ctx: &mut RingContext, g: Grid) -> Found {
     }
     Found { row, col, visited, skipped, rounds }
 }
+
+/// `break value` from `loop` (nested and labelled), and a variable a loop assigns before
+/// every `break`.
+#[ring_kernel(id = "break-value")]
+fn first_hit(ctx: &mut RingContext, g: Grid) -> Found {
+    let limit = g.rows % 50;
+    let mut i = 0u32;
+    let hit = loop {
+        if i >= limit {
+            break u32::MAX;
+        }
+        if (i * i + g.skip) % 11 == g.target % 11 {
+            break i;
+        }
+        i += 1;
+    };
+    let (row, col) = (hit, i);
+    let rounds;
+    let mut n = g.cols % 9;
+    loop {
+        n += 3;
+        if n > 20 {
+            rounds = n;
+            break;
+        }
+    }
+    let visited = 'outer: loop {
+        let mut j = 0u32;
+        loop {
+            j += 1;
+            if j > g.skip % 4 {
+                break;
+            }
+            if j == g.target % 3 {
+                break 'outer j * 10;
+            }
+        }
+        break 0;
+    };
+    Found { row, col, visited, skipped: 0, rounds }
+}

@@ -108,9 +108,9 @@ impl Lowerer<'_> {
                 let var = self.table.array(ivar, len);
                 Some(self.node(ExprKind::ArrayRepeat(item, len), var, span))
             }
+            syn::Expr::Loop(l) => self.loop_value(l, span),
             syn::Expr::Assign(_)
             | syn::Expr::While(_)
-            | syn::Expr::Loop(_)
             | syn::Expr::ForLoop(_)
             | syn::Expr::Return(_)
             | syn::Expr::Break(_)
@@ -585,6 +585,32 @@ impl Lowerer<'_> {
         }
         let var = self.table.known(&Ty::Struct(name));
         Some(self.node(ExprKind::StructLit(values.into_iter().flatten().collect()), var, span))
+    }
+
+    /// `loop { .. }` where its value is used: a local that each `break value` assigns
+    /// before leaving, read after the loop. Without a `break` the loop never ends (its type
+    /// fits anything); with plain `break`s its value is `()`.
+    fn loop_value(&mut self, l: &syn::ExprLoop, span: Span) -> Option<(ExprId, Var)> {
+        let var = self.table.unknown();
+        let result = self.declare_var("$loop", var, true, LocalKind::Var, span);
+        self.loops.push((super::label_name(&l.label), false, Some((result, var))));
+        let body = self.unit_block(&l.body);
+        let has_break = self.loops.pop().is_some_and(|(_, has_break, _)| has_break);
+        let body = body?;
+        let mut block = Block::default();
+        block.stmts.push(Stmt::Let(result, None, span));
+        block.stmts.push(Stmt::Loop(body));
+        if !has_break {
+            let never = self.table.never();
+            let _ = self.table.unify(var, never);
+            return Some(self.node(ExprKind::Block(block), never, span));
+        }
+        if self.table.shallow(var) == Some(Ty::Unit) {
+            // Only plain `break`s: nothing was assigned, the value is `()`.
+            return Some(self.node(ExprKind::Block(block), var, span));
+        }
+        block.tail = Some(self.node(ExprKind::Local(result), var, span).0);
+        Some(self.node(ExprKind::Block(block), var, span))
     }
 
     /// Resolves every type variable and checks literal ranges.
