@@ -98,6 +98,10 @@ struct Pending {
     literal: Option<Literal>,
 }
 
+/// An enclosing loop: its label, whether a `break` leaves it, and for a `loop` whose value
+/// is used, the local its `break value`s assign and that value's type.
+type LoopFrame = (Option<String>, bool, Option<(LocalId, Var)>);
+
 /// What every function of a source sees.
 struct Shared<'a> {
     structs: &'a BTreeMap<String, StructLayout>,
@@ -129,7 +133,7 @@ struct Lowerer<'a> {
     ctx: Option<String>,
     /// Enclosing loops, innermost last: label, whether a `break` leaves it, and for a
     /// `loop` whose value is used, the local its `break value`s assign and its type.
-    loops: Vec<(Option<String>, bool, Option<(LocalId, Var)>)>,
+    loops: Vec<LoopFrame>,
 }
 
 fn lower_fn(
