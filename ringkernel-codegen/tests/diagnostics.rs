@@ -522,3 +522,15 @@ fn k(ctx: &mut RingContext, x: u32) -> u32 {
   --> assigned_on_some_breaks_only.rs:11:5
   = help: give it a value on every path before reading it"#
 );
+
+snapshot!(
+    unknown_struct_method,
+    r#"#[derive(RingMessage, Clone, Copy)]
+#[repr(C)]
+pub struct Point { pub x: i32, pub y: i32 }
+#[ring_kernel(id = "k")]
+fn k(ctx: &mut RingContext, p: Point) -> i32 { p.norm() }"#,
+    r#"error: no method `norm` on `Point`
+  --> unknown_struct_method.rs:5:48
+  = help: declare it: `impl Point { #[device] fn norm(&self) -> .. }`"#
+);

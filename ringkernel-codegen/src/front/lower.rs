@@ -24,12 +24,19 @@ pub(crate) fn lower_module(
     structs: BTreeMap<String, StructLayout>,
     diags: &mut Diagnostics,
 ) -> (Module, Vec<(KernelAttrs, FuncId)>) {
-    let devices = device_signatures(&items.devices, 0, diags);
+    let mut devices = device_signatures(&items.devices, 0, diags);
+    let method_base = items.devices.len() as u32;
+    for (index, (self_ty, f)) in items.methods.iter().enumerate() {
+        let (params, ret) = signature(f, Some(self_ty), diags);
+        let id = FuncId(method_base + index as u32);
+        devices
+            .insert(method_key(self_ty, &f.sig.ident.to_string()), DeviceSig { id, params, ret });
+    }
     let consts: HashMap<String, syn::ItemConst> =
         items.consts.iter().map(|c| (c.ident.to_string(), c.clone())).collect();
     // The math library joins the module (after the source's own functions) when the source
     // calls one of its methods.
-    let base = (items.devices.len() + items.handlers.len()) as u32;
+    let base = (items.devices.len() + items.methods.len() + items.handlers.len()) as u32;
     let (library_functions, math) = if library::uses_library(items) {
         library::lower_library(base, &structs, diags)
     } else {
@@ -38,12 +45,15 @@ pub(crate) fn lower_module(
     let shared = Shared { structs: &structs, devices: &devices, consts: &consts, math: &math };
     let mut functions = Vec::new();
     for f in &items.devices {
-        functions.push(lower_fn(f, None, &shared, diags));
+        functions.push(lower_fn(f, None, None, &shared, diags));
+    }
+    for (self_ty, f) in &items.methods {
+        functions.push(lower_fn(f, None, Some(self_ty), &shared, diags));
     }
     let mut handlers = Vec::new();
     for (attrs, f) in &items.handlers {
         handlers.push((attrs.clone(), FuncId(functions.len() as u32)));
-        functions.push(lower_fn(f, Some(attrs), &shared, diags));
+        functions.push(lower_fn(f, Some(attrs), None, &shared, diags));
     }
     functions.extend(library_functions);
     (Module { structs, functions }, handlers)
@@ -57,31 +67,44 @@ fn device_signatures(
 ) -> HashMap<String, DeviceSig> {
     let mut devices = HashMap::new();
     for (index, f) in fns.iter().enumerate() {
-        let params = f
-            .sig
-            .inputs
-            .iter()
-            .map(|arg| match arg {
-                syn::FnArg::Typed(t) => value_type(&t.ty, diags).unwrap_or(Ty::Unit),
-                syn::FnArg::Receiver(r) => {
-                    diags.push(
-                        Diagnostic::new(at(r), "device functions cannot take `self`")
-                            .help("make it a free function"),
-                    );
-                    Ty::Unit
-                }
-            })
-            .collect();
-        let ret = match &f.sig.output {
-            syn::ReturnType::Default => Ty::Unit,
-            syn::ReturnType::Type(_, ty) => value_type(ty, diags).unwrap_or(Ty::Unit),
-        };
+        let (params, ret) = signature(f, None, diags);
         devices.insert(
             f.sig.ident.to_string(),
             DeviceSig { id: FuncId(base + index as u32), params, ret },
         );
     }
     devices
+}
+
+/// How a method of struct `self_ty` is found among the device functions (no Rust name can
+/// collide with it).
+fn method_key(self_ty: &str, method: &str) -> String {
+    format!("{self_ty}::{method}")
+}
+
+/// Parameter and result types of a device function; a method's `self` is its struct.
+fn signature(f: &syn::ItemFn, self_ty: Option<&String>, diags: &mut Diagnostics) -> (Vec<Ty>, Ty) {
+    let params = f
+        .sig
+        .inputs
+        .iter()
+        .map(|arg| match (arg, self_ty) {
+            (syn::FnArg::Typed(t), _) => value_type(&t.ty, diags).unwrap_or(Ty::Unit),
+            (syn::FnArg::Receiver(_), Some(name)) => Ty::Struct(name.clone()),
+            (syn::FnArg::Receiver(r), None) => {
+                diags.push(
+                    Diagnostic::new(at(r), "device functions cannot take `self`")
+                        .help("make it a method: `impl MyStruct { #[device] fn f(&self) .. }`"),
+                );
+                Ty::Unit
+            }
+        })
+        .collect();
+    let ret = match &f.sig.output {
+        syn::ReturnType::Default => Ty::Unit,
+        syn::ReturnType::Type(_, ty) => value_type(ty, diags).unwrap_or(Ty::Unit),
+    };
+    (params, ret)
 }
 
 /// What a literal node was written as, for range checks once its type is known.
@@ -139,6 +162,7 @@ struct Lowerer<'a> {
 fn lower_fn(
     f: &syn::ItemFn,
     handler: Option<&KernelAttrs>,
+    self_ty: Option<&String>,
     shared: &Shared<'_>,
     diags: &mut Diagnostics,
 ) -> Function {
@@ -192,20 +216,40 @@ fn lower_fn(
                 );
             }
             for arg in &f.sig.inputs {
-                if let syn::FnArg::Typed(t) = arg {
-                    let ty = value_type(&t.ty, l.diags).unwrap_or(Ty::Unit);
-                    if ty.is_aggregate() {
-                        l.diags.push(
-                            Diagnostic::new(
-                                at(&t.ty),
-                                "device functions take scalars only for now",
-                            )
-                            .help("pass the fields you need as separate arguments"),
-                        );
+                match (arg, self_ty) {
+                    (syn::FnArg::Receiver(r), Some(name)) => {
+                        if r.mutability.is_some() || r.colon_token.is_some() {
+                            l.diags.push(
+                                Diagnostic::new(at(r), "methods take `self` or `&self` only")
+                                    .help("a method cannot change its struct: return the new value's fields, or copy it, `let mut p = *self;`"),
+                            );
+                        }
+                        let ty = Ty::Struct(name.clone());
+                        params.push(l.declare("self", ty, false, LocalKind::Param, at(r)));
                     }
-                    if let Some((ident, mutable)) = l.pattern_ident(&t.pat) {
-                        params.push(l.declare(&ident, ty, mutable, LocalKind::Param, at(&t.pat)));
+                    (syn::FnArg::Typed(t), _) => {
+                        let ty = value_type(&t.ty, l.diags).unwrap_or(Ty::Unit);
+                        let binding = l.pattern_ident(&t.pat);
+                        if ty.is_aggregate() && binding.as_ref().is_some_and(|(_, m)| *m) {
+                            l.diags.push(
+                                Diagnostic::new(
+                                    at(&t.pat),
+                                    "struct and array parameters cannot be `mut`",
+                                )
+                                .help("copy it into a local: `let mut copy = param;`"),
+                            );
+                        }
+                        if let Some((ident, mutable)) = binding {
+                            params.push(l.declare(
+                                &ident,
+                                ty,
+                                mutable,
+                                LocalKind::Param,
+                                at(&t.pat),
+                            ));
+                        }
                     }
+                    (syn::FnArg::Receiver(_), None) => {}
                 }
             }
             if ret_ty.is_aggregate() {

@@ -55,6 +55,8 @@ pub(crate) struct SourceItems {
     pub struct_spans: Vec<Span>,
     pub handlers: Vec<(KernelAttrs, syn::ItemFn)>,
     pub devices: Vec<syn::ItemFn>,
+    /// `#[device]` methods in `impl Struct { .. }` blocks: the struct's name and the method.
+    pub methods: Vec<(String, syn::ItemFn)>,
     /// `const` items at module level (and in inline modules), by name.
     pub consts: Vec<syn::ItemConst>,
 }
@@ -98,6 +100,7 @@ pub(crate) fn collect_items(file: &syn::File, diags: &mut Diagnostics) -> Source
         struct_spans: Vec::new(),
         handlers: Vec::new(),
         devices: Vec::new(),
+        methods: Vec::new(),
         consts: Vec::new(),
     };
     let mut visit = |item: &syn::Item, diags: &mut Diagnostics| match item {
@@ -123,6 +126,35 @@ pub(crate) fn collect_items(file: &syn::File, diags: &mut Diagnostics) -> Source
             }
         }
         syn::Item::Const(c) => items.consts.push(c.clone()),
+        syn::Item::Impl(block) if block.trait_.is_none() => {
+            let self_ty = match &*block.self_ty {
+                syn::Type::Path(p) => p.path.get_ident().map(|i| i.to_string()),
+                _ => None,
+            };
+            for item in &block.items {
+                let syn::ImplItem::Fn(method) = item else { continue };
+                if !method.attrs.iter().any(|a| attr_name(a).as_deref() == Some("device")) {
+                    continue;
+                }
+                let Some(self_ty) = &self_ty else {
+                    diags.push(
+                        Diagnostic::new(
+                            at(&block.self_ty),
+                            "`#[device]` methods belong to a `#[derive(RingMessage)]` struct",
+                        )
+                        .help("write `impl MyStruct { #[device] fn .. }`"),
+                    );
+                    continue;
+                };
+                let f = syn::ItemFn {
+                    attrs: method.attrs.clone(),
+                    vis: method.vis.clone(),
+                    sig: method.sig.clone(),
+                    block: Box::new(method.block.clone()),
+                };
+                items.methods.push((self_ty.clone(), f));
+            }
+        }
         syn::Item::Fn(f) => {
             for attr in &f.attrs {
                 match attr_name(attr).as_deref() {

@@ -1,4 +1,5 @@
-//! Structs inside structs, arrays of structs, struct values copied and assigned.
+//! Structs inside structs, arrays of structs, struct values copied and assigned, and
+//! `#[device]` methods on message structs (`self` and `&self`, calling each other).
 
 #[derive(RingMessage, Clone, Copy)]
 #[repr(C)]
@@ -13,6 +14,25 @@ pub struct Segment {
     pub from: Point,
     pub to: Point,
     pub tag: u8,
+}
+
+impl Point {
+    #[device]
+    fn manhattan(&self, other: Point) -> i32 {
+        (self.x - other.x).abs() + (self.y - other.y).abs()
+    }
+
+    #[device]
+    fn norm2(self) -> i64 {
+        (self.x as i64) * (self.x as i64) + (self.y as i64) * (self.y as i64)
+    }
+}
+
+impl Segment {
+    #[device]
+    fn length(&self) -> i32 {
+        self.from.manhattan(self.to)
+    }
 }
 
 #[derive(RingMessage, Clone, Copy)]
@@ -30,8 +50,8 @@ fn path_length(ctx: &mut RingContext, path: &mut Path, seg: Segment) -> Point {
     let mut total = Point { x: 0, y: 0 };
     for i in 0..3 {
         let s = path.segments[i];
-        total.x += (s.to.x - s.from.x).abs();
-        total.y += (s.to.y - s.from.y).abs();
+        total.x += s.length();
+        total.y += (s.to.y - s.from.y).abs() + (path.segments[i].to.norm2() % 7) as i32;
     }
     total
 }

@@ -102,8 +102,13 @@ fn validate(
         }
         for input in &sig.inputs {
             match input {
-                syn::FnArg::Receiver(r) => errors
-                    .push(syn::Error::new(r.span(), "`#[device]` functions cannot take `self`")),
+                // A method of a message struct: `self` or `&self` (the front end checks the
+                // rest, knowing the `impl`).
+                syn::FnArg::Receiver(r) if r.mutability.is_none() => {}
+                syn::FnArg::Receiver(r) => errors.push(syn::Error::new(
+                    r.span(),
+                    "`#[device]` methods take `self` or `&self`\n  = help: a method cannot change its struct: return the new value instead",
+                )),
                 syn::FnArg::Typed(t) => {
                     if let Err(problem) = ringkernel_codegen::front::types::classify_type(&t.ty) {
                         errors.push(syn::Error::new(

@@ -650,7 +650,19 @@ impl FuncWriter<'_> {
     /// locals, loops and return label (recursion is rejected by the checker).
     fn call(&mut self, func: FuncId, args: &[ExprId], ret: &Ty) -> Val {
         let callee: &Function = &self.functions[func.0 as usize];
-        let values: Vec<Reg> = args.iter().map(|a| self.scalar(*a)).collect();
+        // Scalars by value in registers; structs and arrays by their memory, which the
+        // callee only reads (aggregate parameters cannot be `mut`, and nothing else can
+        // write the caller's value while the inlined body runs).
+        let values: Vec<Val> = args
+            .iter()
+            .map(|a| {
+                if self.f.expr(*a).ty.is_aggregate() {
+                    Val::Mem(self.memory(*a))
+                } else {
+                    Val::Reg(self.scalar(*a))
+                }
+            })
+            .collect();
         let result = ret.scalar().map(|s| self.reg(class_of(s)));
         let done = self.label("inlined");
         let saved_f = std::mem::replace(&mut self.f, callee);
@@ -660,8 +672,11 @@ impl FuncWriter<'_> {
         let saved_response = self.response.take();
         let saved_result = std::mem::replace(&mut self.inline_result, result);
         for (param, value) in callee.params.iter().zip(values) {
-            let copy = self.copy_reg(value);
-            self.homes[param.0 as usize] = Some(Home::Reg(copy));
+            self.homes[param.0 as usize] = Some(match value {
+                Val::Mem(addr) => Home::Mem(addr),
+                Val::Reg(r) => Home::Reg(self.copy_reg(r)),
+                Val::Unit => continue,
+            });
         }
         // An early `return` skips the rest of the body: nothing computed inside may be
         // reused after the call.

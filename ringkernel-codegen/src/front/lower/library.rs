@@ -69,7 +69,8 @@ pub(super) fn lower_library(
     let devices = device_signatures(&fns, base, &mut library_diags);
     let none = HashMap::new();
     let shared = Shared { structs, devices: &devices, consts: &consts, math: &none };
-    let functions = fns.iter().map(|f| lower_fn(f, None, &shared, &mut library_diags)).collect();
+    let functions =
+        fns.iter().map(|f| lower_fn(f, None, None, &shared, &mut library_diags)).collect();
     if let Some(first) = library_diags.items.first() {
         diags.push(Diagnostic::new(
             Span::default(),

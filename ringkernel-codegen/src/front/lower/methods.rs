@@ -41,6 +41,9 @@ impl Lowerer<'_> {
             }
         }
         let (receiver, rvar) = self.expr(&m.receiver)?;
+        if let Some(Ty::Struct(name)) = self.table.shallow(rvar) {
+            return self.struct_method(m, &name, receiver, span);
+        }
         // Byte order: the GPU and every host this runs on are little-endian, so `to_le` is
         // the value itself and `to_be` its bytes swapped.
         if method == "to_le" || method == "to_be" {
@@ -150,6 +153,47 @@ impl Lowerer<'_> {
             }
         };
         Some(self.node(ExprKind::Math(fun, ids), var, span))
+    }
+
+    /// `p.norm2()` on a message struct: a call of its `#[device]` method, `p` as `self`.
+    fn struct_method(
+        &mut self,
+        m: &syn::ExprMethodCall,
+        name: &str,
+        receiver: ExprId,
+        span: Span,
+    ) -> Option<(ExprId, Var)> {
+        let method = m.method.to_string();
+        let Some(sig) = self.devices.get(&super::method_key(name, &method)) else {
+            self.error(
+                span,
+                format!("no method `{method}` on `{name}`"),
+                format!("declare it: `impl {name} {{ #[device] fn {method}(&self) -> .. }}`"),
+            );
+            return None;
+        };
+        let (id, params, ret) = (sig.id, sig.params.clone(), sig.ret.clone());
+        if params.len() != m.args.len() + 1 {
+            self.error(
+                span,
+                format!(
+                    "`{method}` takes {} argument(s), {} given",
+                    params.len() - 1,
+                    m.args.len()
+                ),
+                "fix the argument count",
+            );
+            return None;
+        }
+        let mut args = vec![receiver];
+        for (arg, ty) in m.args.iter().zip(&params[1..]) {
+            let (arg_id, var) = self.expr(arg)?;
+            let expected = self.table.known(ty);
+            self.unify_or_report(var, expected, at(arg), &format!("for an argument of `{method}`"));
+            args.push(arg_id);
+        }
+        let var = self.table.known(&ret);
+        Some(self.node(ExprKind::Call(id, args), var, span))
     }
 
     /// `f32::from_bits(u32)` / `f64::from_bits(u64)`.
