@@ -352,7 +352,7 @@ fn one_error_per_mistake_no_follow_ups() {
 struct R { a: u32, b: u32 }
 #[ring_kernel(id = "k")]
 fn k(ctx: &mut RingContext, x: u32) -> R { R { a: x.checked_add(1), b: x } }"#,
-            "method `checked_add` is not supported in kernels",
+            "`checked_add` returns an `Option`, which kernels do not have",
         ),
         (
             "rejected_let_initialiser",
@@ -361,7 +361,7 @@ fn k(ctx: &mut RingContext, x: u32) -> u32 {
     let y = x.checked_add(1);
     y + 1
 }"#,
-            "method `checked_add` is not supported in kernels",
+            "`checked_add` returns an `Option`, which kernels do not have",
         ),
         (
             "const_cycle",
@@ -419,7 +419,7 @@ fn k(ctx: &mut RingContext, x: u32) -> u32 {
 fn twice(v: u32) -> u32 { v * 2 }
 #[ring_kernel(id = "k")]
 fn k(ctx: &mut RingContext, x: u32) -> u32 { twice(x.checked_add(1)) }"#,
-            "method `checked_add` is not supported in kernels",
+            "`checked_add` returns an `Option`, which kernels do not have",
         ),
     ];
     for (name, src, expected) in cases {
@@ -533,4 +533,13 @@ fn k(ctx: &mut RingContext, p: Point) -> i32 { p.norm() }"#,
     r#"error: no method `norm` on `Point`
   --> unknown_struct_method.rs:5:48
   = help: declare it: `impl Point { #[device] fn norm(&self) -> .. }`"#
+);
+
+snapshot!(
+    checked_arithmetic,
+    r#"#[ring_kernel(id = "k")]
+fn k(ctx: &mut RingContext, x: u32) -> u32 { x.checked_add(1) }"#,
+    r#"error: `checked_add` returns an `Option`, which kernels do not have
+  --> checked_arithmetic.rs:2:46
+  = help: use `overflowing_add` (the value and whether it overflowed), `wrapping_add` or `saturating_add`"#
 );

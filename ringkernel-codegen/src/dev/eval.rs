@@ -518,6 +518,40 @@ fn math(fun: MathFn, s: Scalar, args: &[V]) -> Result<V, String> {
             };
             V::Int(wrap(exact.clamp(lo, hi), s))
         }
+        (M::SaturatingPow, V::Int(x)) => {
+            let V::Int(n) = args[1] else { return Err("bad saturating_pow".into()) };
+            let w = s.size() * 8;
+            let (lo, hi) = if s.is_signed_int() {
+                (-(1i128 << (w - 1)), (1i128 << (w - 1)) - 1)
+            } else {
+                (0, (1i128 << w) - 1)
+            };
+            let (base, n) = (signed(*x, s), n as u32);
+            // |base| >= 2 leaves the range within 128 factors; 0, 1 and -1 never do.
+            let exact = match base {
+                0 => i128::from(n == 0),
+                1 => 1,
+                -1 => {
+                    if n % 2 == 0 {
+                        1
+                    } else {
+                        -1
+                    }
+                }
+                _ => {
+                    let mut acc: Option<i128> = Some(1);
+                    for _ in 0..n {
+                        acc =
+                            acc.and_then(|a| a.checked_mul(base)).filter(|a| (lo..=hi).contains(a));
+                        if acc.is_none() {
+                            break;
+                        }
+                    }
+                    acc.unwrap_or(if base < 0 && n % 2 == 1 { lo } else { hi })
+                }
+            };
+            V::Int(wrap(exact, s))
+        }
         (M::AddOverflows | M::SubOverflows | M::MulOverflows, V::Int(x)) => {
             let V::Int(y) = args[1] else { return Err("bad overflow test".into()) };
             let (a, b) = (signed(*x, s), signed(y, s));

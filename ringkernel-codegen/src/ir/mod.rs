@@ -318,6 +318,8 @@ pub enum MathFn {
     SaturatingSub,
     /// `x.saturating_mul(y)`.
     SaturatingMul,
+    /// `x.saturating_pow(n)` (`n: u32`).
+    SaturatingPow,
     /// Whether `x + y` overflows the type (the flag of `overflowing_add`) → `bool`.
     AddOverflows,
     /// Whether `x - y` overflows (the flag of `overflowing_sub`) → `bool`.
@@ -388,6 +390,7 @@ impl MathFn {
             Self::SaturatingAdd => "saturating_add",
             Self::SaturatingSub => "saturating_sub",
             Self::SaturatingMul => "saturating_mul",
+            Self::SaturatingPow => "saturating_pow",
             Self::AddOverflows => "overflowing_add",
             Self::SubOverflows => "overflowing_sub",
             Self::MulOverflows => "overflowing_mul",

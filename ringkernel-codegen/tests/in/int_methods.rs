@@ -61,6 +61,11 @@ pub struct IntFacts {
     pub magnitudes: [u32; 2],
     pub magnitude_wide: u64,
     pub magnitude_small: u8,
+    pub powers: [i32; 2],
+    pub powers_wide: [u64; 2],
+    pub powers_small: [i8; 2],
+    pub powers_signed_wide: i64,
+    pub powers_narrow: u16,
 }
 
 #[ring_kernel(id = "int-methods")]
@@ -118,5 +123,10 @@ fn int_methods(ctx: &mut RingContext, x: Ints) -> IntFacts {
         magnitudes: [x.a.unsigned_abs(), x.b.unsigned_abs()],
         magnitude_wide: x.l.unsigned_abs(),
         magnitude_small: x.c.unsigned_abs(),
+        powers: [x.a.saturating_pow(x.n % 40), x.b.saturating_pow(3)],
+        powers_wide: [x.u.saturating_pow(x.n % 70), (x.n as u64).saturating_pow(2)],
+        powers_small: [x.c.saturating_pow(x.n % 9), (-2i8).saturating_pow(x.n % 9)],
+        powers_signed_wide: x.l.saturating_pow(x.n),
+        powers_narrow: x.v.saturating_pow(x.n % 20),
     }
 }

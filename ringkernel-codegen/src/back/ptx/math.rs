@@ -233,6 +233,7 @@ impl FuncWriter<'_> {
                 self.saturating(fun, s, x, vals[1], out)
             }
             MathFn::SaturatingMul => self.saturating_mul(s, x, vals[1], out),
+            MathFn::SaturatingPow => self.saturating_pow(s, x, vals[1], out),
             MathFn::AddOverflows | MathFn::SubOverflows | MathFn::MulOverflows => {
                 self.overflows(fun, s, x, vals[1], out)
             }
@@ -504,6 +505,63 @@ impl FuncWriter<'_> {
         self.emit(format!("shr.u32 \t{e}, {e}, 1;"));
         self.emit(format!("bra.uni \t{top};"));
         self.place_label(&done);
+        self.normalize(s, out);
+    }
+
+    /// `saturating_pow`: square-and-multiply as `int_pow`, each product's overflow tested
+    /// (a squared base only while it is still needed); on overflow the bound with the sign
+    /// of the exact result, MIN for a negative base to an odd power.
+    fn saturating_pow(&mut self, s: Scalar, x: Reg, n: Reg, out: Reg) {
+        let t = arith(s);
+        let (base, e, bit) = (self.reg(x.class), self.reg(Class::B32), self.reg(Class::B32));
+        let (zero, odd, any) =
+            (self.reg(Class::Pred), self.reg(Class::Pred), self.reg(Class::Pred));
+        let flag = self.reg(Class::Pred);
+        self.emit(format!("mov.{t} \t{out}, 1;"));
+        self.emit(format!("mov.{t} \t{base}, {x};"));
+        self.emit(format!("mov.u32 \t{e}, {n};"));
+        self.emit(format!("setp.ne.u32 \t{any}, 0, 0;"));
+        let (top, done) = (self.label("spow"), self.label("spowend"));
+        self.place_label(&top);
+        self.emit(format!("setp.eq.u32 \t{zero}, {e}, 0;"));
+        self.emit(format!("@{zero} bra \t{done};"));
+        self.emit(format!("and.b32 \t{bit}, {e}, 1;"));
+        self.emit(format!("setp.eq.u32 \t{odd}, {bit}, 1;"));
+        self.overflows(MathFn::MulOverflows, s, out, base, flag);
+        self.emit(format!("and.pred \t{flag}, {flag}, {odd};"));
+        self.emit(format!("or.pred \t{any}, {any}, {flag};"));
+        self.emit(format!("@{odd} mul.lo.{t} \t{out}, {out}, {base};"));
+        self.emit(format!("shr.u32 \t{e}, {e}, 1;"));
+        self.emit(format!("setp.eq.u32 \t{zero}, {e}, 0;"));
+        self.emit(format!("@{zero} bra \t{done};"));
+        self.overflows(MathFn::MulOverflows, s, base, base, flag);
+        self.emit(format!("or.pred \t{any}, {any}, {flag};"));
+        self.emit(format!("mul.lo.{t} \t{base}, {base}, {base};"));
+        self.emit(format!("bra.uni \t{top};"));
+        self.place_label(&done);
+        let w = s.size() * 8;
+        let b = bits(x);
+        let (min, max): (i128, i128) = if s.is_signed_int() {
+            (-(1i128 << (w - 1)), (1i128 << (w - 1)) - 1)
+        } else {
+            (0, (1i128 << w) - 1)
+        };
+        // The bound, as the register's bits: MAX, or MIN when x < 0 and n is odd.
+        let as_bits = |v: i128| {
+            if b == "b64" { (v as u64).to_string() } else { (v as i64 as u32 as i32).to_string() }
+        };
+        let bound = self.reg(x.class);
+        self.emit(format!("mov.{b} \t{bound}, {};", as_bits(max)));
+        if s.is_signed_int() {
+            let (negative, odd_n, both) =
+                (self.reg(Class::Pred), self.reg(Class::Pred), self.reg(Class::Pred));
+            self.emit(format!("setp.lt.{t} \t{negative}, {x}, 0;"));
+            self.emit(format!("and.b32 \t{bit}, {n}, 1;"));
+            self.emit(format!("setp.eq.u32 \t{odd_n}, {bit}, 1;"));
+            self.emit(format!("and.pred \t{both}, {negative}, {odd_n};"));
+            self.emit(format!("@{both} mov.{b} \t{bound}, {};", as_bits(min)));
+        }
+        self.emit(format!("@{any} mov.{b} \t{out}, {bound};"));
         self.normalize(s, out);
     }
 

@@ -94,6 +94,21 @@ impl Lowerer<'_> {
         {
             return lowered;
         }
+        if let Some(op) = method.strip_prefix("checked_") {
+            let instead = if matches!(op, "add" | "sub" | "mul") {
+                format!(
+                    "`overflowing_{op}` (the value and whether it overflowed), `wrapping_{op}` or `saturating_{op}`"
+                )
+            } else {
+                format!("`wrapping_{op}`, or test the operands first")
+            };
+            self.error(
+                span,
+                format!("`{method}` returns an `Option`, which kernels do not have"),
+                format!("use {instead}"),
+            );
+            return None;
+        }
         let Some(sig) = method_signature(method.as_str()) else {
             self.error(
                 span,
@@ -355,7 +370,7 @@ enum Out {
     Bits,
 }
 
-const SUPPORTED_METHODS: &str = "abs min max clamp signum copysign sqrt powi mul_add exp exp2 exp_m1 ln log log2 log10 ln_1p sin cos tan asin acos atan atan2 sinh cosh tanh asinh acosh atanh cbrt hypot powf floor ceil trunc round round_ties_even fract recip to_degrees to_radians to_bits (and `f32::from_bits`) is_nan is_infinite is_finite is_normal is_subnormal is_sign_positive is_sign_negative; pow wrapping_pow div_euclid rem_euclid (and their wrapping_ names) wrapping_add wrapping_sub wrapping_mul saturating_add saturating_sub saturating_mul unsigned_abs wrapping_div wrapping_rem wrapping_neg wrapping_abs wrapping_shl wrapping_shr to_be to_le (and `T::from_be`, `T::from_le`) count_ones count_zeros leading_zeros trailing_zeros leading_ones trailing_ones rotate_left rotate_right swap_bytes reverse_bits is_power_of_two next_power_of_two isqrt is_positive is_negative abs_diff";
+const SUPPORTED_METHODS: &str = "abs min max clamp signum copysign sqrt powi mul_add exp exp2 exp_m1 ln log log2 log10 ln_1p sin cos tan asin acos atan atan2 sinh cosh tanh asinh acosh atanh cbrt hypot powf floor ceil trunc round round_ties_even fract recip to_degrees to_radians to_bits (and `f32::from_bits`) is_nan is_infinite is_finite is_normal is_subnormal is_sign_positive is_sign_negative; pow wrapping_pow div_euclid rem_euclid (and their wrapping_ names) wrapping_add wrapping_sub wrapping_mul saturating_add saturating_sub saturating_mul saturating_pow unsigned_abs wrapping_div wrapping_rem wrapping_neg wrapping_abs wrapping_shl wrapping_shr to_be to_le (and `T::from_be`, `T::from_le`) count_ones count_zeros leading_zeros trailing_zeros leading_ones trailing_ones rotate_left rotate_right swap_bytes reverse_bits is_power_of_two next_power_of_two isqrt is_positive is_negative abs_diff";
 
 fn method_signature(method: &str) -> Option<MethodSig> {
     use {Arg as A, MathFn as F, Out as O, Receiver as R};
@@ -402,6 +417,7 @@ fn method_signature(method: &str) -> Option<MethodSig> {
         "saturating_add" => sig(F::SaturatingAdd, R::Int, &[A::Same], O::Same),
         "saturating_sub" => sig(F::SaturatingSub, R::Int, &[A::Same], O::Same),
         "saturating_mul" => sig(F::SaturatingMul, R::Int, &[A::Same], O::Same),
+        "saturating_pow" => sig(F::SaturatingPow, R::Int, &[A::U32], O::Same),
         "count_ones" => sig(F::CountOnes, R::Int, &[], O::U32),
         "count_zeros" => sig(F::CountZeros, R::Int, &[], O::U32),
         "leading_zeros" => sig(F::LeadingZeros, R::Int, &[], O::U32),
