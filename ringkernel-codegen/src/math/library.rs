@@ -1138,7 +1138,28 @@ pub fn powf_f64(x: f64, y: f64) -> f64 {
 
 /// `exp` for `f32`: the `f64` result rounded once.
 pub fn exp_f32(x: f32) -> f32 {
-    exp_f64(x as f64) as f32
+    // An f32 result needs ~2^-35 relative accuracy before its one rounding: one reduction
+    // step and a degree-9 polynomial in f64 give it (the f64 path keeps 2^-60).
+    let x = x as f64;
+    if x.is_nan() {
+        return x as f32;
+    }
+    if x > 100.0 {
+        return f32::INFINITY;
+    }
+    if x < -110.0 {
+        return 0.0;
+    }
+    let k = (x * INV_LN2).round();
+    let r = (-k).mul_add(LN2, x);
+    let p = EXP_8 + r * EXP_9;
+    let p = EXP_7 + r * p;
+    let p = EXP_6 + r * p;
+    let p = EXP_5 + r * p;
+    let p = EXP_4 + r * p;
+    let p = EXP_3 + r * p;
+    let p = EXP_2 + r * p;
+    ((1.0 + (r + r * r * p)) * pow2(k as i32)) as f32
 }
 
 /// `exp2` for `f32`: the `f64` result rounded once.
@@ -1153,7 +1174,29 @@ pub fn exp_m1_f32(x: f32) -> f32 {
 
 /// `ln` for `f32`: the `f64` result rounded once.
 pub fn ln_f32(x: f32) -> f32 {
-    ln_f64(x as f64) as f32
+    // As ln_f64 with the series cut at 2^-40 (seven terms instead of twelve); every f32 is
+    // a normal f64, so no subnormal scaling either.
+    let x = x as f64;
+    let special = log_special(x);
+    if special != 0.5 {
+        return special as f32;
+    }
+    let bits = x.to_bits();
+    let mut e = ((bits >> 52) & 0x7ff) as i32 - 1023;
+    let mut m = f64::from_bits((bits & 0x000f_ffff_ffff_ffff) | 0x3ff0_0000_0000_0000);
+    if m > SQRT2 {
+        m *= 0.5;
+        e += 1;
+    }
+    let f = m - 1.0;
+    let s = f / (2.0 + f);
+    let z = s * s;
+    let r = z
+        * (ATANH_3
+            + z * (ATANH_5
+                + z * (ATANH_7 + z * (ATANH_9 + z * (ATANH_11 + z * (ATANH_13 + z * ATANH_15))))));
+    let hfsq = 0.5 * f * f;
+    ((e as f64) * LN2 + (f - hfsq + s * (hfsq + r))) as f32
 }
 
 /// `log2` for `f32`: the `f64` result rounded once.
@@ -1173,12 +1216,37 @@ pub fn ln_1p_f32(x: f32) -> f32 {
 
 /// `sin` for `f32`: the `f64` result rounded once.
 pub fn sin_f32(x: f32) -> f32 {
-    sin_f64(x as f64) as f32
+    trig_f32(x, 0)
 }
 
 /// `cos` for `f32`: the `f64` result rounded once.
 pub fn cos_f32(x: f32) -> f32 {
-    cos_f64(x as f64) as f32
+    trig_f32(x, 1)
+}
+
+/// sin (`which == 0`) or cos (1) of an f32 to ~2^-40 before its one rounding: below 2^20
+/// pi/2, a two-step reduction with pi/2 as a double-double (fused, so each step rounds once)
+/// and short polynomials; above, the f64 path.
+fn trig_f32(x: f32, which: u32) -> f32 {
+    let x = x as f64;
+    let ax = x.abs();
+    if !(ax < 1647099.3291652855) {
+        return trig(x, which) as f32;
+    }
+    // Below 2^-13, x^2/6 is under a quarter of an f32 ulp (and -0 keeps its sign).
+    if ax < 1.220703125e-4 {
+        return if which == 1 { 1.0 } else { x as f32 };
+    }
+    let k = (x * INV_PIO2).round();
+    let r = (-k).mul_add(PIO2_LO, (-k).mul_add(PIO2_HI, x));
+    let z = r * r;
+    let sin = r + r * z * (SIN_3 + z * (SIN_5 + z * (SIN_7 + z * (SIN_9 + z * SIN_11))));
+    let cos =
+        1.0 - 0.5 * z + z * z * (COS_4 + z * (COS_6 + z * (COS_8 + z * (COS_10 + z * COS_12))));
+    // The quadrant of k (k may be negative): sin, cos, -sin, -cos from there.
+    let q = (k - 4.0 * (k * 0.25).floor()) as u32 + which;
+    let v = if q % 2 == 0 { sin } else { cos };
+    (if q % 4 >= 2 { -v } else { v }) as f32
 }
 
 /// `tan` for `f32`: the `f64` result rounded once.
