@@ -355,6 +355,13 @@ pub fn exp_m1_f64(x: f64) -> f64 {
 /// `sum(2 z^(k-1) / (2k + 1))` for k >= 1, times z: the odd part of `2 atanh(s)` over s,
 /// minus 2, for `z = s^2`.
 fn atanh_series(z: f64) -> f64 {
+    z * (ATANH_3 + z * atanh_tail(z))
+}
+
+/// The same series from its second term on, over `z^2`: `sum(2 z^(k-2) / (2k + 1))` for
+/// k >= 2 (kept apart so that `powf` can add the first term in double-double without
+/// subtracting it back out of a rounded sum).
+fn atanh_tail(z: f64) -> f64 {
     let a = ATANH_23 + z * ATANH_25;
     let a = ATANH_21 + z * a;
     let a = ATANH_19 + z * a;
@@ -364,8 +371,7 @@ fn atanh_series(z: f64) -> f64 {
     let a = ATANH_11 + z * a;
     let a = ATANH_9 + z * a;
     let a = ATANH_7 + z * a;
-    let a = ATANH_5 + z * a;
-    z * (ATANH_3 + z * a)
+    ATANH_5 + z * a
 }
 
 /// The exponent `e` with `x = m 2^e`, `sqrt(1/2) <= m < sqrt(2)`, for finite `x > 0`.
@@ -1055,7 +1061,7 @@ fn ln_dd(ax: f64, part: u32) -> f64 {
     let t3h = ATANH_3 * s3h;
     let t3l = ATANH_3.mul_add(s3h, -t3h) + ATANH_3 * s3l + ATANH_3_TAIL * s3h;
     // The series' later terms in plain double: below 2^-12 of the total.
-    let rest = sh * (atanh_series(c) - ATANH_3 * c);
+    let rest = sh * (c * c * atanh_tail(c));
     // ln(1 + f) = 2s + (2/3)s^3 + rest; plus dk ln 2.
     let two_s = 2.0 * sh;
     let h1 = two_s + t3h;
@@ -1230,7 +1236,7 @@ pub fn cos_f32(x: f32) -> f32 {
 fn trig_f32(x: f32, which: u32) -> f32 {
     let x = x as f64;
     let ax = x.abs();
-    if !(ax < 1647099.3291652855) {
+    if ax.is_nan() || ax >= 1647099.3291652855 {
         return trig(x, which) as f32;
     }
     // Below 2^-13, x^2/6 is under a quarter of an f32 ulp (and -0 keeps its sign).

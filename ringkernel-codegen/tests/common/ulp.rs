@@ -260,10 +260,14 @@ pub fn inputs(case: &Case, count: usize, seed: u64) -> Vec<(f64, f64)> {
                 f64::from_bits((near.to_bits() as i64 + step) as u64)
             }
         };
-        let y = match rng.next() % 3 {
+        // The second argument: raw bits, the case's range, small values, and large ordinary
+        // ones (for `powf`, exponents whose product with ln x spans the whole range of exp:
+        // where the logarithm's relative error is magnified most).
+        let y = match rng.next() % 4 {
             0 => f64::from_bits(rng.next()),
             1 => lo + (hi - lo) * rng.unit(),
-            _ => (rng.next() % 64) as f64 - 32.0 + 0.5 * rng.unit(),
+            2 => (rng.next() % 64) as f64 - 32.0 + 0.5 * rng.unit(),
+            _ => 4000.0 * rng.unit() - 2000.0,
         };
         out.push((x, y));
     }
