@@ -846,13 +846,12 @@ pub fn sinh_f64(x: f64) -> f64 {
     if ax < 22.0 {
         return hyperbolic(ax, 0).copysign(x);
     }
-    let h = 0.5f64.copysign(x);
-    if ax < 709.0 {
-        return h * exp_f64(ax);
+    // e^-|x| is below half an ulp: e^|x| / 2, the halving inside exp's one rounding (so
+    // that it overflows exactly where the result does, past 710.47).
+    if ax > 711.0 {
+        return f64::INFINITY.copysign(x);
     }
-    // e^|x| / 2 would overflow before the result does.
-    let w = exp_f64(0.5 * ax);
-    h * w * w
+    exp_core(ax, 0.0, -1).copysign(x)
 }
 
 /// The hyperbolic cosine.
@@ -867,11 +866,10 @@ pub fn cosh_f64(x: f64) -> f64 {
     if ax < 22.0 {
         return hyperbolic(ax, 1);
     }
-    if ax < 709.0 {
-        return 0.5 * exp_f64(ax);
+    if ax > 711.0 {
+        return f64::INFINITY;
     }
-    let w = exp_f64(0.5 * ax);
-    0.5 * w * w
+    exp_core(ax, 0.0, -1)
 }
 
 /// The hyperbolic tangent.

@@ -212,7 +212,7 @@ impl Rng {
 }
 
 /// The special values every sweep starts with.
-pub const SPECIALS: [f64; 18] = [
+pub const SPECIALS: [f64; 20] = [
     0.0,
     -0.0,
     1.0,
@@ -230,6 +230,8 @@ pub const SPECIALS: [f64; 18] = [
     f64::MIN,
     1e-300,
     710.0,
+    -709.8,
+    710.4,
     1e22,
 ];
 
