@@ -126,11 +126,16 @@ impl Lowerer<'_> {
             Receiver::SignedOrFloat => scalar.is_signed_int() || scalar.is_float(),
         };
         if !fits {
-            self.error(
-                span,
-                format!("no method `{method}` on `{}`", scalar.name()),
-                "check the receiver's type",
-            );
+            let help = if method == "isqrt" && scalar.is_signed_int() {
+                // Rust's signed `isqrt` panics on a negative value, which a kernel cannot.
+                format!(
+                    "`isqrt` is for unsigned integers here: `(x as {}).isqrt()` after checking the sign",
+                    unsigned_of(scalar).name()
+                )
+            } else {
+                "check the receiver's type".to_owned()
+            };
+            self.error(span, format!("no method `{method}` on `{}`", scalar.name()), help);
             return None;
         }
         if m.args.len() != sig.args.len() {
