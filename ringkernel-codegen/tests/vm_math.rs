@@ -1,46 +1,25 @@
 //! The math library in the PTX VM against the same library natively: every function, f64 and
-//! f32, on the special values (each pair of them for the binary functions) and on random bit
+//! f32, on the accuracy sweep's special values (each pair of them for the binary functions) and on random bit
 //! patterns and ordinary magnitudes, bit for bit (two NaNs count as equal whatever their
 //! payloads). One batch launch per type runs every input.
 
 #[macro_use]
 mod common;
+#[path = "common/ulp.rs"]
+mod ulp;
 
 use common::*;
 use ringkernel_codegen::{Options, compile_source};
 use ringkernel_codegen_twins::native::{math_f32, math_f64};
 use ringkernel_ptx::{Arg, Dims, Module, Vm};
 
-const SPECIALS: [f64; 20] = [
-    0.0,
-    -0.0,
-    1.0,
-    -1.0,
-    0.5,
-    -0.5,
-    2.0,
-    3.0,
-    f64::NAN,
-    f64::INFINITY,
-    f64::NEG_INFINITY,
-    f64::MIN_POSITIVE,
-    5e-324,
-    -5e-324,
-    f64::MAX,
-    f64::MIN,
-    1e-300,
-    710.0,
-    1e22,
-    -1e10,
-];
-
 /// `(op, x, y)` for every function: the special pairs, then random bits and magnitudes.
 fn inputs() -> Vec<(u32, f64, f64)> {
     let mut rng = Rng(0x0005_eed0_f4a7);
     let mut out = Vec::new();
     for op in 0..24u32 {
-        for &x in &SPECIALS {
-            for &y in &SPECIALS {
+        for &x in &ulp::SPECIALS {
+            for &y in &ulp::SPECIALS {
                 out.push((op, x, y));
             }
         }

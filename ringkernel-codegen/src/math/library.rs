@@ -150,6 +150,12 @@ const ATANH_3_TAIL: f64 = 3.700743415417188e-17;
 const TWO_POW_54: f64 = 18014398509481984.0;
 const SQRT2: f64 = 1.4142135623730951;
 
+/// The rounding error of `s = a + b` (2Sum, exact for any magnitudes): `a + b == s + error`.
+fn sum_error(a: f64, b: f64, s: f64) -> f64 {
+    let bb = s - a;
+    (a - (s - bb)) + (b - bb)
+}
+
 /// `2^n` for `-1022 <= n <= 1023`.
 fn pow2(n: i32) -> f64 {
     f64::from_bits(((n + 1023) as u64) << 52)
@@ -192,8 +198,7 @@ fn exp_core(x: f64, tail: f64, extra: i32) -> f64 {
     // r = rh + rl = hi - lo exactly (2Sum); e^r = 1 + rh + (rl + q(r)), where the sum
     // 1 + rh is also taken exactly, so that only the last addition rounds noticeably.
     let rh = hi - lo;
-    let bb = rh - hi;
-    let rl = (hi - (rh - bb)) - (lo + bb);
+    let rl = sum_error(hi, -lo, rh);
     let q = rh * rh * exp_poly(rh);
     let u = 1.0 + rh;
     let ue = rh - (u - 1.0);
@@ -207,8 +212,7 @@ fn exp_dd(x: f64, part: u32) -> f64 {
     let hi = x - k * LN2_HI;
     let lo = k * LN2_LO;
     let rh = hi - lo;
-    let bb = rh - hi;
-    let rl = (hi - (rh - bb)) - (lo + bb);
+    let rl = sum_error(hi, -lo, rh);
     let q = rh * rh * exp_poly(rh);
     // 1 + rh exactly (2Sum), plus the rest, renormalised: head + tail with |tail| <= ulp.
     let u = 1.0 + rh;
@@ -245,13 +249,11 @@ fn hyperbolic(ax: f64, which: u32) -> f64 {
         let il = ((-ih).mul_add(eh, 1.0) - ih * el) / eh;
         // (e - 1/e) / 2 and (e + 1/e) / 2 by 2Sum.
         let d = eh - ih;
-        let db = d - eh;
         sh = 0.5 * d;
-        sl = 0.5 * (((eh - (d - db)) - (ih + db)) + (el - il));
+        sl = 0.5 * (sum_error(eh, -ih, d) + (el - il));
         let a = eh + ih;
-        let ab = a - eh;
         ch = 0.5 * a;
-        cl = 0.5 * (((eh - (a - ab)) + (ih - ab)) + (el + il));
+        cl = 0.5 * (sum_error(eh, ih, a) + (el + il));
     }
     if which == 0 {
         return sh + sl;
@@ -329,8 +331,7 @@ pub fn exp_m1_f64(x: f64) -> f64 {
     // e^r - 1 = rh + (rl + q), with rh + rl = hi - lo exactly (2Sum); rh^2 is taken
     // exactly (its rounding error would reach the result scaled by 2^k).
     let rh = hi - lo;
-    let bb = rh - hi;
-    let rl = (hi - (rh - bb)) - (lo + bb);
+    let rl = sum_error(hi, -lo, rh);
     let zh = rh * rh;
     let zl = rh.mul_add(rh, -zh);
     let q = zh * exp_poly(rh) + 0.5 * zl;
@@ -347,9 +348,7 @@ pub fn exp_m1_f64(x: f64) -> f64 {
     let a = t - 1.0;
     let b = t * rh;
     let u = a + b;
-    let ub = u - a;
-    let ue = (a - (u - ub)) + (b - ub);
-    u + (ue + t * (rl + q))
+    u + (sum_error(a, b, u) + t * (rl + q))
 }
 
 /// `sum(2 z^(k-1) / (2k + 1))` for k >= 1, times z: the odd part of `2 atanh(s)` over s,
@@ -554,12 +553,10 @@ fn trig(x: f64, which: u32) -> f64 {
         let w = k * PIO2_2;
         // 2Sum: h1 + e1 = a - w exactly.
         let h1 = a - w;
-        let bb = h1 - a;
-        let e1 = (a - (h1 - bb)) + (-w - bb);
+        let e1 = sum_error(a, -w, h1);
         let t = k * PIO2_3;
         let h2 = h1 - t;
-        let bb2 = h2 - h1;
-        let e2 = (h1 - (h2 - bb2)) + (-t - bb2);
+        let e2 = sum_error(h1, -t, h2);
         let tail = e1 + e2 - k * PIO2_4;
         r = h2 + tail;
         rl = tail - (r - h2);
@@ -610,8 +607,7 @@ fn trig(x: f64, which: u32) -> f64 {
             whole += int_part - 8.0 * (int_part * 0.125).floor();
             // 2Sum of the fraction's head and this digit's fraction.
             let s = fraction_hi + frac;
-            let bb = s - fraction_hi;
-            fraction_lo += (fraction_hi - (s - bb)) + (frac - bb);
+            fraction_lo += sum_error(fraction_hi, frac, s);
             fraction_hi = s;
             n -= 1;
         }
@@ -730,12 +726,10 @@ fn atan_core(v: f64, vl: f64, sign: f64, off_hi: f64, off_lo: f64) -> f64 {
     // off_hi + sign base_hi + t_sign t0 by two 2Sums, then everything smaller.
     let b = sign * base_hi;
     let h = off_hi + b;
-    let bb = h - off_hi;
-    let e1 = (off_hi - (h - bb)) + (b - bb);
+    let e1 = sum_error(off_hi, b, h);
     let t = t_sign * t0;
     let h2 = h + t;
-    let bb2 = h2 - h;
-    let e2 = (h - (h2 - bb2)) + (t - bb2);
+    let e2 = sum_error(h, t, h2);
     h2 + (e1 + e2 + off_lo + sign * base_lo + t_sign * (p + tl))
 }
 
@@ -904,13 +898,11 @@ pub fn asinh_f64(x: f64) -> f64 {
     let ph = ax * ax;
     let pl = ax.mul_add(ax, -ph);
     let wh = ph + 1.0;
-    let wb = wh - ph;
-    let wl = ((ph - (wh - wb)) + (1.0 - wb)) + pl;
+    let wl = sum_error(ph, 1.0, wh) + pl;
     let rh = sqrt_dd(wh, wl, 0);
     let rl = sqrt_dd(wh, wl, 1);
     let ah = ax + rh;
-    let ab = ah - ax;
-    let al = ((ax - (ah - ab)) + (rh - ab)) + rl;
+    let al = sum_error(ax, rh, ah) + rl;
     ln_of_dd(ah, al).copysign(x)
 }
 
@@ -939,8 +931,7 @@ pub fn acosh_f64(x: f64) -> f64 {
     let rh = sqrt_dd(wh, wl, 0);
     let rl = sqrt_dd(wh, wl, 1);
     let ah = x + rh;
-    let ab = ah - x;
-    let al = ((x - (ah - ab)) + (rh - ab)) + rl;
+    let al = sum_error(x, rh, ah) + rl;
     ln_of_dd(ah, al)
 }
 
@@ -965,8 +956,7 @@ pub fn atanh_f64(x: f64) -> f64 {
     let a = ln_dd(uh, 0);
     let b = ln_dd(vh, 0);
     let d = a - b;
-    let db = d - a;
-    let de = (a - (d - db)) - (b + db);
+    let de = sum_error(a, -b, d);
     let tail = de + ((ln_dd(uh, 1) + ul / uh) - (ln_dd(vh, 1) + vl / vh));
     (0.5 * (d + tail)).copysign(x)
 }
@@ -1070,8 +1060,7 @@ fn ln_dd(ax: f64, part: u32) -> f64 {
     let klo_err = dk.mul_add(LN2_LO, -klo);
     // kh + h1 by 2Sum.
     let lh = kh + h1;
-    let bb = lh - kh;
-    let le = (kh - (lh - bb)) + (h1 - bb);
+    let le = sum_error(kh, h1, lh);
     let ll0 = le + (l1 + (klo + klo_err));
     let log_hi = lh + ll0;
     let log_lo = ll0 - (log_hi - lh);
