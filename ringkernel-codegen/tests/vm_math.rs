@@ -1,7 +1,7 @@
 //! The math library in the PTX VM against the same library natively: every function, f64 and
-//! f32, on the accuracy sweep's special values (each pair of them for the binary functions) and on random bit
-//! patterns and ordinary magnitudes, bit for bit (two NaNs count as equal whatever their
-//! payloads). One batch launch per type runs every input.
+//! f32, on the accuracy sweep's special values (each pair of them for the binary functions)
+//! and on random bit patterns and ordinary magnitudes, bit for bit (two NaNs count as equal
+//! whatever their payloads). One batch launch per type runs every input.
 
 #[macro_use]
 mod common;
