@@ -10,13 +10,6 @@ use super::infer::{Table, Var};
 use super::types::value_type;
 use super::{KernelAttrs, SourceItems, at};
 
-/// Signature of a `#[device]` function.
-pub(super) struct DeviceSig {
-    id: FuncId,
-    params: Vec<Ty>,
-    ret: Ty,
-}
-
 /// Lowers every handler and device function; returns the module and, for each handler, its
 /// attributes and function id.
 pub(crate) fn lower_module(
@@ -57,54 +50,6 @@ pub(crate) fn lower_module(
     }
     functions.extend(library_functions);
     (Module { structs, functions }, handlers)
-}
-
-/// The signatures of `fns` by name, their ids counted from `base`.
-fn device_signatures(
-    fns: &[syn::ItemFn],
-    base: u32,
-    diags: &mut Diagnostics,
-) -> HashMap<String, DeviceSig> {
-    let mut devices = HashMap::new();
-    for (index, f) in fns.iter().enumerate() {
-        let (params, ret) = signature(f, None, diags);
-        devices.insert(
-            f.sig.ident.to_string(),
-            DeviceSig { id: FuncId(base + index as u32), params, ret },
-        );
-    }
-    devices
-}
-
-/// How a method of struct `self_ty` is found among the device functions (no Rust name can
-/// collide with it).
-fn method_key(self_ty: &str, method: &str) -> String {
-    format!("{self_ty}::{method}")
-}
-
-/// Parameter and result types of a device function; a method's `self` is its struct.
-fn signature(f: &syn::ItemFn, self_ty: Option<&String>, diags: &mut Diagnostics) -> (Vec<Ty>, Ty) {
-    let params = f
-        .sig
-        .inputs
-        .iter()
-        .map(|arg| match (arg, self_ty) {
-            (syn::FnArg::Typed(t), _) => value_type(&t.ty, diags).unwrap_or(Ty::Unit),
-            (syn::FnArg::Receiver(_), Some(name)) => Ty::Struct(name.clone()),
-            (syn::FnArg::Receiver(r), None) => {
-                diags.push(
-                    Diagnostic::new(at(r), "device functions cannot take `self`")
-                        .help("make it a method: `impl MyStruct { #[device] fn f(&self) .. }`"),
-                );
-                Ty::Unit
-            }
-        })
-        .collect();
-    let ret = match &f.sig.output {
-        syn::ReturnType::Default => Ty::Unit,
-        syn::ReturnType::Type(_, ty) => value_type(ty, diags).unwrap_or(Ty::Unit),
-    };
-    (params, ret)
 }
 
 /// What a literal node was written as, for range checks once its type is known.
@@ -863,4 +808,7 @@ mod exprs;
 mod library;
 mod matches;
 mod methods;
+mod signatures;
 mod tuples;
+
+use signatures::{DeviceSig, device_signatures, method_key, signature};

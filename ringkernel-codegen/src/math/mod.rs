@@ -3,7 +3,7 @@
 //!
 //! A kernel's `x.sin()`, `x.exp()`, `y.atan2(x)`, ... call these functions in both of its
 //! forms: natively (the macros rewrite the call to [`Transcendental`]) and in PTX (the front
-//! end lowers the same source, `library.rs`, into device functions). Every operation in them
+//! end lowers the same source, [`LIBRARY_SOURCE`], into device functions). Every operation in them
 //! is an IEEE operation rounded to nearest (`+ - * /`, `sqrt`, `mul_add`), never contracted,
 //! so a kernel gives the same bits on every backend, which the GPU's own `sin.approx` or a
 //! CUDA toolkit's libdevice cannot promise.
@@ -51,17 +51,29 @@
 //! `exp ln sin cos`, into the GPU's `.approx` instructions (faster, documented error, CPU
 //! and GPU differ in the last bits).
 
-#[allow(
-    clippy::approx_constant,
-    clippy::excessive_precision,
-    clippy::unreadable_literal,
-    clippy::manual_range_contains,
-    clippy::neg_multiply,
-    clippy::assign_op_pattern
-)]
-mod library;
+/// The library's files, which are also the text of [`LIBRARY_SOURCE`]. Their constants are
+/// written as generated (see `scripts/math/constants.py`) and their arithmetic as the DSL
+/// needs it, hence the allowances.
+macro_rules! library_files {
+    ($($file:ident),*) => {$(
+        #[allow(
+            clippy::approx_constant,
+            clippy::excessive_precision,
+            clippy::unreadable_literal,
+            clippy::manual_range_contains,
+            clippy::neg_multiply,
+            clippy::assign_op_pattern
+        )]
+        mod $file;
+    )*};
+}
 
-pub use library::*;
+library_files!(shared, exp_log, trig, hyperbolic, single);
+
+pub use exp_log::*;
+pub use hyperbolic::*;
+pub use single::*;
+pub use trig::*;
 
 /// The library's methods as a kernel calls them (`x.sin()`, `y.atan2(x)`) and how many
 /// arguments each takes besides the receiver.
@@ -95,8 +107,15 @@ pub const METHODS: [(&str, usize); 24] = [
 /// The `f32` methods that `#[ring_kernel(fast_math)]` maps to `.approx` instructions.
 pub const APPROXIMATE_METHODS: [&str; 4] = ["exp", "ln", "sin", "cos"];
 
-/// The source text of the library, which the front end lowers into device functions.
-pub const LIBRARY_SOURCE: &str = include_str!("library.rs");
+/// The source text of the library, which the front end lowers into device functions: its
+/// five files, one after the other.
+pub const LIBRARY_SOURCE: &str = concat!(
+    include_str!("shared.rs"),
+    include_str!("exp_log.rs"),
+    include_str!("trig.rs"),
+    include_str!("hyperbolic.rs"),
+    include_str!("single.rs"),
+);
 
 /// The library's functions as methods of `f32` and `f64`, named as the standard library
 /// names them (`Transcendental::sin(x)` is `sin_f64(x)` for an `f64`). The macros rewrite a

@@ -75,7 +75,7 @@ pub(super) fn lower_library(
         diags.push(Diagnostic::new(
             Span::default(),
             format!(
-                "internal error: the math library does not lower (library.rs:{}:{}: {})",
+                "internal error: the math library does not lower (its source, line {} column {}: {})",
                 first.span.line, first.span.column, first.message
             ),
         ));
@@ -147,5 +147,26 @@ impl Lowerer<'_> {
         };
         let id = sig.id;
         Some(self.node(ExprKind::Call(id, args), var, span).0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_math_library_lowers_cleanly() {
+        let mut diags = Diagnostics::new();
+        let (functions, signatures) = lower_library(0, &BTreeMap::new(), &mut diags);
+        assert!(diags.is_empty(), "{diags}");
+        for (method, _) in crate::math::METHODS {
+            for ty in ["f32", "f64"] {
+                let name = format!("{method}_{ty}");
+                assert!(signatures.contains_key(&name), "the library has no `{name}`");
+            }
+        }
+        let module = Module { structs: BTreeMap::new(), functions };
+        let problems = crate::check::check_module(&module);
+        assert!(problems.is_empty(), "{problems:?}");
     }
 }
