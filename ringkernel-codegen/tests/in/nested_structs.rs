@@ -26,6 +26,12 @@ impl Point {
     fn norm2(self) -> i64 {
         (self.x as i64) * (self.x as i64) + (self.y as i64) * (self.y as i64)
     }
+
+    /// The angle in whole degrees (the math library, called from a method).
+    #[device]
+    fn heading(&self) -> i32 {
+        (self.y as f64).atan2(self.x as f64).to_degrees() as i32
+    }
 }
 
 impl Segment {
@@ -52,6 +58,7 @@ fn path_length(ctx: &mut RingContext, path: &mut Path, seg: Segment) -> Point {
         let s = path.segments[i];
         total.x += s.length();
         total.y += (s.to.y - s.from.y).abs() + (path.segments[i].to.norm2() % 7) as i32;
+        total.x = total.x.wrapping_add(s.to.heading());
     }
     total
 }

@@ -30,7 +30,8 @@ pub(super) fn uses_library(items: &SourceItems) -> bool {
         }
     }
     let mut finder = Finder(false);
-    for f in items.devices.iter().chain(items.handlers.iter().map(|(_, f)| f)) {
+    let methods = items.methods.iter().map(|(_, f)| f);
+    for f in items.devices.iter().chain(methods).chain(items.handlers.iter().map(|(_, f)| f)) {
         finder.visit_item_fn(f);
     }
     finder.0
