@@ -197,15 +197,6 @@ fn lower_fn(
                     (syn::FnArg::Receiver(_), None) => {}
                 }
             }
-            if ret_ty.is_aggregate() {
-                l.diags.push(
-                    Diagnostic::new(
-                        at(&f.sig.output),
-                        "device functions return a scalar or `()` for now",
-                    )
-                    .help("return the fields separately or inline the helper"),
-                );
-            }
             FnRole::Device
         }
     };

@@ -27,6 +27,15 @@ impl Point {
         (self.x as i64) * (self.x as i64) + (self.y as i64) * (self.y as i64)
     }
 
+    /// A struct result, with an early `return` of `self`.
+    #[device]
+    fn midpoint(&self, other: Point) -> Point {
+        if self.x == other.x && self.y == other.y {
+            return *self;
+        }
+        Point { x: self.x / 2 + other.x / 2, y: self.y / 2 + other.y / 2 }
+    }
+
     /// The angle in whole degrees (the math library, called from a method).
     #[device]
     fn heading(&self) -> i32 {
@@ -59,6 +68,8 @@ fn path_length(ctx: &mut RingContext, path: &mut Path, seg: Segment) -> Point {
         total.x += s.length();
         total.y += (s.to.y - s.from.y).abs() + (path.segments[i].to.norm2() % 7) as i32;
         total.x = total.x.wrapping_add(s.to.heading());
+        let mid = s.from.midpoint(s.to);
+        total.y = total.y.wrapping_add(mid.x % 5 - mid.y % 3);
     }
     total
 }

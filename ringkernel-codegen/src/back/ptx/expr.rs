@@ -664,12 +664,20 @@ impl FuncWriter<'_> {
             })
             .collect();
         let result = ret.scalar().map(|s| self.reg(class_of(s)));
+        // A struct or array result is written, like a handler's response, into memory: a
+        // frame slot of the caller's, which the call's value then is.
+        let aggregate = ret.is_aggregate().then(|| self.frame_slot(ret));
         let done = self.label("inlined");
         let saved_f = std::mem::replace(&mut self.f, callee);
         let saved_homes = std::mem::replace(&mut self.homes, vec![None; callee.locals.len()]);
         let saved_loops = std::mem::take(&mut self.loops);
         let saved_label = std::mem::replace(&mut self.return_label, done.clone());
         let saved_response = self.response.take();
+        if let Some(slot) = aggregate {
+            let ptr = self.reg(Class::B64);
+            self.emit(format!("add.s64 \t{ptr}, {}, {};", slot.base, slot.offset));
+            self.response = Some(ptr);
+        }
         let saved_result = std::mem::replace(&mut self.inline_result, result);
         for (param, value) in callee.params.iter().zip(values) {
             self.homes[param.0 as usize] = Some(match value {
@@ -695,9 +703,10 @@ impl FuncWriter<'_> {
         self.return_label = saved_label;
         self.response = saved_response;
         self.inline_result = saved_result;
-        match result {
-            Some(r) => Val::Reg(r),
-            None => Val::Unit,
+        match (result, aggregate) {
+            (Some(r), _) => Val::Reg(r),
+            (None, Some(slot)) => Val::Mem(slot),
+            (None, None) => Val::Unit,
         }
     }
 
