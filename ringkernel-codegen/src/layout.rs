@@ -136,6 +136,17 @@ impl Scalar {
         }
     }
 
+    /// The values of an integer type (or `bool`, 0 and 1) as an inclusive range; a float's
+    /// is its bit pattern's as an integer of its width, which no caller wants.
+    pub fn int_range(self) -> (i128, i128) {
+        let w = self.size() * 8;
+        match self {
+            Scalar::Bool => (0, 1),
+            s if s.is_signed_int() => (-(1i128 << (w - 1)), (1i128 << (w - 1)) - 1),
+            _ => (0, (1i128 << w) - 1),
+        }
+    }
+
     /// Whether this is `f32` or `f64`.
     pub fn is_float(self) -> bool {
         matches!(self, Scalar::F32 | Scalar::F64)

@@ -282,11 +282,7 @@ fn cast(v: V, from: Scalar, to: Scalar) -> V {
                 (Some(i), _) => i,
                 (_, Some(x)) => {
                     // Saturating, NaN → 0.
-                    let (lo, hi) = if int.is_signed_int() {
-                        (-(1i128 << (int.size() * 8 - 1)), (1i128 << (int.size() * 8 - 1)) - 1)
-                    } else {
-                        (0, (1i128 << (int.size() * 8)) - 1)
-                    };
+                    let (lo, hi) = int.int_range();
                     // Compare as floats first: `hi as f64` may round up past `hi`.
                     let t = x.trunc();
                     if x.is_nan() {
@@ -510,22 +506,12 @@ fn math(fun: MathFn, s: Scalar, args: &[V]) -> Result<V, String> {
                 M::SaturatingSub => a - b,
                 _ => a.checked_mul(b).unwrap_or(i128::MAX),
             };
-            let w = s.size() * 8;
-            let (lo, hi) = if s.is_signed_int() {
-                (-(1i128 << (w - 1)), (1i128 << (w - 1)) - 1)
-            } else {
-                (0, (1i128 << w) - 1)
-            };
+            let (lo, hi) = s.int_range();
             V::Int(wrap(exact.clamp(lo, hi), s))
         }
         (M::SaturatingPow, V::Int(x)) => {
             let V::Int(n) = args[1] else { return Err("bad saturating_pow".into()) };
-            let w = s.size() * 8;
-            let (lo, hi) = if s.is_signed_int() {
-                (-(1i128 << (w - 1)), (1i128 << (w - 1)) - 1)
-            } else {
-                (0, (1i128 << w) - 1)
-            };
+            let (lo, hi) = s.int_range();
             let (base, n) = (signed(*x, s), n as u32);
             // |base| >= 2 leaves the range within 128 factors; 0, 1 and -1 never do.
             let exact = match base {
@@ -560,12 +546,7 @@ fn math(fun: MathFn, s: Scalar, args: &[V]) -> Result<V, String> {
                 M::SubOverflows => Some(a - b),
                 _ => a.checked_mul(b),
             };
-            let w = s.size() * 8;
-            let (lo, hi) = if s.is_signed_int() {
-                (-(1i128 << (w - 1)), (1i128 << (w - 1)) - 1)
-            } else {
-                (0, (1i128 << w) - 1)
-            };
+            let (lo, hi) = s.int_range();
             V::Bool(exact.is_none_or(|v| v < lo || v > hi))
         }
         (M::ToDegrees, V::F32(x)) => V::F32(x.to_degrees()),

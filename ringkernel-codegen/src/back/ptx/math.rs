@@ -254,41 +254,18 @@ impl FuncWriter<'_> {
         let t = arith(s);
         let b = bits(x);
         if s.size() < 4 {
-            let w = s.size() * 8;
-            let (lo, hi) = if s.is_signed_int() {
-                (-(1i64 << (w - 1)), (1i64 << (w - 1)) - 1)
-            } else {
-                (0, (1i64 << w) - 1)
-            };
+            let (lo, hi) = s.int_range();
             self.emit(format!("{op}.s32 \t{out}, {x}, {y};"));
             self.emit(format!("max.s32 \t{out}, {out}, {lo};"));
             self.emit(format!("min.s32 \t{out}, {out}, {hi};"));
             return;
         }
-        let exact = self.reg(x.class);
-        self.emit(format!("{op}.{t} \t{exact}, {x}, {y};"));
-        let overflow = self.reg(Class::Pred);
+        let (exact, overflow) = self.add_sub_overflows(add, s, x, y);
         if !s.is_signed_int() {
-            let (bound, cmp_a) = if add { ("-1", exact) } else { ("0", x) };
-            // add: the sum wrapped below x; sub: y was above x.
-            if add {
-                self.emit(format!("setp.lt.{t} \t{overflow}, {cmp_a}, {x};"));
-            } else {
-                self.emit(format!("setp.lt.{t} \t{overflow}, {cmp_a}, {y};"));
-            }
+            let bound = if add { "-1" } else { "0" };
             self.emit(format!("selp.{b} \t{out}, {bound}, {exact}, {overflow};"));
             return;
         }
-        // Signed: overflow when the result's sign differs from x's and (add) y's sign is x's
-        // or (sub) y's sign differs from x's: ((x ^ r) & (x ^ y or !(x ^ y))) < 0.
-        let (xr, xy, both) = (self.reg(x.class), self.reg(x.class), self.reg(x.class));
-        self.emit(format!("xor.{b} \t{xr}, {x}, {exact};"));
-        self.emit(format!("xor.{b} \t{xy}, {x}, {y};"));
-        if add {
-            self.emit(format!("not.{b} \t{xy}, {xy};"));
-        }
-        self.emit(format!("and.{b} \t{both}, {xr}, {xy};"));
-        self.emit(format!("setp.lt.{t} \t{overflow}, {both}, 0;"));
         // The bound has x's sign: MAX for x >= 0, MIN for x < 0, i.e. (x >> (w-1)) ^ MAX.
         let (sign, bound) = (self.reg(x.class), self.reg(x.class));
         let w = s.size() * 8;
@@ -307,11 +284,7 @@ impl FuncWriter<'_> {
         let signed = s.is_signed_int();
         let w = s.size() * 8;
         if w <= 32 {
-            let (lo, hi) = if signed {
-                (-(1i64 << (w - 1)), (1i64 << (w - 1)) - 1)
-            } else {
-                (0, (1i64 << w) - 1)
-            };
+            let (lo, hi) = s.int_range();
             let (wide_t, narrow) = if signed { ("s64", "s32") } else { ("u64", "u32") };
             let product = self.reg(Class::B64);
             self.emit(format!("mul.wide.{narrow} \t{product}, {x}, {y};"));
@@ -355,16 +328,10 @@ impl FuncWriter<'_> {
     /// compute exactly in a wider register and test the type's range; 32- and 64-bit sums
     /// use the carry (unsigned) or sign rule (signed), 64-bit products the high half.
     fn overflows(&mut self, fun: MathFn, s: Scalar, x: Reg, y: Reg, out: Reg) {
-        let t = arith(s);
-        let b = bits(x);
         let w = s.size() * 8;
         let signed = s.is_signed_int();
         // The type's range (used up to 32 bits, where it fits the wider register).
-        let (lo, hi) = if signed {
-            (-(1i128 << (w - 1)), (1i128 << (w - 1)) - 1)
-        } else {
-            (0, (1i128 << w) - 1)
-        };
+        let (lo, hi) = s.int_range();
         let range_test = |me: &mut Self, exact: Reg, wide: &str| {
             let (below, above) = (me.reg(Class::Pred), me.reg(Class::Pred));
             me.emit(format!("setp.lt.{wide} \t{below}, {exact}, {lo};"));
@@ -384,36 +351,41 @@ impl FuncWriter<'_> {
             }
             return;
         }
-        let op = if fun == MathFn::AddOverflows { "add" } else { "sub" };
+        let add = fun == MathFn::AddOverflows;
         if w < 32 {
             // Operands are held extended in 32 bits: the exact result fits there.
             let exact = self.reg(Class::B32);
-            self.emit(format!("{op}.s32 \t{exact}, {x}, {y};"));
+            self.emit(format!("{}.s32 \t{exact}, {x}, {y};", if add { "add" } else { "sub" }));
             range_test(self, exact, "s32");
             return;
         }
+        let (_, overflow) = self.add_sub_overflows(add, s, x, y);
+        self.emit(format!("mov.pred \t{out}, {overflow};"));
+    }
+
+    /// `x + y` (`add`) or `x - y` at 32 or 64 bits, wrapped, and whether the exact result
+    /// left the type: unsigned, the carry (the sum wrapped below x) or the borrow (y above
+    /// x); signed, the sign rule: add, x and y of one sign and the result of the other,
+    /// `((x ^ r) & (y ^ r)) < 0`; sub, x and y of different signs and the result of y's,
+    /// `((x ^ y) & (x ^ r)) < 0`. Shared by `saturating_add/sub` and `overflowing_add/sub`.
+    fn add_sub_overflows(&mut self, add: bool, s: Scalar, x: Reg, y: Reg) -> (Reg, Reg) {
+        let t = arith(s);
+        let b = bits(x);
         let result = self.reg(x.class);
-        self.emit(format!("{op}.{t} \t{result}, {x}, {y};"));
-        if !signed {
-            // add: the sum wrapped below x; sub: y was above x.
-            if op == "add" {
-                self.emit(format!("setp.lt.{t} \t{out}, {result}, {x};"));
-            } else {
-                self.emit(format!("setp.lt.{t} \t{out}, {x}, {y};"));
-            }
-            return;
+        self.emit(format!("{}.{t} \t{result}, {x}, {y};", if add { "add" } else { "sub" }));
+        let overflow = self.reg(Class::Pred);
+        if !s.is_signed_int() {
+            let (smaller, larger) = if add { (result, x) } else { (x, y) };
+            self.emit(format!("setp.lt.{t} \t{overflow}, {smaller}, {larger};"));
+            return (result, overflow);
         }
-        // add: x and y of one sign, the result of the other; sub: x and y of different
-        // signs, the result of y's: ((x ^ r) & (y ^ r)) < 0, ((x ^ y) & (x ^ r)) < 0.
         let (p, q, both) = (self.reg(x.class), self.reg(x.class), self.reg(x.class));
         self.emit(format!("xor.{b} \t{p}, {x}, {result};"));
-        if op == "add" {
-            self.emit(format!("xor.{b} \t{q}, {y}, {result};"));
-        } else {
-            self.emit(format!("xor.{b} \t{q}, {x}, {y};"));
-        }
+        let other = if add { format!("{y}, {result}") } else { format!("{x}, {y}") };
+        self.emit(format!("xor.{b} \t{q}, {other};"));
         self.emit(format!("and.{b} \t{both}, {p}, {q};"));
-        self.emit(format!("setp.lt.{t} \t{out}, {both}, 0;"));
+        self.emit(format!("setp.lt.{t} \t{overflow}, {both}, 0;"));
+        (result, overflow)
     }
 
     /// `div_euclid` / `rem_euclid`: the truncating quotient or remainder (by zero: 0 and one
@@ -539,13 +511,8 @@ impl FuncWriter<'_> {
         self.emit(format!("mul.lo.{t} \t{base}, {base}, {base};"));
         self.emit(format!("bra.uni \t{top};"));
         self.place_label(&done);
-        let w = s.size() * 8;
         let b = bits(x);
-        let (min, max): (i128, i128) = if s.is_signed_int() {
-            (-(1i128 << (w - 1)), (1i128 << (w - 1)) - 1)
-        } else {
-            (0, (1i128 << w) - 1)
-        };
+        let (min, max) = s.int_range();
         // The bound, as the register's bits: MAX, or MIN when x < 0 and n is odd.
         let as_bits = |v: i128| {
             if b == "b64" { (v as u64).to_string() } else { (v as i64 as u32 as i32).to_string() }

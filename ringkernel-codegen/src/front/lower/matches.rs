@@ -31,22 +31,9 @@ struct Arm {
     span: Span,
 }
 
-/// The values of `s`, as an inclusive range.
-fn domain(s: Scalar) -> (i128, i128) {
-    if s == Scalar::Bool {
-        return (0, 1);
-    }
-    let w = s.size() * 8;
-    if s.is_signed_int() {
-        (-(1i128 << (w - 1)), (1i128 << (w - 1)) - 1)
-    } else {
-        (0, (1i128 << w) - 1)
-    }
-}
-
 /// The first value of `s` that no range in `covered` contains.
 fn first_uncovered(covered: &mut [(i128, i128)], s: Scalar) -> Option<i128> {
-    let (lo, hi) = domain(s);
+    let (lo, hi) = s.int_range();
     covered.sort_unstable();
     let mut next = lo;
     for &(a, b) in covered.iter() {
@@ -66,7 +53,7 @@ fn show(value: i128, s: Scalar) -> String {
         (Scalar::Bool, 0) => "false".into(),
         (Scalar::Bool, _) => "true".into(),
         _ => {
-            let (lo, hi) = domain(s);
+            let (lo, hi) = s.int_range();
             let name = s.name();
             if value == lo && s.is_signed_int() {
                 format!("{name}::MIN")
@@ -200,7 +187,7 @@ impl Lowerer<'_> {
         may_bind: bool,
     ) -> Option<Pattern> {
         let span = at(pat);
-        let everything = || Pattern { test: None, covers: vec![domain(scalar)] };
+        let everything = || Pattern { test: None, covers: vec![scalar.int_range()] };
         match pat {
             syn::Pat::Wild(_) => Some(everything()),
             syn::Pat::Paren(p) => self.pattern(&p.pat, temp, svar, scalar, may_bind),
@@ -263,7 +250,7 @@ impl Lowerer<'_> {
                 Some(Pattern { test: Some(test), covers: vec![(value, value)] })
             }
             syn::Pat::Range(r) => {
-                let (lo, hi) = domain(scalar);
+                let (lo, hi) = scalar.int_range();
                 let start = match &r.start {
                     Some(e) => Some(self.bound(e, svar, scalar)?),
                     None => None,
@@ -356,7 +343,7 @@ impl Lowerer<'_> {
             syn::Expr::Path(p) => {
                 let segments: Vec<String> =
                     p.path.segments.iter().map(|s| s.ident.to_string()).collect();
-                let (lo, hi) = domain(scalar);
+                let (lo, hi) = scalar.int_range();
                 match segments.as_slice() {
                     [ty, c] if Scalar::from_name(ty) == Some(scalar) && c == "MAX" => hi,
                     [ty, c] if Scalar::from_name(ty) == Some(scalar) && c == "MIN" => lo,
@@ -383,7 +370,7 @@ impl Lowerer<'_> {
                 return None;
             }
         };
-        let (lo, hi) = domain(scalar);
+        let (lo, hi) = scalar.int_range();
         if value < lo || value > hi {
             self.error(
                 span,
