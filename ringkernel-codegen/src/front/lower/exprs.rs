@@ -472,22 +472,39 @@ impl Lowerer<'_> {
             return None;
         };
         let (id, params, ret) = (sig.id, sig.params.clone(), sig.ret.clone());
-        if params.len() != c.args.len() {
+        self.device_call(id, &params, &ret, &name, Vec::new(), &c.args, span)
+    }
+
+    /// A call of device function `id` (`name` in messages) whose first arguments are already
+    /// lowered (a method's receiver) and whose others are `written`: the count and every
+    /// argument's type checked against `params`.
+    pub(super) fn device_call(
+        &mut self,
+        id: FuncId,
+        params: &[Ty],
+        ret: &Ty,
+        name: &str,
+        mut args: Vec<ExprId>,
+        written: &syn::punctuated::Punctuated<syn::Expr, syn::Token![,]>,
+        span: Span,
+    ) -> Option<(ExprId, Var)> {
+        let expected_count = params.len().checked_sub(args.len());
+        if expected_count != Some(written.len()) {
+            let expected_count = expected_count.unwrap_or(0);
             self.error(
                 span,
-                format!("`{name}` takes {} argument(s), {} given", params.len(), c.args.len()),
+                format!("`{name}` takes {expected_count} argument(s), {} given", written.len()),
                 "fix the argument count",
             );
             return None;
         }
-        let mut args = Vec::new();
-        for (arg, ty) in c.args.iter().zip(&params) {
+        for (arg, ty) in written.iter().zip(&params[args.len()..]) {
             let (arg_id, var) = self.expr(arg)?;
             let expected = self.table.known(ty);
             self.unify_or_report(var, expected, at(arg), &format!("for an argument of `{name}`"));
             args.push(arg_id);
         }
-        let var = self.table.known(&ret);
+        let var = self.table.known(ret);
         Some(self.node(ExprKind::Call(id, args), var, span))
     }
 

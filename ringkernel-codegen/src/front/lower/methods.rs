@@ -193,27 +193,7 @@ impl Lowerer<'_> {
             return None;
         };
         let (id, params, ret) = (sig.id, sig.params.clone(), sig.ret.clone());
-        if params.len() != m.args.len() + 1 {
-            self.error(
-                span,
-                format!(
-                    "`{method}` takes {} argument(s), {} given",
-                    params.len() - 1,
-                    m.args.len()
-                ),
-                "fix the argument count",
-            );
-            return None;
-        }
-        let mut args = vec![receiver];
-        for (arg, ty) in m.args.iter().zip(&params[1..]) {
-            let (arg_id, var) = self.expr(arg)?;
-            let expected = self.table.known(ty);
-            self.unify_or_report(var, expected, at(arg), &format!("for an argument of `{method}`"));
-            args.push(arg_id);
-        }
-        let var = self.table.known(&ret);
-        Some(self.node(ExprKind::Call(id, args), var, span))
+        self.device_call(id, &params, &ret, &method, vec![receiver], &m.args, span)
     }
 
     /// `f32::from_bits(u32)` / `f64::from_bits(u64)`.
