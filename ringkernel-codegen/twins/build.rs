@@ -5,14 +5,7 @@
 
 use std::path::Path;
 
-/// The math library's methods (`ringkernel_codegen::math::METHODS`); a `fast_math` kernel
-/// keeps the standard library's `exp ln sin cos`, as the macros do.
-const MATH: [&str; 25] = [
-    "sin_cos", "exp", "exp2", "exp_m1", "ln", "log2", "log10", "ln_1p", "sin", "cos", "tan",
-    "asin", "acos", "atan", "sinh", "cosh", "tanh", "asinh", "acosh", "atanh", "cbrt", "log",
-    "atan2", "hypot", "powf",
-];
-const APPROXIMATE: [&str; 4] = ["exp", "ln", "sin", "cos"];
+use ringkernel_codegen::math;
 
 fn main() {
     let dir = Path::new("../tests/in");
@@ -41,8 +34,11 @@ fn main() {
                 .replacen("//!", "//", 1)
                 .replace("RingMessage, ", "")
                 .replace("async fn", "fn");
-            for method in MATH {
-                if !(fast_math && APPROXIMATE.contains(&method)) {
+            // The math library's methods (a `fast_math` kernel keeps the standard library's
+            // `exp ln sin cos`, as the macros do).
+            let methods = math::METHODS.iter().map(|(name, _)| *name).chain(["sin_cos"]);
+            for method in methods {
+                if !(fast_math && math::APPROXIMATE_METHODS.contains(&method)) {
                     line = line.replace(&format!(".{method}("), &format!(".rk_{method}("));
                 }
             }

@@ -22,9 +22,7 @@ impl Finder {
     fn report(&mut self, node: &dyn Spanned, message: &str, help: &str) {
         self.found.push((node.span(), with_help(message.into(), help)));
     }
-}
 
-impl Finder {
     fn check_type(&mut self, ty: &syn::Type) {
         if let Err(problem) = super::types::classify_type(ty) {
             self.found.push((problem.span, with_help(problem.message, problem.help)));
