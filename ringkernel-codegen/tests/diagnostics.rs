@@ -552,3 +552,15 @@ fn k(ctx: &mut RingContext, x: i32) -> i32 { x.isqrt() }"#,
   --> signed_isqrt.rs:2:46
   = help: `isqrt` is for unsigned integers here: `(x as u32).isqrt()` after checking the sign"#
 );
+
+snapshot!(
+    array_pattern_of_the_wrong_length,
+    r#"#[ring_kernel(id = "k")]
+fn k(ctx: &mut RingContext, x: u32) -> u32 {
+    let [a, b] = [x, x, x];
+    a + b
+}"#,
+    r#"error: a pattern of 2 elements needs an array of 2, not `[u32; 3]`
+  --> array_pattern_of_the_wrong_length.rs:3:18
+  = help: name every element: `let [a, b] = pair;` for a `[T; 2]`"#
+);

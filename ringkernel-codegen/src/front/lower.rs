@@ -420,6 +420,11 @@ impl Lowerer<'_> {
             self.let_tuple(tuple, annotation, init, out);
             return;
         }
+        if let syn::Pat::Slice(elements) = pat {
+            let init = local.init.as_ref().map(|i| &*i.expr);
+            self.let_array(elements, annotation, init, out);
+            return;
+        }
         let var = self.table.unknown();
         if let Some(ty) = annotation {
             if let Some(ty) = value_type(ty, self.diags) {

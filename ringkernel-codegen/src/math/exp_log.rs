@@ -35,9 +35,9 @@ pub(super) fn exp_core(x: f64, tail: f64, extra: i32) -> f64 {
     scale(u + (ue + (rl + q)), k as i32 + extra)
 }
 
-/// `e^x` for `|x| <= 700` as a double-double (head when `part == 0`, tail otherwise),
-/// to ~2^-58 relative: [`exp_core`] before its last rounding.
-pub(super) fn exp_dd(x: f64, part: u32) -> f64 {
+/// `e^x` for `|x| <= 700` as a double-double `[head, tail]`, to ~2^-58 relative:
+/// [`exp_core`] before its last rounding.
+pub(super) fn exp_dd(x: f64) -> [f64; 2] {
     let k = (x * INV_LN2).round();
     let hi = x - k * LN2_HI;
     let lo = k * LN2_LO;
@@ -48,10 +48,7 @@ pub(super) fn exp_dd(x: f64, part: u32) -> f64 {
     let u = 1.0 + rh;
     let rest = (rh - (u - 1.0)) + (rl + q);
     let head = u + rest;
-    if part == 0 {
-        return scale(head, k as i32);
-    }
-    scale(rest - (head - u), k as i32)
+    [scale(head, k as i32), scale(rest - (head - u), k as i32)]
 }
 
 /// `e^x`.
@@ -256,10 +253,8 @@ pub fn log_f64(x: f64, base: f64) -> f64 {
     if !lx.is_finite() || !lb.is_finite() || lx == 0.0 || lb == 0.0 {
         return lx / lb;
     }
-    let xh = ln_dd(x, 0);
-    let xl = ln_dd(x, 1);
-    let bh = ln_dd(base, 0);
-    let bl = ln_dd(base, 1);
+    let [xh, xl] = ln_dd(x);
+    let [bh, bl] = ln_dd(base);
     let q = xh / bh;
     q + ((-q).mul_add(bh, xh) + xl - q * bl) / bh
 }
@@ -287,10 +282,9 @@ pub fn ln_1p_f64(x: f64) -> f64 {
     log_core(u, c / u, 0)
 }
 
-/// `ln(x)` for finite `x > 0` as a double-double, to ~2^-66 relative: its head when
-/// `part == 0`, its tail otherwise. The odd series of `2 atanh(s)`, `s = f / (2 + f)`, with
-/// its first two terms in double-double.
-pub(super) fn ln_dd(ax: f64, part: u32) -> f64 {
+/// `ln(x)` for finite `x > 0` as a double-double `[head, tail]`, to ~2^-66 relative. The odd
+/// series of `2 atanh(s)`, `s = f / (2 + f)`, with its first two terms in double-double.
+pub(super) fn ln_dd(ax: f64) -> [f64; 2] {
     let dk = log_exponent(ax) as f64;
     let f = log_fraction(ax);
     // s = f / (2 + f) in double-double; 2 + f itself by Fast2Sum.
@@ -321,7 +315,7 @@ pub(super) fn ln_dd(ax: f64, part: u32) -> f64 {
     let ll0 = le + (l1 + (klo + klo_err));
     let log_hi = lh + ll0;
     let log_lo = ll0 - (log_hi - lh);
-    if part == 0 { log_hi } else { log_lo }
+    [log_hi, log_lo]
 }
 
 /// `x^y` with IEEE 754's special cases (Rust's `powf`).
@@ -370,8 +364,7 @@ pub fn powf_f64(x: f64, y: f64) -> f64 {
         }
     }
     let ax = x.abs();
-    let log_hi = ln_dd(ax, 0);
-    let log_lo = ln_dd(ax, 1);
+    let [log_hi, log_lo] = ln_dd(ax);
     // y ln|x| in double-double.
     let ph = y * log_hi;
     let pl = y.mul_add(log_hi, -ph) + y * log_lo;

@@ -22,8 +22,7 @@ pub(super) fn hyperbolic(ax: f64, which: u32) -> f64 {
     let mut ch = 1.0;
     let mut cl = cosh_poly(ax * ax);
     if ax >= 0.34657359027997264 {
-        let eh = exp_dd(ax, 0);
-        let el = exp_dd(ax, 1);
+        let [eh, el] = exp_dd(ax);
         // 1/e in double-double.
         let ih = 1.0 / eh;
         let il = ((-ih).mul_add(eh, 1.0) - ih * el) / eh;
@@ -51,7 +50,8 @@ pub(super) fn hyperbolic(ax: f64, which: u32) -> f64 {
 
 /// `ln(h + l)` for `h > 0` finite and `|l| <= 2^-50 h`, rounded about once.
 pub(super) fn ln_of_dd(h: f64, l: f64) -> f64 {
-    ln_dd(h, 0) + (ln_dd(h, 1) + l / h)
+    let [head, tail] = ln_dd(h);
+    head + (tail + l / h)
 }
 
 /// The hyperbolic sine.
@@ -101,10 +101,10 @@ pub fn tanh_f64(x: f64) -> f64 {
     hyperbolic(ax, 2).copysign(x)
 }
 
-/// `sqrt(a + al)` for `a > 0` as `head + tail`: the tail when `part == 1`.
-pub(super) fn sqrt_dd(a: f64, al: f64, part: u32) -> f64 {
+/// `sqrt(a + al)` for `a > 0` as a double-double `[head, tail]`.
+pub(super) fn sqrt_dd(a: f64, al: f64) -> [f64; 2] {
     let h = a.sqrt();
-    if part == 0 { h } else { ((-h).mul_add(h, a) + al) / (2.0 * h) }
+    [h, ((-h).mul_add(h, a) + al) / (2.0 * h)]
 }
 
 /// The inverse hyperbolic sine: `ln(|x| + sqrt(x^2 + 1))` with the argument and the
@@ -115,15 +115,15 @@ pub fn asinh_f64(x: f64) -> f64 {
         return x;
     }
     if ax > 268435456.0 {
-        return (ln_dd(ax, 0) + (ln_dd(ax, 1) + LN2)).copysign(x);
+        let [head, tail] = ln_dd(ax);
+        return (head + (tail + LN2)).copysign(x);
     }
     // x^2 + 1 exactly as a double-double, then its square root, then |x| + that.
     let ph = ax * ax;
     let pl = ax.mul_add(ax, -ph);
     let wh = ph + 1.0;
     let wl = sum_error(ph, 1.0, wh) + pl;
-    let rh = sqrt_dd(wh, wl, 0);
-    let rl = sqrt_dd(wh, wl, 1);
+    let [rh, rl] = sqrt_dd(wh, wl);
     let ah = ax + rh;
     let al = sum_error(ax, rh, ah) + rl;
     ln_of_dd(ah, al).copysign(x)
@@ -144,15 +144,15 @@ pub fn acosh_f64(x: f64) -> f64 {
         return 0.0;
     }
     if x > 268435456.0 {
-        return ln_dd(x, 0) + (ln_dd(x, 1) + LN2);
+        let [head, tail] = ln_dd(x);
+        return head + (tail + LN2);
     }
     let ph = x * x;
     let pl = x.mul_add(x, -ph);
     // ph - 1 is exact (ph >= 1 and Sterbenz or integer spacing).
     let wh = (ph - 1.0) + pl;
     let wl = pl - (wh - (ph - 1.0));
-    let rh = sqrt_dd(wh, wl, 0);
-    let rl = sqrt_dd(wh, wl, 1);
+    let [rh, rl] = sqrt_dd(wh, wl);
     let ah = x + rh;
     let al = sum_error(x, rh, ah) + rl;
     ln_of_dd(ah, al)
@@ -176,11 +176,11 @@ pub fn atanh_f64(x: f64) -> f64 {
     let ul = ax - (uh - 1.0);
     let vh = 1.0 - ax;
     let vl = (1.0 - vh) - ax;
-    let a = ln_dd(uh, 0);
-    let b = ln_dd(vh, 0);
+    let [a, a_tail] = ln_dd(uh);
+    let [b, b_tail] = ln_dd(vh);
     let d = a - b;
     let de = sum_error(a, -b, d);
-    let tail = de + ((ln_dd(uh, 1) + ul / uh) - (ln_dd(vh, 1) + vl / vh));
+    let tail = de + ((a_tail + ul / uh) - (b_tail + vl / vh));
     (0.5 * (d + tail)).copysign(x)
 }
 

@@ -266,18 +266,15 @@ pub fn atan2_f64(y: f64, x: f64) -> f64 {
     atan_core(q, ql, -1.0, PI_HI, PI_LO).copysign(y)
 }
 
-/// `sqrt(1 - x^2)` for `0 <= x <= 1`: head when `part == 0`, tail when `part == 1`.
-pub(super) fn sqrt_one_minus_square(x: f64, part: u32) -> f64 {
+/// `sqrt(1 - x^2)` for `0 <= x <= 1` as a double-double `[head, tail]`.
+pub(super) fn sqrt_one_minus_square(x: f64) -> [f64; 2] {
     let ph = x * x;
     let pl = x.mul_add(x, -ph);
     // 1 - ph by Fast2Sum (ph <= 1), then minus pl: w = wh + wl = 1 - x^2.
     let wh = 1.0 - ph;
     let wl = ((1.0 - wh) - ph) - pl;
     let d = wh.sqrt();
-    if part == 0 {
-        return d;
-    }
-    if d == 0.0 { 0.0 } else { ((-d).mul_add(d, wh) + wl) / (2.0 * d) }
+    [d, if d == 0.0 { 0.0 } else { ((-d).mul_add(d, wh) + wl) / (2.0 * d) }]
 }
 
 /// The arcsine (NaN outside [-1, 1]).
@@ -292,8 +289,7 @@ pub fn asin_f64(x: f64) -> f64 {
     if ax == 1.0 {
         return PIO2_HI.copysign(x);
     }
-    let d = sqrt_one_minus_square(ax, 0);
-    let dc = sqrt_one_minus_square(ax, 1);
+    let [d, dc] = sqrt_one_minus_square(ax);
     let q = ax / d;
     let ql = ((-q).mul_add(d, ax) - q * dc) / d;
     atan_core(q, ql, 1.0, 0.0, 0.0).copysign(x)
@@ -317,8 +313,7 @@ pub fn acos_f64(x: f64) -> f64 {
     if ax < 5.551115123125783e-17 {
         return PIO2_HI;
     }
-    let d = sqrt_one_minus_square(ax, 0);
-    let dc = sqrt_one_minus_square(ax, 1);
+    let [d, dc] = sqrt_one_minus_square(ax);
     let q = d / ax;
     let ql = if q.is_infinite() { 0.0 } else { ((-q).mul_add(ax, d) + dc) / ax };
     if x > 0.0 {

@@ -1,5 +1,6 @@
 //! Tuples destructured where they are made: tuple expressions (nested, `_`, `mut`, a type
-//! annotation, a swap), `sin_cos` and the `overflowing_` methods at several widths.
+//! annotation, a swap), array patterns, `sin_cos` and the `overflowing_` methods at several
+//! widths.
 
 #[derive(RingMessage, Clone, Copy)]
 #[repr(C)]
@@ -39,6 +40,8 @@ fn tuples(ctx: &mut RingContext, o: Operands) -> TupleFacts {
     let (a, b) = (o.a, o.b);
     let (a, b) = (b, a);
     let ((first, _), mut count) = ((a, b), 3);
+    let [low, high]: [i32; 2] = [o.a.min(o.b), o.a.max(o.b)];
+    count += high.wrapping_sub(low) % 17;
     count += first.wrapping_mul(2);
     let (sum, o1) = o.a.overflowing_add(o.b);
     let (diff, o2) = o.u.overflowing_sub(o.v);

@@ -2,7 +2,8 @@
 //! y);` (nested too, `_` and `mut` in the pattern, an optional `(T, U)` annotation),
 //! `let (s, c) = x.sin_cos();` and `let (v, overflowed) = a.overflowing_add(b);` (`_sub`,
 //! `_mul`) bind each part to its own local; no tuple value exists at run time. Every part
-//! is computed before any name is bound, as in Rust (`let (a, b) = (b, a);` swaps).
+//! is computed before any name is bound, as in Rust (`let (a, b) = (b, a);` swaps). Arrays
+//! destructure the same way: `let [head, tail] = pair;`.
 
 use crate::ir::*;
 
@@ -51,9 +52,73 @@ impl Lowerer<'_> {
         }
     }
 
+    /// `let [a, b, ..] [: [T; N]] = array;`: the array evaluated once, each name bound to
+    /// its element (the pattern names every element: no `..`).
+    pub(super) fn let_array(
+        &mut self,
+        pat: &syn::PatSlice,
+        annotation: Option<&syn::Type>,
+        init: Option<&syn::Expr>,
+        out: &mut Block,
+    ) {
+        let whole = syn::Pat::Slice(pat.clone());
+        let Some(init) = init else {
+            self.error(
+                at(pat),
+                "an array pattern needs a value here",
+                "write `let [a, b] = array;`",
+            );
+            self.declare_poisoned(&whole);
+            return;
+        };
+        let Some((value, var)) = self.expr(init) else {
+            self.declare_poisoned(&whole);
+            return;
+        };
+        if let Some(ty) = annotation.and_then(|t| value_type(t, self.diags)) {
+            let known = self.table.known(&ty);
+            self.unify_or_report(var, known, at(init), "in `let`");
+        }
+        let span = at(pat);
+        let parts = match self.table.array_parts(var) {
+            Some((elem, n)) if n as usize == pat.elems.len() => elem,
+            _ => {
+                let found = self.table.describe(var);
+                self.error(
+                    at(init),
+                    format!(
+                        "a pattern of {} elements needs an array of {}, not `{found}`",
+                        pat.elems.len(),
+                        pat.elems.len()
+                    ),
+                    "name every element: `let [a, b] = pair;` for a `[T; 2]`",
+                );
+                self.declare_poisoned(&whole);
+                return;
+            }
+        };
+        let array = self.temporary(value, var, span, out);
+        let usize_var = self.table.scalar(Scalar::Usize);
+        let mut bindings = Vec::new();
+        for (i, element) in pat.elems.iter().enumerate() {
+            let Some((name, mutable)) = self.pattern_ident(element) else {
+                self.declare_poisoned(&whole);
+                return;
+            };
+            let index = self.node(ExprKind::Const(Const::Int(i as u64)), usize_var, span).0;
+            let value = self.node(ExprKind::Index(array, index), parts, span).0;
+            bindings.push(Binding { name, mutable, value, var: parts, span: at(element) });
+        }
+        for b in bindings {
+            let id = self.declare_var(&b.name, b.var, b.mutable, LocalKind::Var, b.span);
+            out.stmts.push(Stmt::Let(id, Some(b.value), b.span));
+        }
+    }
+
     fn declare_poisoned(&mut self, pat: &syn::Pat) {
         match pat {
             syn::Pat::Tuple(t) => t.elems.iter().for_each(|p| self.declare_poisoned(p)),
+            syn::Pat::Slice(s) => s.elems.iter().for_each(|p| self.declare_poisoned(p)),
             syn::Pat::Ident(p) => {
                 let anything = self.table.never();
                 let mutable = p.mutability.is_some();
