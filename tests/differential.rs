@@ -55,6 +55,7 @@ golden_modules!(
     control_if,
     counter,
     device_calls,
+    enums,
     f64_math,
     float_math,
     float_methods,
@@ -277,6 +278,7 @@ where
 {
     let shapes = shapes(source, name);
     let message_cells = shapes.module.scalar_cells(&shapes.message);
+    let enum_cells = shapes.module.enum_cells(&shapes.message);
     let mut rng = Rng::seeded(name);
     let messages: Vec<M> = (0..MESSAGES)
         .map(|_| {
@@ -284,6 +286,14 @@ where
             for (offset, s) in &message_cells {
                 let value = draw(*s, &mut rng);
                 bytes[*offset as usize..*offset as usize + value.len()].copy_from_slice(&value);
+            }
+            // An enum field holds one of its variants (a Rust value can hold nothing else).
+            for (offset, enum_name, s) in &enum_cells {
+                let variants = &shapes.module.enums[enum_name].variants;
+                let discriminants: Vec<i128> = variants.iter().map(|v| v.1).collect();
+                let pick = rng.pick(&discriminants) as u64;
+                let (at, n) = (*offset as usize, s.size() as usize);
+                bytes[at..at + n].copy_from_slice(&pick.to_le_bytes()[..n]);
             }
             M::decode(&bytes).unwrap_or_else(|e| panic!("{name}: a drawn message: {e}"))
         })
@@ -392,6 +402,8 @@ differential_tests! {
     golden_classify: "ringkernel-codegen/tests/in/control_if.rs", control_if::ClassifyKernel, "classify";
     golden_count: "ringkernel-codegen/tests/in/counter.rs", counter::CountKernel, "count";
     golden_device_calls: "ringkernel-codegen/tests/in/device_calls.rs", device_calls::DeviceCallsKernel, "device_calls";
+    golden_enums: "ringkernel-codegen/tests/in/enums.rs", enums::RunKernel, "run";
+    golden_enum_message: "ringkernel-codegen/tests/in/enums.rs", enums::FlipKernel, "flip";
     golden_weighted: "ringkernel-codegen/tests/in/f64_math.rs", f64_math::WeightedKernel, "weighted";
     golden_float_math: "ringkernel-codegen/tests/in/float_math.rs", float_math::FloatMathKernel, "float_math";
     golden_float_methods: "ringkernel-codegen/tests/in/float_methods.rs", float_methods::FloatMethodsKernel, "float_methods";

@@ -86,6 +86,9 @@ pub mod error {
     /// A slot whose type id does not match the actor's message type: the handler does not
     /// run and the message is answered with a failed response ([`super::FAILED_RESPONSE_TYPE`]).
     pub const WRONG_MESSAGE_TYPE: u32 = 3;
+    /// Memory held a value its type does not have: an enum discriminant that names no
+    /// variant (a message written outside Rust). The value read is the enum's first variant.
+    pub const INVALID_VALUE: u32 = 4;
 }
 
 /// Per-actor control block. See the module docs for who writes what.

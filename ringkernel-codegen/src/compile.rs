@@ -144,6 +144,9 @@ fn layout_record(module: &Module, ty: &Ty) -> LayoutRecord {
         Ty::Scalar(s) => {
             LayoutRecord { name: s.name().into(), size: s.size(), align: s.size(), fields: vec![] }
         }
+        Ty::Enum(name, s) => {
+            LayoutRecord { name: name.clone(), size: s.size(), align: s.size(), fields: vec![] }
+        }
         Ty::Unit => LayoutRecord { name: "unit".into(), size: 0, align: 1, fields: vec![] },
         Ty::Array(..) => LayoutRecord { name: "array".into(), size: 0, align: 1, fields: vec![] },
     }

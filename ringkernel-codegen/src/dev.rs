@@ -134,7 +134,11 @@ pub fn run_handler(
     let mut interp =
         Interp { module, f, locals: vec![V::Unit; f.locals.len()], ctx, steps: max_steps };
     let msg_ty = f.local(*msg_local).ty.clone();
-    interp.locals[msg_local.0 as usize] = interp.decode(&msg_ty, message);
+    let mut message = message.to_vec();
+    if msg_ty.is_aggregate() {
+        interp.check_message_enums(&msg_ty, 0, &mut message);
+    }
+    interp.locals[msg_local.0 as usize] = interp.decode(&msg_ty, &message);
     if let Some(s) = state_local {
         interp.locals[s.0 as usize] = V::Mem(state.to_vec());
     }
@@ -156,15 +160,28 @@ impl Interp<'_> {
     fn size(&self, ty: &Ty) -> usize {
         match ty {
             Ty::Unit => 0,
-            Ty::Scalar(s) => s.size() as usize,
+            Ty::Scalar(s) | Ty::Enum(_, s) => s.size() as usize,
             Ty::Array(e, n) => self.size(e) * *n as usize,
             Ty::Struct(name) => self.layouts().get(name).map_or(0, |l| l.size as usize),
         }
     }
 
-    fn decode(&self, ty: &Ty, bytes: &[u8]) -> V {
+    /// The value of `ty` in `bytes` (a load). An enum's bytes that name no variant give its
+    /// zero value and record `INVALID_VALUE`, as the PTX does.
+    fn decode(&mut self, ty: &Ty, bytes: &[u8]) -> V {
         match ty {
             Ty::Unit => V::Unit,
+            Ty::Enum(name, s) => {
+                let V::Int(bits) = self.decode(&Ty::Scalar(*s), bytes) else { return V::Unit };
+                let Some(def) = self.module.enums.get(name) else { return V::Int(bits) };
+                let value = if s.is_signed_int() { signed(bits, *s) } else { i128::from(bits) };
+                if def.is_variant(value) {
+                    V::Int(bits)
+                } else {
+                    self.ctx.errors.push(error::INVALID_VALUE);
+                    V::Int(wrap(def.zero(), *s))
+                }
+            }
             Ty::Scalar(s) => {
                 let mut raw = [0u8; 8];
                 raw[..bytes.len().min(8)].copy_from_slice(&bytes[..bytes.len().min(8)]);
@@ -178,6 +195,45 @@ impl Interp<'_> {
             }
             _ => V::Mem(bytes.to_vec()),
         }
+    }
+
+    /// Checks the enums of a struct message that are not inside arrays once, as the PTX
+    /// does when it loads them at entry: each invalid one is recorded and becomes the zero
+    /// value. (Array elements are checked where they are read, in both.)
+    fn check_message_enums(&mut self, ty: &Ty, base: usize, bytes: &mut [u8]) {
+        match ty {
+            Ty::Enum(_, s) => {
+                let n = s.size() as usize;
+                if let V::Int(bits) = self.decode(ty, &bytes[base..base + n]) {
+                    bytes[base..base + n].copy_from_slice(&bits.to_le_bytes()[..n]);
+                }
+            }
+            Ty::Struct(name) => {
+                let fields: Vec<(Ty, usize)> = self.layouts()[name]
+                    .fields
+                    .iter()
+                    .map(|f| (Ty::from(&f.ty), f.offset as usize))
+                    .collect();
+                for (fty, offset) in fields {
+                    self.check_message_enums(&fty, base + offset, bytes);
+                }
+            }
+            Ty::Unit | Ty::Scalar(_) | Ty::Array(..) => {}
+        }
+    }
+
+    /// The zero value of `ty` as bytes (what an out-of-bounds read gives): zeros, with every
+    /// enum at its first variant.
+    fn zero_bytes(&self, ty: &Ty) -> Vec<u8> {
+        let mut bytes = vec![0; self.size(ty)];
+        for (offset, name, s) in self.module.enum_cells(ty) {
+            if let Some(def) = self.module.enums.get(&name) {
+                let n = s.size() as usize;
+                let at = offset as usize;
+                bytes[at..at + n].copy_from_slice(&(def.zero() as u64).to_le_bytes()[..n]);
+            }
+        }
+        bytes
     }
 
     fn to_bytes(&self, ty: &Ty, v: &V) -> Vec<u8> {
@@ -351,16 +407,14 @@ impl Interp<'_> {
         }
     }
 
-    fn read_place(&self, root: LocalId, offset: usize, ty: &Ty, in_bounds: bool) -> V {
+    fn read_place(&mut self, root: LocalId, offset: usize, ty: &Ty, in_bounds: bool) -> V {
         let size = self.size(ty);
-        match &self.locals[root.0 as usize] {
-            V::Mem(bytes) => {
-                let slice =
-                    if in_bounds { bytes[offset..offset + size].to_vec() } else { vec![0; size] };
-                self.decode(ty, &slice)
-            }
-            scalar => scalar.clone(),
-        }
+        let slice = match &self.locals[root.0 as usize] {
+            V::Mem(bytes) if in_bounds => bytes[offset..offset + size].to_vec(),
+            V::Mem(_) => self.zero_bytes(ty),
+            scalar => return scalar.clone(),
+        };
+        self.decode(ty, &slice)
     }
 
     fn write_place(&mut self, root: LocalId, offset: usize, ty: &Ty, value: V) {

@@ -170,8 +170,66 @@ pub enum FieldType {
     Scalar(Scalar),
     /// `[T; N]`.
     Array(Box<FieldType>, u32),
-    /// Another `#[repr(C)]` struct, by name.
+    /// Another `#[repr(C)]` struct, by name. (Written types name enums this way too, until
+    /// the source's enums are known: [`resolve_enums`] turns those into `Enum`.)
     Struct(String),
+    /// A fieldless `#[repr(int)]` enum, by name, with its representation.
+    Enum(String, Scalar),
+}
+
+impl FieldType {
+    /// This type with every `Struct` that names one of `enums` turned into `Enum`.
+    pub fn resolve_enums(self, enums: &BTreeMap<String, EnumDef>) -> FieldType {
+        match self {
+            FieldType::Struct(name) => match enums.get(&name) {
+                Some(def) => FieldType::Enum(name, def.repr),
+                None => FieldType::Struct(name),
+            },
+            FieldType::Array(elem, len) => {
+                FieldType::Array(Box::new(elem.resolve_enums(enums)), len)
+            }
+            other => other,
+        }
+    }
+}
+
+/// A fieldless enum that derives `RingMessage`: its integer representation and its variants
+/// with their discriminants, in declaration order (at least one).
+///
+/// A value of the enum is its discriminant, stored as the representation. The first variant
+/// is the enum's *zero value*: what an out-of-bounds read gives (as 0 is for integers), and
+/// what a load gives, recording `abi::error::INVALID_VALUE`, when memory holds a number that
+/// is no variant's discriminant (a message made outside Rust).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EnumDef {
+    /// Enum name.
+    pub name: String,
+    /// The `#[repr(..)]` integer.
+    pub repr: Scalar,
+    /// Variant names and discriminants, in declaration order.
+    pub variants: Vec<(String, i128)>,
+}
+
+impl EnumDef {
+    /// The discriminant of variant `name`.
+    pub fn discriminant(&self, name: &str) -> Option<i128> {
+        self.variants.iter().find(|(n, _)| n == name).map(|(_, d)| *d)
+    }
+
+    /// The zero value's discriminant (the first variant's).
+    pub fn zero(&self) -> i128 {
+        self.variants.first().map_or(0, |(_, d)| *d)
+    }
+
+    /// Whether `value` (a discriminant read as the representation) names a variant.
+    pub fn is_variant(&self, value: i128) -> bool {
+        self.variants.iter().any(|(_, d)| *d == value)
+    }
+
+    /// The variant whose discriminant is `value`.
+    pub fn variant_of(&self, value: i128) -> Option<&str> {
+        self.variants.iter().find(|(_, d)| *d == value).map(|(n, _)| n.as_str())
+    }
 }
 
 impl fmt::Display for FieldType {
@@ -179,7 +237,7 @@ impl fmt::Display for FieldType {
         match self {
             FieldType::Scalar(s) => f.write_str(s.name()),
             FieldType::Array(elem, len) => write!(f, "[{elem}; {len}]"),
-            FieldType::Struct(name) => f.write_str(name),
+            FieldType::Struct(name) | FieldType::Enum(name, _) => f.write_str(name),
         }
     }
 }
@@ -353,7 +411,7 @@ fn size_align(
     chain: &mut Vec<String>,
 ) -> Result<(u32, u32), LayoutError> {
     match ty {
-        FieldType::Scalar(s) => Ok((s.size(), s.size())),
+        FieldType::Scalar(s) | FieldType::Enum(_, s) => Ok((s.size(), s.size())),
         FieldType::Array(elem, len) => {
             let (size, align) = size_align(elem, owner, field, defs, done, chain)?;
             let total =

@@ -564,3 +564,71 @@ fn k(ctx: &mut RingContext, x: u32) -> u32 {
   --> array_pattern_of_the_wrong_length.rs:3:18
   = help: name every element: `let [a, b] = pair;` for a `[T; 2]`"#
 );
+
+/// Enum misuse: each mistake one error that names the enum (and the missing variant).
+#[test]
+fn enum_misuse_gives_one_error_each() {
+    let kernel = |body: &str| {
+        format!(
+            "#[derive(RingMessage, Clone, Copy, PartialEq)]\n#[repr(u8)]\nenum Op {{ Add = 1, Sub, Mul = 9 }}\n\
+             #[derive(RingMessage, Clone, Copy)]\n#[repr(i8)]\nenum Level {{ Low = -1, High = 1 }}\n\
+             #[ring_kernel(id = \"k\")]\nfn k(ctx: &mut RingContext, op: Op) -> u32 {{\n    {body}\n}}"
+        )
+    };
+    let cases = [
+        (
+            kernel("match op { Op::Add => 1, Op::Sub => 2 }"),
+            "non-exhaustive `match`: `Op::Mul` is not covered",
+        ),
+        (
+            kernel("match op { Add => 1, _ => 2 }"),
+            "`Add` here is a new binding that matches everything, not the variant",
+        ),
+        (
+            kernel("match op { Op::Add..=Op::Sub => 1, _ => 2 }"),
+            "range patterns do not work on enums",
+        ),
+        (
+            kernel("match op { 1 => 1, _ => 2 }"),
+            "mismatched types: a `literal` pattern for a `Op` value",
+        ),
+        (
+            kernel("match op { Level::Low => 1, _ => 2 }"),
+            "mismatched types: a `Level` pattern for a `Op` value",
+        ),
+        (kernel("op as f32 as u32"), "cannot cast enum `Op` as `f32`"),
+        (kernel("let x = 1u8 as Op; 0"), "cannot cast to enum `Op`"),
+        (kernel("(op + op) as u32"), "`+` is not defined for enum `Op`"),
+        (kernel("Op::Div as u32"), "no variant `Div` in enum `Op`"),
+        (kernel("if op == 1 { 1 } else { 2 }"), "mismatched types"),
+    ];
+    for (src, expected) in cases {
+        let text = diagnose("enum_case", &src);
+        assert_eq!(text.matches("error:").count(), 1, "{src}\none error expected, got:\n{text}");
+        assert!(text.contains(expected), "{src}\nexpected `{expected}`, got:\n{text}");
+    }
+}
+
+snapshot!(
+    enum_definitions,
+    r#"#[derive(RingMessage)]
+enum NoRepr { A }
+#[derive(RingMessage)]
+#[repr(u8)]
+enum Wide { A = 255, B }
+#[derive(RingMessage)]
+#[repr(i8)]
+enum Data { A(u32), B = -1, C = -1 }"#,
+    r#"error: enum `NoRepr` needs an integer `#[repr]`
+  --> enum_definitions.rs:2:6
+  = help: add `#[repr(u8)]` (or `u16`, `u32`, ...) so that the CPU and the GPU agree on its size
+error: discriminant 256 of `Wide::B` does not fit `u8`
+  --> enum_definitions.rs:5:22
+  = help: choose a value in range or a wider `#[repr]`
+error: variant `Data::A` has fields; RingMessage enums are fieldless
+  --> enum_definitions.rs:8:14
+  = help: move the data into a struct beside the enum: `struct Cmd { op: Op, value: u32 }`
+error: `Data::C` and `Data::B` have one discriminant, -1
+  --> enum_definitions.rs:8:29
+  = help: give every variant its own value"#
+);

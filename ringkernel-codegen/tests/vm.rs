@@ -224,7 +224,7 @@ fn the_vm_runs_every_golden_batch_entry_like_rustc() {
         }
     }
     assert!(thin.is_empty(), "too few inputs ran natively to compare: {thin:?}");
-    assert_eq!(results.len(), 40);
+    assert_eq!(results.len(), 42);
 }
 
 /// `transcendental_fast` is the one golden kernel whose PTX does not match Rust bit for bit,
@@ -264,4 +264,99 @@ fn fast_math_is_within_the_approximate_instructions_error() {
         "transcendental_fast: {} inputs, {exact} bit-identical, the rest within the bound",
         cases.len()
     );
+}
+
+/// Bytes made outside Rust can hold a number that is no variant of an enum field. The PTX
+/// and the interpreter both read it as the enum's first variant and record `INVALID_VALUE`
+/// once per invalid field of the message; the handler's result is what Rust gives for the
+/// first variant.
+#[test]
+fn invalid_enum_discriminants_read_as_the_first_variant_and_are_recorded() {
+    use ringkernel_codegen::abi::error::INVALID_VALUE;
+    let vm = Vm::new();
+    // `flip` takes the enum itself: every byte that is not 1, 2, 5 or 200 is invalid.
+    let h = handler("enums", "flip");
+    let (module, entry) = artifact(&h);
+    let (b, [_, _, rs]) = buffers(&vm, &h, 1);
+    let first =
+        native::enums::flip(&mut RingContext { seq: 0, clock: 0, slot: 0 }, native::enums::Op::Add);
+    for raw in [0u8, 3, 4, 6, 199, 201, 255] {
+        let input = Case {
+            msg: vec![raw],
+            state: Vec::new(),
+            seq: 0,
+            clock: 0,
+            slot: 0,
+            response: Vec::new(),
+            state_after: Vec::new(),
+            clock_after: 0,
+        };
+        let (expected, errors) = interpreted(&h, &input);
+        assert_eq!(errors, [INVALID_VALUE], "byte {raw}: interpreter errors");
+        assert_eq!(expected.response, [first as u8], "byte {raw}: interpreter response");
+        vm.write(b.cb, &control_block(0, 0)).unwrap();
+        vm.write(b.msgs, &[raw]).unwrap();
+        launch(&vm, &module, &entry, &b, 1, 1, "enums::flip");
+        let (mut resp, mut cb) = (vec![0u8; rs], vec![0u8; CONTROL_BLOCK]);
+        vm.read(b.resps, &mut resp).unwrap();
+        vm.read(b.cb, &mut cb).unwrap();
+        assert_eq!(resp, expected.response, "byte {raw}: VM response");
+        assert_eq!((u32_at(&cb, CB_ERROR_CODE), u32_at(&cb, CB_ERROR_COUNT)), (INVALID_VALUE, 1));
+    }
+
+    // `run`: invalid `op` and `level` fields in a struct message, read many times, are
+    // recorded once each; the state's history holds valid values.
+    let h = handler("enums", "run");
+    let (module, entry) = artifact(&h);
+    let (b, [ss, _, rs]) = buffers(&vm, &h, 1);
+    let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
+    for i in 0..40 {
+        let mut msg = random_value(&h.module, &h.msg_ty, &mut rng);
+        let state = random_value(&h.module, h.state_ty.as_ref().unwrap(), &mut rng);
+        // op (u8 at 0): 0, 3 or 250; level (i16 at 2): -2, 2 or 0x7fff (valid every third).
+        let invalid_op = i % 3 != 2;
+        let invalid_level = i % 2 == 0;
+        if invalid_op {
+            msg[0] = [0u8, 3, 250][i % 3];
+        }
+        if invalid_level {
+            msg[2..4].copy_from_slice(&[-2i16, 2, 0x7fff][i % 3].to_le_bytes());
+        }
+        let input = Case {
+            msg: msg.clone(),
+            state: state.clone(),
+            seq: 0,
+            clock: 0,
+            slot: 0,
+            response: Vec::new(),
+            state_after: Vec::new(),
+            clock_after: 0,
+        };
+        let (expected, errors) = interpreted(&h, &input);
+        let invalid = usize::from(invalid_op) + usize::from(invalid_level);
+        assert_eq!(
+            errors.iter().filter(|&&e| e == INVALID_VALUE).count(),
+            invalid,
+            "case {i}: interpreter errors {errors:?}"
+        );
+        vm.write(b.cb, &control_block(0, 0)).unwrap();
+        vm.write(b.states, &state).unwrap();
+        vm.write(b.msgs, &msg).unwrap();
+        launch(&vm, &module, &entry, &b, 1, 1, "enums::run");
+        let (mut resp, mut st, mut cb) = (vec![0u8; rs], vec![0u8; ss], vec![0u8; CONTROL_BLOCK]);
+        vm.read(b.resps, &mut resp).unwrap();
+        vm.read(b.states, &mut st).unwrap();
+        vm.read(b.cb, &mut cb).unwrap();
+        let context = format!("case {i}, message {msg:?}");
+        same(&h.module, &h.ret_ty, &resp, &expected.response)
+            .unwrap_or_else(|e| panic!("{context}: response {e}"));
+        same(&h.module, h.state_ty.as_ref().unwrap(), &st, &expected.state_after)
+            .unwrap_or_else(|e| panic!("{context}: state {e}"));
+        assert_eq!(u32_at(&cb, CB_ERROR_COUNT) as usize, errors.len(), "{context}: error count");
+        assert_eq!(
+            u32_at(&cb, CB_ERROR_CODE),
+            errors.first().copied().unwrap_or(0),
+            "{context}: first error"
+        );
+    }
 }

@@ -20,7 +20,8 @@ pub enum MessageError {
         /// Length of the buffer that was given.
         actual: usize,
     },
-    /// The bytes hold a value the type cannot represent (a `bool` that is neither 0 nor 1).
+    /// The bytes hold a value the type cannot represent (a `bool` that is neither 0 nor 1,
+    /// an enum discriminant that names no variant).
     #[error("message `{type_name}` field `{field}` holds an invalid value")]
     InvalidValue {
         /// Name of the message type.
@@ -28,6 +29,17 @@ pub enum MessageError {
         /// Name of the offending field (`"value"` for scalars).
         field: &'static str,
     },
+}
+
+impl MessageError {
+    /// `error`, raised while reading field `field` of `type_name`, as that field's error (an
+    /// invalid value deep inside names the outermost struct and its field).
+    pub fn in_field(error: MessageError, type_name: &'static str, field: &'static str) -> Self {
+        match error {
+            MessageError::InvalidValue { .. } => MessageError::InvalidValue { type_name, field },
+            other => other,
+        }
+    }
 }
 
 /// A value that can be sent through a ring.

@@ -48,10 +48,37 @@ impl FnChecker<'_> {
         self.f.expr(id).ty.scalar()
     }
 
+    fn is_enum(&self, id: ExprId) -> bool {
+        matches!(self.f.expr(id).ty, Ty::Enum(..))
+    }
+
     /// Operator and cast typing.
     fn exprs(&mut self) {
         for node in &self.f.exprs {
             match &node.kind {
+                ExprKind::Binary(op, l, _) if !op.is_comparison() && self.is_enum(*l) => {
+                    self.error(
+                        node.span,
+                        format!("`{}` is not defined for enum `{}`", op.symbol(), self.f.expr(*l).ty),
+                        "enums compare (`==`, `<`, ...) and `match`; for arithmetic cast first: `op as u8`",
+                    );
+                }
+                ExprKind::Unary(_, inner) if self.is_enum(*inner) => {
+                    self.error(
+                        node.span,
+                        format!("operators cannot be applied to enum `{}`", self.f.expr(*inner).ty),
+                        "cast it to its integer first: `op as u8`",
+                    );
+                }
+                ExprKind::Cast(inner)
+                    if self.is_enum(*inner) && !node.ty.scalar().is_some_and(Scalar::is_int) =>
+                {
+                    self.error(
+                        node.span,
+                        format!("cannot cast enum `{}` as `{}`", self.f.expr(*inner).ty, node.ty),
+                        "an enum casts to integer types only (its discriminant)",
+                    );
+                }
                 ExprKind::Binary(op, l, _) => {
                     let Some(s) = self.scalar(*l) else {
                         self.error(

@@ -55,7 +55,8 @@ impl Interp<'_> {
                     self.decode(elem, &bytes[start..start + esize])
                 } else {
                     self.ctx.errors.push(error::INDEX_OUT_OF_BOUNDS);
-                    self.decode(elem, &vec![0; esize])
+                    let zero = self.zero_bytes(elem);
+                    self.decode(elem, &zero)
                 }
             }
             ExprKind::Unary(op, inner) => {

@@ -16,6 +16,7 @@ enum Slot {
     Unit,
     Scalar(Scalar),
     Struct(String),
+    Enum(String, Scalar),
     Array(Var, u32),
     /// Some integer type, not yet known.
     Int,
@@ -44,6 +45,7 @@ impl Table {
             Ty::Unit => Slot::Unit,
             Ty::Scalar(s) => Slot::Scalar(*s),
             Ty::Struct(name) => Slot::Struct(name.clone()),
+            Ty::Enum(name, repr) => Slot::Enum(name.clone(), *repr),
             Ty::Array(elem, len) => {
                 let elem = self.known(elem);
                 Slot::Array(elem, *len)
@@ -124,6 +126,7 @@ impl Table {
             Slot::Unit => Some(Ty::Unit),
             Slot::Scalar(s) => Some(Ty::Scalar(s)),
             Slot::Struct(name) => Some(Ty::Struct(name)),
+            Slot::Enum(name, repr) => Some(Ty::Enum(name, repr)),
             Slot::Array(elem, len) => {
                 let elem = self.shallow(elem).unwrap_or(Ty::Unit);
                 Some(Ty::Array(Box::new(elem), len))

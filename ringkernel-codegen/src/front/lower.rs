@@ -4,7 +4,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use crate::diagnostic::{Diagnostic, Diagnostics};
 use crate::ir::*;
-use crate::layout::StructLayout;
+use crate::layout::{EnumDef, StructLayout};
 
 use super::infer::{Table, Var};
 use super::types::value_type;
@@ -17,10 +17,11 @@ pub(crate) fn lower_module(
     structs: BTreeMap<String, StructLayout>,
     diags: &mut Diagnostics,
 ) -> (Module, Vec<(KernelAttrs, FuncId)>) {
-    let mut devices = device_signatures(&items.devices, 0, diags);
+    let enums = &items.enums;
+    let mut devices = device_signatures(&items.devices, 0, enums, diags);
     let method_base = items.devices.len() as u32;
     for (index, (self_ty, f)) in items.methods.iter().enumerate() {
-        let (params, ret) = signature(f, Some(self_ty), diags);
+        let (params, ret) = signature(f, Some(self_ty), enums, diags);
         let id = FuncId(method_base + index as u32);
         devices
             .insert(method_key(self_ty, &f.sig.ident.to_string()), DeviceSig { id, params, ret });
@@ -35,7 +36,8 @@ pub(crate) fn lower_module(
     } else {
         (Vec::new(), HashMap::new())
     };
-    let shared = Shared { structs: &structs, devices: &devices, consts: &consts, math: &math };
+    let shared =
+        Shared { structs: &structs, enums, devices: &devices, consts: &consts, math: &math };
     let mut functions = Vec::new();
     for f in &items.devices {
         functions.push(lower_fn(f, None, None, &shared, diags));
@@ -49,7 +51,7 @@ pub(crate) fn lower_module(
         functions.push(lower_fn(f, Some(attrs), None, &shared, diags));
     }
     functions.extend(library_functions);
-    (Module { structs, functions }, handlers)
+    (Module { structs, enums: enums.clone(), functions }, handlers)
 }
 
 /// What a literal node was written as, for range checks once its type is known.
@@ -73,6 +75,7 @@ type LoopFrame = (Option<String>, bool, Option<(LocalId, Var)>);
 /// What every function of a source sees.
 struct Shared<'a> {
     structs: &'a BTreeMap<String, StructLayout>,
+    enums: &'a BTreeMap<String, EnumDef>,
     devices: &'a HashMap<String, DeviceSig>,
     consts: &'a HashMap<String, syn::ItemConst>,
     /// The math library's functions by name (`sin_f64`), when the module has them.
@@ -81,6 +84,10 @@ struct Shared<'a> {
 
 struct Lowerer<'a> {
     structs: &'a BTreeMap<String, StructLayout>,
+    /// The source's enums.
+    enums: &'a BTreeMap<String, EnumDef>,
+    /// The type a method's `self` has (`Self` in its body).
+    self_ty: Option<Ty>,
     devices: &'a HashMap<String, DeviceSig>,
     /// The math library's functions by name.
     math: &'a HashMap<String, DeviceSig>,
@@ -113,6 +120,8 @@ fn lower_fn(
 ) -> Function {
     let mut l = Lowerer {
         structs: shared.structs,
+        enums: shared.enums,
+        self_ty: self_ty.map(|name| super::types::named_type(name, shared.enums)),
         devices: shared.devices,
         math: shared.math,
         fast_math: handler.is_some_and(|h| h.fast_math),
@@ -141,7 +150,7 @@ fn lower_fn(
     }
     let ret_ty = match &f.sig.output {
         syn::ReturnType::Default => Ty::Unit,
-        syn::ReturnType::Type(_, ty) => value_type(ty, l.diags).unwrap_or(Ty::Unit),
+        syn::ReturnType::Type(_, ty) => value_type(ty, l.enums, l.diags).unwrap_or(Ty::Unit),
     };
     l.ret = l.table.known(&ret_ty);
     let mut params = Vec::new();
@@ -169,11 +178,12 @@ fn lower_fn(
                                     .help("a method cannot change its struct: return the new value's fields, or copy it, `let mut p = *self;`"),
                             );
                         }
-                        let ty = Ty::Struct(name.clone());
+                        let _ = name;
+                        let ty = l.self_ty.clone().unwrap_or(Ty::Unit);
                         params.push(l.declare("self", ty, false, LocalKind::Param, at(r)));
                     }
                     (syn::FnArg::Typed(t), _) => {
-                        let ty = value_type(&t.ty, l.diags).unwrap_or(Ty::Unit);
+                        let ty = value_type(&t.ty, l.enums, l.diags).unwrap_or(Ty::Unit);
                         let binding = l.pattern_ident(&t.pat);
                         if ty.is_aggregate() && binding.as_ref().is_some_and(|(_, m)| *m) {
                             l.diags.push(
@@ -296,7 +306,7 @@ impl Lowerer<'_> {
             let st = inputs[1];
             match &*st.ty {
                 syn::Type::Reference(r) if r.mutability.is_some() => {
-                    let ty = value_type(&r.elem, self.diags).unwrap_or(Ty::Unit);
+                    let ty = value_type(&r.elem, self.enums, self.diags).unwrap_or(Ty::Unit);
                     if !matches!(ty, Ty::Struct(_)) {
                         self.error(
                             at(&r.elem),
@@ -315,7 +325,7 @@ impl Lowerer<'_> {
         if matches!(&*msg.ty, syn::Type::Reference(_)) {
             self.error(at(&msg.ty), "the message is taken by value", shape_help);
         }
-        let ty = value_type(&msg.ty, self.diags).unwrap_or(Ty::Unit);
+        let ty = value_type(&msg.ty, self.enums, self.diags).unwrap_or(Ty::Unit);
         let (name, _) = self.pattern_ident(&msg.pat)?;
         let message = self.declare(&name, ty, false, LocalKind::Message, at(&msg.pat));
         Some(FnRole::Handler { state, message })
@@ -427,7 +437,7 @@ impl Lowerer<'_> {
         }
         let var = self.table.unknown();
         if let Some(ty) = annotation {
-            if let Some(ty) = value_type(ty, self.diags) {
+            if let Some(ty) = value_type(ty, self.enums, self.diags) {
                 let known = self.table.known(&ty);
                 let _ = self.table.unify(var, known);
             }
@@ -800,6 +810,7 @@ pub(super) fn compound_op(op: &syn::BinOp) -> Option<BinaryOp> {
     })
 }
 
+mod enums;
 mod exprs;
 mod library;
 mod matches;

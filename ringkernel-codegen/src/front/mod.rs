@@ -15,7 +15,7 @@ use syn::spanned::Spanned;
 use crate::artifact::{ActorSettings, ArtifactKind};
 use crate::diagnostic::{Diagnostic, Diagnostics};
 use crate::ir::Span;
-use crate::layout::StructDef;
+use crate::layout::{EnumDef, StructDef};
 
 pub(crate) use lower::lower_module;
 
@@ -53,6 +53,8 @@ pub struct KernelAttrs {
 pub(crate) struct SourceItems {
     pub structs: Vec<StructDef>,
     pub struct_spans: Vec<Span>,
+    /// `#[derive(RingMessage)]` enums, by name.
+    pub enums: std::collections::BTreeMap<String, EnumDef>,
     pub handlers: Vec<(KernelAttrs, syn::ItemFn)>,
     pub devices: Vec<syn::ItemFn>,
     /// `#[device]` methods in `impl Struct { .. }` blocks: the struct's name and the method.
@@ -98,6 +100,7 @@ pub(crate) fn collect_items(file: &syn::File, diags: &mut Diagnostics) -> Source
     let mut items = SourceItems {
         structs: Vec::new(),
         struct_spans: Vec::new(),
+        enums: std::collections::BTreeMap::new(),
         handlers: Vec::new(),
         devices: Vec::new(),
         methods: Vec::new(),
@@ -123,6 +126,18 @@ pub(crate) fn collect_items(file: &syn::File, diags: &mut Diagnostics) -> Source
             if let Some(def) = types::struct_def(s, diags) {
                 items.struct_spans.push(at(&s.ident));
                 items.structs.push(def);
+            }
+        }
+        syn::Item::Enum(e) if e.attrs.iter().any(derives_ring_message) => {
+            if let Some(def) = types::enum_def(e, diags) {
+                if items.enums.contains_key(&def.name) {
+                    diags.push(Diagnostic::new(
+                        at(&e.ident),
+                        format!("enum `{}` is defined twice", def.name),
+                    ));
+                } else {
+                    items.enums.insert(def.name.clone(), def);
+                }
             }
         }
         syn::Item::Const(c) => items.consts.push(c.clone()),
@@ -179,6 +194,12 @@ pub(crate) fn collect_items(file: &syn::File, diags: &mut Diagnostics) -> Source
                 }
             }
             other => visit(other, diags),
+        }
+    }
+    // Field types name enums and structs alike; now that every enum is known, say which.
+    for def in &mut items.structs {
+        for (_, ty) in &mut def.fields {
+            *ty = ty.clone().resolve_enums(&items.enums);
         }
     }
     items

@@ -1,8 +1,10 @@
 //! Reading types written in the source: field types, parameter types, `as` targets.
 
+use std::collections::BTreeMap;
+
 use crate::diagnostic::{Diagnostic, Diagnostics};
 use crate::ir::Ty;
-use crate::layout::{FieldType, Scalar, StructDef};
+use crate::layout::{EnumDef, FieldType, Scalar, StructDef};
 
 use super::at;
 #[allow(unused_imports)]
@@ -104,14 +106,26 @@ pub(crate) fn field_type(ty: &syn::Type, diags: &mut Diagnostics) -> Option<Fiel
     }
 }
 
-/// A value type (parameter, return, `let` annotation).
-pub(crate) fn value_type(ty: &syn::Type, diags: &mut Diagnostics) -> Option<Ty> {
+/// A value type (parameter, return, `let` annotation); a name in `enums` is that enum.
+pub(crate) fn value_type(
+    ty: &syn::Type,
+    enums: &BTreeMap<String, EnumDef>,
+    diags: &mut Diagnostics,
+) -> Option<Ty> {
     if let syn::Type::Tuple(t) = ty {
         if t.elems.is_empty() {
             return Some(Ty::Unit);
         }
     }
-    field_type(ty, diags).map(|f| Ty::from(&f))
+    field_type(ty, diags).map(|f| Ty::from(&f.resolve_enums(enums)))
+}
+
+/// The type a struct or enum name denotes.
+pub(crate) fn named_type(name: &str, enums: &BTreeMap<String, EnumDef>) -> Ty {
+    match enums.get(name) {
+        Some(def) => Ty::Enum(name.to_owned(), def.repr),
+        None => Ty::Struct(name.to_owned()),
+    }
 }
 
 /// The definition of a `#[derive(RingMessage)]` struct.
@@ -139,4 +153,119 @@ pub(crate) fn struct_def(item: &syn::ItemStruct, diags: &mut Diagnostics) -> Opt
         }
     }
     ok.then(|| StructDef { name: item.ident.to_string(), fields: out })
+}
+
+/// The integer of `#[repr(..)]` on an enum, when there is one.
+fn enum_repr(item: &syn::ItemEnum) -> Option<Scalar> {
+    let mut repr = None;
+    for attr in item.attrs.iter().filter(|a| a.path().is_ident("repr")) {
+        let _ = attr.parse_nested_meta(|meta| {
+            if let Some(s) = meta.path.get_ident().and_then(|i| Scalar::from_name(&i.to_string())) {
+                repr = repr.or(Some(s));
+            }
+            Ok(())
+        });
+    }
+    repr.filter(|s| s.is_int())
+}
+
+/// A discriminant written as an integer literal, negative ones included.
+fn discriminant_literal(e: &syn::Expr) -> Option<i128> {
+    match e {
+        syn::Expr::Lit(syn::ExprLit { lit: syn::Lit::Int(i), .. }) => {
+            i.base10_digits().parse::<i128>().ok()
+        }
+        syn::Expr::Unary(syn::ExprUnary { op: syn::UnOp::Neg(_), expr, .. }) => {
+            discriminant_literal(expr).map(|v| -v)
+        }
+        syn::Expr::Paren(p) => discriminant_literal(&p.expr),
+        syn::Expr::Group(g) => discriminant_literal(&g.expr),
+        _ => None,
+    }
+}
+
+/// The definition of a `#[derive(RingMessage)]` enum: fieldless variants, a `#[repr]`
+/// integer, discriminants that are literals (or the previous one plus 1) within it.
+pub(crate) fn enum_def(item: &syn::ItemEnum, diags: &mut Diagnostics) -> Option<EnumDef> {
+    let name = item.ident.to_string();
+    let Some(repr) = enum_repr(item) else {
+        diags.push(
+            Diagnostic::new(at(&item.ident), format!("enum `{name}` needs an integer `#[repr]`"))
+                .help("add `#[repr(u8)]` (or `u16`, `u32`, ...) so that the CPU and the GPU agree on its size"),
+        );
+        return None;
+    };
+    if !item.generics.params.is_empty() {
+        diags.push(
+            Diagnostic::new(at(&item.generics), "RingMessage enums cannot be generic")
+                .help("a message type has one fixed layout"),
+        );
+        return None;
+    }
+    if item.variants.is_empty() {
+        diags.push(
+            Diagnostic::new(at(&item.ident), format!("enum `{name}` has no variants"))
+                .help("a message value needs at least one variant"),
+        );
+        return None;
+    }
+    let (lo, hi) = repr.int_range();
+    let mut variants: Vec<(String, i128)> = Vec::new();
+    let mut next = 0i128;
+    let mut ok = true;
+    for variant in &item.variants {
+        let vname = variant.ident.to_string();
+        if !matches!(variant.fields, syn::Fields::Unit) {
+            diags.push(
+                Diagnostic::new(
+                    at(&variant.fields),
+                    format!("variant `{name}::{vname}` has fields; RingMessage enums are fieldless"),
+                )
+                .help("move the data into a struct beside the enum: `struct Cmd { op: Op, value: u32 }`"),
+            );
+            ok = false;
+            continue;
+        }
+        let value = match &variant.discriminant {
+            Some((_, e)) => match discriminant_literal(e) {
+                Some(v) => v,
+                None => {
+                    diags.push(
+                        Diagnostic::new(at(e), "enum discriminants must be integer literals")
+                            .help("write the value as a number: `Add = 1`"),
+                    );
+                    ok = false;
+                    continue;
+                }
+            },
+            None => next,
+        };
+        if value < lo || value > hi {
+            diags.push(
+                Diagnostic::new(
+                    at(&variant.ident),
+                    format!(
+                        "discriminant {value} of `{name}::{vname}` does not fit `{}`",
+                        repr.name()
+                    ),
+                )
+                .help("choose a value in range or a wider `#[repr]`"),
+            );
+            ok = false;
+        } else if let Some((other, _)) = variants.iter().find(|(_, d)| *d == value) {
+            diags.push(
+                Diagnostic::new(
+                    at(&variant.ident),
+                    format!(
+                        "`{name}::{vname}` and `{name}::{other}` have one discriminant, {value}"
+                    ),
+                )
+                .help("give every variant its own value"),
+            );
+            ok = false;
+        }
+        variants.push((vname, value));
+        next = value + 1;
+    }
+    ok.then_some(EnumDef { name, repr, variants })
 }

@@ -24,6 +24,11 @@
 //! - `as` casts: integer ↔ integer (truncate or extend), integer ↔ float (float → integer
 //!   saturates, NaN → 0, as in Rust), `f32` ↔ `f64`, `bool` → integer.
 //! - Aggregates (arrays, structs) are values: assignment and `let` copy them.
+//! - A fieldless enum ([`Ty::Enum`]) is held as its representation, the discriminant. It
+//!   takes comparisons (`==`, `<`, ... on the discriminants, as `derive(PartialOrd)` orders
+//!   them) and `as` casts to integers, nothing else. Its zero value is its first variant (an
+//!   out-of-bounds read gives it); a load of a number that is no variant's discriminant gives
+//!   the zero value too and records `abi::error::INVALID_VALUE`.
 //!
 //! These semantics are the same natively (the macros generate the same operations) and in
 //! PTX, so a handler gives identical results on CPU and GPU.
@@ -52,13 +57,25 @@ pub enum Ty {
     Array(Box<Ty>, u32),
     /// A `#[derive(RingMessage)]` struct, by name.
     Struct(String),
+    /// A fieldless `#[derive(RingMessage)]` enum, by name, held as its `#[repr]` integer
+    /// (the discriminant); its variants are in [`Module::enums`].
+    Enum(String, Scalar),
 }
 
 impl Ty {
-    /// The scalar, when this is one.
+    /// The scalar a value of this type is held as: the scalar itself, or an enum's
+    /// representation.
     pub fn scalar(&self) -> Option<Scalar> {
         match self {
-            Ty::Scalar(s) => Some(*s),
+            Ty::Scalar(s) | Ty::Enum(_, s) => Some(*s),
+            _ => None,
+        }
+    }
+
+    /// The enum's name, when this is an enum.
+    pub fn enum_name(&self) -> Option<&str> {
+        match self {
+            Ty::Enum(name, _) => Some(name),
             _ => None,
         }
     }
@@ -75,7 +92,7 @@ impl fmt::Display for Ty {
             Ty::Unit => f.write_str("()"),
             Ty::Scalar(s) => f.write_str(s.name()),
             Ty::Array(elem, len) => write!(f, "[{elem}; {len}]"),
-            Ty::Struct(name) => f.write_str(name),
+            Ty::Struct(name) | Ty::Enum(name, _) => f.write_str(name),
         }
     }
 }
@@ -579,6 +596,8 @@ impl Function {
 pub struct Module {
     /// Layouts of every struct.
     pub structs: std::collections::BTreeMap<String, crate::layout::StructLayout>,
+    /// Every enum, by name.
+    pub enums: std::collections::BTreeMap<String, crate::layout::EnumDef>,
     /// Every function, handlers and helpers.
     pub functions: Vec<Function>,
 }
@@ -593,7 +612,7 @@ impl Module {
     pub fn size_of(&self, ty: &Ty) -> u32 {
         match ty {
             Ty::Unit => 0,
-            Ty::Scalar(s) => s.size(),
+            Ty::Scalar(s) | Ty::Enum(_, s) => s.size(),
             Ty::Array(elem, n) => self.size_of(elem).saturating_mul(*n),
             Ty::Struct(name) => self.structs.get(name).map_or(0, |l| l.size),
         }
@@ -610,7 +629,7 @@ impl Module {
     fn push_cells(&self, ty: &Ty, base: u32, out: &mut Vec<(u32, Scalar)>) {
         match ty {
             Ty::Unit => {}
-            Ty::Scalar(s) => out.push((base, *s)),
+            Ty::Scalar(s) | Ty::Enum(_, s) => out.push((base, *s)),
             Ty::Array(elem, n) => {
                 let size = self.size_of(elem);
                 for i in 0..*n {
@@ -622,6 +641,31 @@ impl Module {
                     self.push_cells(&Ty::from(&field.ty), base + field.offset, out);
                 }
             }
+        }
+    }
+
+    /// Every enum of a value of `ty`: its byte offset, the enum's name and representation.
+    pub fn enum_cells(&self, ty: &Ty) -> Vec<(u32, String, Scalar)> {
+        let mut cells = Vec::new();
+        self.push_enum_cells(ty, 0, &mut cells);
+        cells
+    }
+
+    fn push_enum_cells(&self, ty: &Ty, base: u32, out: &mut Vec<(u32, String, Scalar)>) {
+        match ty {
+            Ty::Enum(name, s) => out.push((base, name.clone(), *s)),
+            Ty::Array(elem, n) => {
+                let size = self.size_of(elem);
+                for i in 0..*n {
+                    self.push_enum_cells(elem, base + i * size, out);
+                }
+            }
+            Ty::Struct(name) => {
+                for field in self.structs.get(name).map_or(&[][..], |l| &l.fields[..]) {
+                    self.push_enum_cells(&Ty::from(&field.ty), base + field.offset, out);
+                }
+            }
+            Ty::Unit | Ty::Scalar(_) => {}
         }
     }
 
@@ -640,6 +684,7 @@ impl From<&crate::layout::FieldType> for Ty {
                 Ty::Array(Box::new(Ty::from(&**elem)), *len)
             }
             crate::layout::FieldType::Struct(name) => Ty::Struct(name.clone()),
+            crate::layout::FieldType::Enum(name, repr) => Ty::Enum(name.clone(), *repr),
         }
     }
 }

@@ -92,6 +92,13 @@ pub fn random_value(module: &Module, ty: &Ty, rng: &mut Rng) -> Vec<u8> {
         let size = s.size() as usize;
         bytes[offset as usize..offset as usize + size].copy_from_slice(&raw.to_le_bytes()[..size]);
     }
+    // An enum holds one of its variants (Rust cannot hold anything else).
+    for (offset, name, s) in module.enum_cells(ty) {
+        let variants = &module.enums[&name].variants;
+        let value = variants[rng.next() as usize % variants.len()].1 as u64;
+        let (o, n) = (offset as usize, s.size() as usize);
+        bytes[o..o + n].copy_from_slice(&value.to_le_bytes()[..n]);
+    }
     bytes
 }
 
@@ -302,6 +309,8 @@ macro_rules! golden_handlers {
             $stateless!(control_if, classify),
             $stateful!(counter, count),
             $stateless!(device_calls, device_calls),
+            $stateful!(enums, run),
+            $stateless!(enums, flip),
             $stateless!(f64_math, weighted),
             $stateless!(float_math, float_math),
             $stateless!(float_methods, float_methods),

@@ -143,6 +143,7 @@ pub mod native {
         control_if,
         counter,
         device_calls,
+        enums,
         f64_math,
         float_math,
         inclusive_range,

@@ -3,7 +3,7 @@
 use proc_macro2::TokenStream;
 use quote::quote;
 
-use super::Message;
+use super::{EnumMessage, Message};
 
 pub(crate) fn expand(message: &Message<'_>) -> TokenStream {
     let ident = message.ident;
@@ -37,7 +37,8 @@ pub(crate) fn expand(message: &Message<'_>) -> TokenStream {
                     #(
                         #idents: {
                             let offset = ::core::mem::offset_of!(#ident, #idents);
-                            <#types as #p::RingField>::read_field(&bytes[offset..offset + <#types as #p::RingField>::SIZE])?
+                            <#types as #p::RingField>::read_field(&bytes[offset..offset + <#types as #p::RingField>::SIZE])
+                                .map_err(|error| #p::MessageError::in_field(error, #name, #names))?
                         },
                     )*
                 })
@@ -65,6 +66,68 @@ pub(crate) fn expand(message: &Message<'_>) -> TokenStream {
                     )*
                 ],
             };
+
+            fn encode(&self, out: &mut [u8]) -> ::core::result::Result<(), #p::MessageError> {
+                #p::check_size(&<Self as #p::RingMessage>::LAYOUT, out.len())?;
+                <Self as #p::RingField>::write_field(self, out);
+                ::core::result::Result::Ok(())
+            }
+
+            fn decode(bytes: &[u8]) -> ::core::result::Result<Self, #p::MessageError> {
+                #p::check_size(&<Self as #p::RingMessage>::LAYOUT, bytes.len())?;
+                <Self as #p::RingField>::read_field(bytes)
+            }
+
+            fn as_bytes(&self) -> ::core::option::Option<&[u8]> {
+                #p::byte_view(self)
+            }
+        }
+    }
+}
+
+/// A fieldless enum travels as its discriminant in its `#[repr]` integer; reading bytes that
+/// name no variant is `MessageError::InvalidValue`, never an invalid value.
+pub(crate) fn expand_enum(message: &EnumMessage<'_>) -> TokenStream {
+    let ident = message.ident;
+    let name = ident.to_string();
+    let p = quote!(::ringkernel::__private);
+    let repr = &message.repr;
+    let variants = &message.variants;
+    let first = variants[0];
+    let type_id = match message.type_id {
+        Some(id) => quote!(#id),
+        None => quote!(#p::type_id_of(::core::concat!(::core::module_path!(), "::", #name))),
+    };
+    quote! {
+        #[automatically_derived]
+        impl #p::RingField for #ident {
+            const SIZE: usize = ::core::mem::size_of::<#repr>();
+
+            fn write_field(&self, out: &mut [u8]) {
+                out.copy_from_slice(&(*self as #repr).to_le_bytes());
+            }
+
+            fn read_field(bytes: &[u8]) -> ::core::result::Result<Self, #p::MessageError> {
+                let value = <#repr as #p::RingField>::read_field(bytes)?;
+                #(
+                    if value == #ident::#variants as #repr {
+                        return ::core::result::Result::Ok(#ident::#variants);
+                    }
+                )*
+                ::core::result::Result::Err(#p::MessageError::InvalidValue { type_name: #name, field: "discriminant" })
+            }
+
+            /// The first variant, as an out-of-bounds read on the GPU gives.
+            fn zeroed() -> Self {
+                #ident::#first
+            }
+        }
+
+        #[automatically_derived]
+        impl #p::RingMessage for #ident {
+            const TYPE_ID: u64 = #type_id;
+            const LAYOUT: #p::TypeLayout =
+                #p::TypeLayout::scalar(#name, ::core::mem::size_of::<#repr>() as u32);
 
             fn encode(&self, out: &mut [u8]) -> ::core::result::Result<(), #p::MessageError> {
                 #p::check_size(&<Self as #p::RingMessage>::LAYOUT, out.len())?;

@@ -11,6 +11,14 @@ pub(crate) struct Field<'a> {
     pub ty: &'a syn::Type,
 }
 
+/// A parsed fieldless enum: its `#[repr]` integer and its variants.
+pub(crate) struct EnumMessage<'a> {
+    pub ident: &'a syn::Ident,
+    pub repr: syn::Ident,
+    pub variants: Vec<&'a syn::Ident>,
+    pub type_id: Option<u64>,
+}
+
 /// The parsed input.
 pub(crate) struct Message<'a> {
     pub ident: &'a syn::Ident,
@@ -40,9 +48,89 @@ pub(crate) fn derive(input: TokenStream) -> TokenStream {
         Ok(item) => item,
         Err(err) => return err.to_compile_error(),
     };
+    if let syn::Data::Enum(data) = &item.data {
+        return match parse_enum(&item, data) {
+            Ok(message) => expand::expand_enum(&message),
+            Err(err) => err.to_compile_error(),
+        };
+    }
     match parse_and_validate(&item) {
         Ok(message) => expand::expand(&message),
         Err(err) => err.to_compile_error(),
+    }
+}
+
+const ENUM_REPRS: [&str; 8] = ["u8", "i8", "u16", "i16", "u32", "i32", "u64", "i64"];
+
+/// A fieldless enum with an integer `#[repr]`: every problem at once.
+fn parse_enum<'a>(
+    item: &'a syn::DeriveInput,
+    data: &'a syn::DataEnum,
+) -> Result<EnumMessage<'a>, syn::Error> {
+    let mut errors = Errors::default();
+    let name = &item.ident;
+    let mut repr = None;
+    for attr in item.attrs.iter().filter(|a| a.path().is_ident("repr")) {
+        let _ = attr.parse_nested_meta(|meta| {
+            if let Some(ident) = meta.path.get_ident() {
+                if ENUM_REPRS.contains(&ident.to_string().as_str()) {
+                    repr = Some(ident.clone());
+                }
+            }
+            Ok(())
+        });
+    }
+    if repr.is_none() {
+        errors.push(syn::Error::new(
+            name.span(),
+            format!("`RingMessage` enums need an integer `#[repr]`\n  = help: add `#[repr(u8)]` (or `u16`, `u32`, ...) above `enum {name}` so that the CPU and the GPU agree on its size"),
+        ));
+    }
+    if !item.generics.params.is_empty() {
+        errors.push(syn::Error::new(
+            item.generics.span(),
+            "`RingMessage` enums cannot be generic: the GPU layout must be fixed",
+        ));
+    }
+    if data.variants.is_empty() {
+        errors.push(syn::Error::new(
+            name.span(),
+            format!("`{name}` has no variants; a message value needs at least one"),
+        ));
+    }
+    let mut variants = Vec::new();
+    for variant in &data.variants {
+        if !matches!(variant.fields, syn::Fields::Unit) {
+            errors.push(syn::Error::new(
+                variant.fields.span(),
+                format!("variant `{name}::{}` has fields; `RingMessage` enums are fieldless\n  = help: keep the data in a struct beside the enum: `struct Cmd {{ op: Op, value: u32 }}`", variant.ident),
+            ));
+        }
+        if let Some((_, e)) = &variant.discriminant {
+            if !is_integer_literal(e) {
+                errors.push(syn::Error::new(
+                    e.span(),
+                    "`RingMessage` discriminants must be integer literals\n  = help: write the value as a number: `Add = 1`",
+                ));
+            }
+        }
+        variants.push(&variant.ident);
+    }
+    let type_id = parse_message_attrs(item, &mut errors);
+    errors.finish()?;
+    let repr = repr.ok_or_else(|| syn::Error::new(name.span(), "missing `#[repr]`"))?;
+    Ok(EnumMessage { ident: name, repr, variants, type_id })
+}
+
+fn is_integer_literal(e: &syn::Expr) -> bool {
+    match e {
+        syn::Expr::Lit(syn::ExprLit { lit: syn::Lit::Int(_), .. }) => true,
+        syn::Expr::Unary(syn::ExprUnary { op: syn::UnOp::Neg(_), expr, .. }) => {
+            is_integer_literal(expr)
+        }
+        syn::Expr::Paren(p) => is_integer_literal(&p.expr),
+        syn::Expr::Group(g) => is_integer_literal(&g.expr),
+        _ => false,
     }
 }
 
@@ -85,10 +173,7 @@ fn parse_and_validate(item: &syn::DeriveInput) -> Result<Message<'_>, syn::Error
                 "`RingMessage` needs named fields: write `struct S { a: u32 }`",
             )),
         },
-        syn::Data::Enum(e) => errors.push(syn::Error::new(
-            e.enum_token.span,
-            "`RingMessage` can only be derived for structs, not enums",
-        )),
+        syn::Data::Enum(_) => {}
         syn::Data::Union(u) => errors.push(syn::Error::new(
             u.union_token.span,
             "`RingMessage` can only be derived for structs, not unions",

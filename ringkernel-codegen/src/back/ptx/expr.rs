@@ -19,8 +19,8 @@ impl FuncWriter<'_> {
         match self.eval(id) {
             Val::Reg(r) => r,
             Val::Mem(addr) => {
-                let s = scalar_of(&self.f.expr(id).ty);
-                self.load(s, addr)
+                let ty = self.f.expr(id).ty.clone();
+                self.load_value(&ty, addr)
             }
             Val::Unit => self.reg(Class::B32),
         }
@@ -101,7 +101,7 @@ impl FuncWriter<'_> {
             Ty::Unit => {
                 self.eval(id);
             }
-            Ty::Scalar(s) => {
+            Ty::Scalar(s) | Ty::Enum(_, s) => {
                 let r = self.scalar(id);
                 self.store(*s, dst, r);
             }
@@ -239,7 +239,7 @@ impl FuncWriter<'_> {
 
     /// The value of type `ty` stored at `addr`: aggregates stay in memory, scalars are loaded.
     fn value_at(&mut self, ty: &Ty, addr: Addr) -> Val {
-        if ty.is_aggregate() { Val::Mem(addr) } else { Val::Reg(self.load(scalar_of(ty), addr)) }
+        if ty.is_aggregate() { Val::Mem(addr) } else { Val::Reg(self.load_value(ty, addr)) }
     }
 
     /// Address of element `index` of the array at `base`, guarded by the bounds check.
@@ -805,7 +805,7 @@ impl FuncWriter<'_> {
     pub fn result_home(&mut self, ty: &Ty) -> Option<Home> {
         match ty {
             Ty::Unit => None,
-            Ty::Scalar(s) => Some(Home::Reg(self.reg(class_of(*s)))),
+            Ty::Scalar(s) | Ty::Enum(_, s) => Some(Home::Reg(self.reg(class_of(*s)))),
             _ => Some(Home::Mem(self.frame_slot(ty))),
         }
     }
@@ -823,7 +823,7 @@ impl FuncWriter<'_> {
                 self.emit(format!("mov.{t} \t{dst}, {src};"));
             }
             (Some(Home::Reg(dst)), Val::Mem(src)) => {
-                let v = self.load(scalar_of(ty), src);
+                let v = self.load_value(ty, src);
                 self.move_into(Some(Home::Reg(dst)), Val::Reg(v), ty);
             }
             (Some(Home::Mem(dst)), Val::Mem(src)) => self.copy(ty, src, dst),

@@ -3,7 +3,7 @@
 use std::fmt::Write as _;
 
 use crate::ir::*;
-use crate::layout::StructLayout;
+use crate::layout::{EnumDef, StructLayout};
 
 use std::collections::BTreeMap;
 
@@ -121,6 +121,7 @@ pub(crate) struct LoopLabels {
 pub(crate) struct FuncWriter<'a> {
     pub f: &'a Function,
     pub structs: &'a BTreeMap<String, StructLayout>,
+    pub enums: &'a BTreeMap<String, EnumDef>,
     pub functions: &'a [Function],
     pub body: String,
     counts: [u32; 5],
@@ -149,11 +150,13 @@ impl<'a> FuncWriter<'a> {
     pub fn new(
         f: &'a Function,
         structs: &'a BTreeMap<String, StructLayout>,
+        enums: &'a BTreeMap<String, EnumDef>,
         functions: &'a [Function],
     ) -> Self {
         let mut w = FuncWriter {
             f,
             structs,
+            enums,
             functions,
             body: String::new(),
             counts: [0; 5],
@@ -219,7 +222,7 @@ impl<'a> FuncWriter<'a> {
     pub fn size_align(&self, ty: &Ty) -> (u32, u32) {
         match ty {
             Ty::Unit => (0, 1),
-            Ty::Scalar(s) => (s.size(), s.size()),
+            Ty::Scalar(s) | Ty::Enum(_, s) => (s.size(), s.size()),
             Ty::Array(elem, n) => {
                 let (size, align) = self.size_align(elem);
                 (size.saturating_mul(*n), align)
@@ -270,16 +273,17 @@ impl<'a> FuncWriter<'a> {
     pub fn preload_message(&mut self, ty: &Ty, base: Reg) {
         let mut leaves = Vec::new();
         self.scalar_leaves(ty, 0, &mut leaves);
-        for (offset, s) in leaves {
+        for (offset, leaf) in leaves {
             let addr = Addr { base, offset, guard: None };
-            let r = self.load(s, addr);
+            let r = self.load_value(&leaf, addr);
+            let s = leaf.scalar().unwrap_or(Scalar::U32);
             self.preloaded.push((base, offset, s, r));
         }
     }
 
-    fn scalar_leaves(&self, ty: &Ty, offset: i64, out: &mut Vec<(i64, Scalar)>) {
+    fn scalar_leaves(&self, ty: &Ty, offset: i64, out: &mut Vec<(i64, Ty)>) {
         match ty {
-            Ty::Scalar(s) => out.push((offset, *s)),
+            Ty::Scalar(_) | Ty::Enum(..) => out.push((offset, ty.clone())),
             Ty::Struct(name) => {
                 if let Some(layout) = self.structs.get(name) {
                     for field in &layout.fields {
@@ -297,6 +301,55 @@ impl<'a> FuncWriter<'a> {
 
     /// Loads a scalar from memory (zero where the address's guard is false).
     pub fn load(&mut self, s: Scalar, addr: Addr) -> Reg {
+        self.load_or(s, addr, None)
+    }
+
+    /// Loads a value of scalar or enum type `ty`. An enum's out-of-bounds read gives its zero
+    /// value (the first variant), and a number that is no variant's discriminant (bytes made
+    /// outside Rust) gives the zero value too and records `INVALID_VALUE`: past this load,
+    /// every enum register holds a variant.
+    pub fn load_value(&mut self, ty: &Ty, addr: Addr) -> Reg {
+        let Ty::Enum(name, s) = ty else {
+            return self.load(ty.scalar().unwrap_or(Scalar::U32), addr);
+        };
+        let preloaded = addr.guard.is_none()
+            && self
+                .preloaded
+                .iter()
+                .any(|(b, o, ps, _)| *b == addr.base && *o == addr.offset && ps == s);
+        let Some(def) = self.enums.get(name).filter(|_| !preloaded) else {
+            return self.load(*s, addr);
+        };
+        let (zero, mut discriminants) =
+            (def.zero(), def.variants.iter().map(|(_, d)| *d).collect::<Vec<_>>());
+        discriminants.sort_unstable();
+        let r = self.load_or(*s, addr, Some(zero));
+        let t = if s.size() == 8 { "b64" } else { "b32" };
+        let bits =
+            |d: i128| if s.size() == 8 { (d as u64).to_string() } else { (d as u32).to_string() };
+        let valid = self.reg(Class::Pred);
+        let (lo, hi) = (discriminants[0], discriminants[discriminants.len() - 1]);
+        if hi - lo + 1 == discriminants.len() as i128 {
+            // Contiguous: one unsigned compare of the offset from the lowest.
+            let offset = self.reg(r.class);
+            let ut = if s.size() == 8 { "u64" } else { "u32" };
+            self.emit(format!("sub.{ut} 	{offset}, {r}, {};", bits(lo)));
+            self.emit(format!("setp.le.{ut} 	{valid}, {offset}, {};", bits(hi - lo)));
+        } else {
+            self.emit(format!("setp.eq.{t} 	{valid}, {r}, {};", bits(discriminants[0])));
+            for d in &discriminants[1..] {
+                let p = self.reg(Class::Pred);
+                self.emit(format!("setp.eq.{t} 	{p}, {r}, {};", bits(*d)));
+                self.emit(format!("or.pred 	{valid}, {valid}, {p};"));
+            }
+        }
+        self.emit(format!("selp.{t} 	{r}, {r}, {}, {valid};", bits(zero)));
+        self.record_error_unless(valid, crate::abi::error::INVALID_VALUE);
+        r
+    }
+
+    /// `load` with `zero` (a discriminant) instead of 0 where the guard is false.
+    fn load_or(&mut self, s: Scalar, addr: Addr, zero: Option<i128>) -> Reg {
         if addr.guard.is_none() {
             let hit = self
                 .preloaded
@@ -311,11 +364,12 @@ impl<'a> FuncWriter<'a> {
         let raw_class = if class == Class::Pred { Class::B32 } else { class };
         let raw = self.reg(raw_class);
         if let Some(guard) = addr.guard {
-            self.emit(format!(
-                "mov.{} \t{raw}, {};",
-                zero_type(raw_class),
-                zero_literal(raw_class)
-            ));
+            let literal = match zero {
+                Some(d) if raw_class == Class::B64 => (d as u64).to_string(),
+                Some(d) => (d as u32).to_string(),
+                None => zero_literal(raw_class).to_owned(),
+            };
+            self.emit(format!("mov.{} \t{raw}, {literal};", zero_type(raw_class)));
             self.emit(format!("@{guard} ld.{} \t{raw}, {addr};", mem(s)));
         } else {
             self.emit(format!("ld.{} \t{raw}, {addr};", mem(s)));
@@ -368,8 +422,8 @@ impl<'a> FuncWriter<'a> {
     pub fn copy(&mut self, ty: &Ty, src: Addr, dst: Addr) {
         match ty {
             Ty::Unit => {}
-            Ty::Scalar(s) => {
-                let v = self.load(*s, src);
+            Ty::Scalar(s) | Ty::Enum(_, s) => {
+                let v = self.load_value(ty, src);
                 self.store(*s, dst, v);
             }
             Ty::Struct(name) => {

@@ -93,7 +93,7 @@ fn handler_signature(name: &str) -> String {
 /// The handler as a `.func` (called by the persistent loop). Device functions have no
 /// `.func` of their own: they are inlined where called.
 fn write_function(module: &Module, f: &Function) -> Result<String, String> {
-    let mut w = FuncWriter::new(f, &module.structs, &module.functions);
+    let mut w = FuncWriter::new(f, &module.structs, &module.enums, &module.functions);
     let sym = format!("{}_handler", f.name);
     let (cb, seq) = (w.cb, w.seq);
     w.emit(format!("ld.param.u64 \t{cb}, [{sym}_cb];"));
@@ -168,7 +168,7 @@ fn write_batch_entry(module: &Module, f: &Function) -> Result<String, String> {
     let size = |ty: &Ty| module.size_of(ty);
     let state_size = state.map_or(0, |s| size(&f.local(s).ty));
     let (msg_size, resp_size) = (size(&f.local(*message).ty), size(&f.ret));
-    let mut w = FuncWriter::new(f, &module.structs, &module.functions);
+    let mut w = FuncWriter::new(f, &module.structs, &module.enums, &module.functions);
     let (index, count, index_ok) =
         (w.reg(func::Class::B32), w.reg(func::Class::B32), w.reg(func::Class::Pred));
     let (tid, ntid, ctaid) =

@@ -47,7 +47,15 @@ impl Lowerer<'_> {
             syn::Expr::Binary(b) => self.binary(b, span),
             syn::Expr::Cast(c) => {
                 let (inner, _) = self.expr(&c.expr)?;
-                let ty = value_type(&c.ty, self.diags)?;
+                let ty = value_type(&c.ty, self.enums, self.diags)?;
+                if let Ty::Enum(name, _) = &ty {
+                    self.error(
+                        at(&c.ty),
+                        format!("cannot cast to enum `{name}`"),
+                        "an integer is not a variant; `match` on it and name the variants",
+                    );
+                    return None;
+                }
                 if ty.scalar().is_none() {
                     self.error(
                         at(&c.ty),
@@ -265,6 +273,9 @@ impl Lowerer<'_> {
     }
 
     fn path_expr(&mut self, p: &syn::ExprPath, span: Span) -> Option<(ExprId, Var)> {
+        if self.names_enum(&p.path) {
+            return self.variant_value(&p.path, span);
+        }
         let segments: Vec<String> = p.path.segments.iter().map(|s| s.ident.to_string()).collect();
         match segments.as_slice() {
             [name] => {
@@ -355,7 +366,7 @@ impl Lowerer<'_> {
             );
             return None;
         }
-        let ty = value_type(&item.ty, self.diags)?;
+        let ty = value_type(&item.ty, self.enums, self.diags)?;
         self.const_stack.push(name.to_owned());
         let scopes = std::mem::replace(&mut self.scopes, vec![std::collections::HashMap::new()]);
         let lowered = self.expr(&item.expr);

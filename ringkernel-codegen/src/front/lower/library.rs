@@ -67,9 +67,11 @@ pub(super) fn lower_library(
         }
     }
     let mut library_diags = Diagnostics::new();
-    let devices = device_signatures(&fns, base, &mut library_diags);
+    let no_enums = std::collections::BTreeMap::new();
+    let devices = device_signatures(&fns, base, &no_enums, &mut library_diags);
     let none = HashMap::new();
-    let shared = Shared { structs, devices: &devices, consts: &consts, math: &none };
+    let shared =
+        Shared { structs, enums: &no_enums, devices: &devices, consts: &consts, math: &none };
     let functions =
         fns.iter().map(|f| lower_fn(f, None, None, &shared, &mut library_diags)).collect();
     if let Some(first) = library_diags.items.first() {
@@ -166,7 +168,7 @@ mod tests {
                 assert!(signatures.contains_key(&name), "the library has no `{name}`");
             }
         }
-        let module = Module { structs: BTreeMap::new(), functions };
+        let module = Module { structs: BTreeMap::new(), enums: BTreeMap::new(), functions };
         let problems = crate::check::check_module(&module);
         assert!(problems.is_empty(), "{problems:?}");
     }

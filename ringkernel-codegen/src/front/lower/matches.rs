@@ -1,4 +1,4 @@
-//! `match` on integers and `bool`, lowered to what the IR already has: the scrutinee goes
+//! `match` on integers, `bool` and fieldless enums, lowered to what the IR already has: the scrutinee goes
 //! into a temporary, each arm becomes a test (its pattern, then its guard) in a chain of
 //! `if`s, and the last arm is the final `else`.
 //!
@@ -6,11 +6,13 @@
 //! constants, ranges `a..=b`, `a..b`, `a..`, `..=b`, alternatives `p | q`, `_`, a binding
 //! `n` and `n @ pattern`, and `if` guards. Exhaustiveness is checked like rustc: arms without
 //! guards must cover every value of the scrutinee's type, or the error names the first value
-//! left out.
+//! left out. On an enum, patterns are its variants (`Op::Add`, `Self::Add` in its methods),
+//! `|`, `_` and bindings; every variant must be covered.
 
 use std::collections::HashMap;
 
 use crate::ir::*;
+use crate::layout::EnumDef;
 
 use super::super::at;
 use super::super::infer::Var;
@@ -21,6 +23,31 @@ struct Pattern {
     /// `None`: matches everything.
     test: Option<ExprId>,
     covers: Vec<(i128, i128)>,
+}
+
+/// The values a scrutinee can have: an integer type's, `bool`'s, or an enum's variants
+/// (held as its representation).
+struct Domain {
+    scalar: Scalar,
+    enum_def: Option<EnumDef>,
+}
+
+impl Domain {
+    fn name(&self) -> &str {
+        self.enum_def.as_ref().map_or(self.scalar.name(), |d| d.name.as_str())
+    }
+
+    /// The first value no range in `covered` contains, as Rust would write it.
+    fn first_uncovered(&self, covered: &mut [(i128, i128)]) -> Option<String> {
+        match &self.enum_def {
+            Some(def) => def
+                .variants
+                .iter()
+                .find(|(_, d)| !covered.iter().any(|(a, b)| a <= d && d <= b))
+                .map(|(variant, _)| format!("{}::{variant}", def.name)),
+            None => first_uncovered(covered, self.scalar).map(|v| show(v, self.scalar)),
+        }
+    }
 }
 
 /// One lowered arm.
@@ -69,8 +96,11 @@ fn show(value: i128, s: Scalar) -> String {
 impl Lowerer<'_> {
     pub(super) fn match_expr(&mut self, m: &syn::ExprMatch, span: Span) -> Option<(ExprId, Var)> {
         let (scrutinee, svar) = self.expr(&m.expr)?;
-        let scalar = match self.table.shallow(svar) {
-            Some(Ty::Scalar(s)) if !s.is_float() => s,
+        let domain = match self.table.shallow(svar) {
+            Some(Ty::Scalar(s)) if !s.is_float() => Domain { scalar: s, enum_def: None },
+            Some(Ty::Enum(name, s)) => {
+                Domain { scalar: s, enum_def: self.enums.get(&name).cloned() }
+            }
             Some(Ty::Scalar(_)) => {
                 self.error(
                     at(&m.expr),
@@ -81,7 +111,7 @@ impl Lowerer<'_> {
             }
             _ => {
                 let found = self.table.describe(svar);
-                self.error(at(&m.expr), format!("`match` needs an integer or `bool` here, found `{found}`"), "match on an integer or `bool` value of a known type (add a suffix or a `let` with a type)");
+                self.error(at(&m.expr), format!("`match` needs an integer, `bool` or enum here, found `{found}`"), "match on an integer, `bool` or enum value of a known type (add a suffix or a `let` with a type)");
                 return None;
             }
         };
@@ -96,7 +126,7 @@ impl Lowerer<'_> {
         let mut failed = false;
         for arm in &m.arms {
             self.scopes.push(HashMap::new());
-            let lowered = self.arm(arm, temp, svar, scalar, &mut covered);
+            let lowered = self.arm(arm, temp, svar, &domain, &mut covered);
             self.scopes.pop();
             match lowered {
                 Some(arm) => arms.push(arm),
@@ -107,10 +137,10 @@ impl Lowerer<'_> {
         if failed {
             return None;
         }
-        if let Some(value) = first_uncovered(&mut covered, scalar) {
+        if let Some(value) = domain.first_uncovered(&mut covered) {
             self.error(
                 at(&m.expr),
-                format!("non-exhaustive `match`: `{}` is not covered", show(value, scalar)),
+                format!("non-exhaustive `match`: `{value}` is not covered"),
                 "add an arm for it, or a last arm `_ => ...` (arms with `if` guards do not count)",
             );
             return None;
@@ -145,11 +175,11 @@ impl Lowerer<'_> {
         arm: &syn::Arm,
         temp: LocalId,
         svar: Var,
-        scalar: Scalar,
+        domain: &Domain,
         covered: &mut Vec<(i128, i128)>,
     ) -> Option<Arm> {
         let span = at(&arm.pat);
-        let pattern = self.pattern(&arm.pat, temp, svar, scalar, true)?;
+        let pattern = self.pattern(&arm.pat, temp, svar, domain, true)?;
         let guard = match &arm.guard {
             Some((_, guard)) => Some(self.condition(guard)?),
             None => None,
@@ -183,20 +213,36 @@ impl Lowerer<'_> {
         pat: &syn::Pat,
         temp: LocalId,
         svar: Var,
-        scalar: Scalar,
+        domain: &Domain,
         may_bind: bool,
     ) -> Option<Pattern> {
         let span = at(pat);
+        let scalar = domain.scalar;
         let everything = || Pattern { test: None, covers: vec![scalar.int_range()] };
         match pat {
             syn::Pat::Wild(_) => Some(everything()),
-            syn::Pat::Paren(p) => self.pattern(&p.pat, temp, svar, scalar, may_bind),
+            syn::Pat::Paren(p) => self.pattern(&p.pat, temp, svar, domain, may_bind),
             syn::Pat::Ident(p) => {
                 if p.by_ref.is_some() || p.mutability.is_some() {
                     self.error(
                         span,
                         "`ref` and `mut` bindings are not supported in `match`",
                         "bind the value (`n => ...`), then `let mut m = n;` in the arm",
+                    );
+                    return None;
+                }
+                if let Some(def) = domain
+                    .enum_def
+                    .as_ref()
+                    .filter(|d| d.discriminant(&p.ident.to_string()).is_some())
+                {
+                    self.error(
+                        span,
+                        format!(
+                            "`{}` here is a new binding that matches everything, not the variant",
+                            p.ident
+                        ),
+                        format!("write the variant with its enum: `{}::{}`", def.name, p.ident),
                     );
                     return None;
                 }
@@ -209,7 +255,7 @@ impl Lowerer<'_> {
                     return None;
                 }
                 let inner = match &p.subpat {
-                    Some((_, sub)) => self.pattern(sub, temp, svar, scalar, false)?,
+                    Some((_, sub)) => self.pattern(sub, temp, svar, domain, false)?,
                     None => everything(),
                 };
                 // The binding is the scrutinee itself (it is never written): no copy.
@@ -222,7 +268,7 @@ impl Lowerer<'_> {
                 let (mut tests, mut covers, mut everything_matches) =
                     (Vec::new(), Vec::new(), false);
                 for case in &o.cases {
-                    let part = self.pattern(case, temp, svar, scalar, false)?;
+                    let part = self.pattern(case, temp, svar, domain, false)?;
                     covers.extend(part.covers);
                     match part.test {
                         Some(test) => tests.push(test),
@@ -239,24 +285,32 @@ impl Lowerer<'_> {
             }
             syn::Pat::Lit(l) => {
                 let bound = syn::Expr::Lit(l.clone());
-                let (value, node) = self.bound(&bound, svar, scalar)?;
+                let (value, node) = self.bound(&bound, svar, domain)?;
                 let test = self.compare(BinaryOp::Eq, temp, svar, node, span);
                 Some(Pattern { test: Some(test), covers: vec![(value, value)] })
             }
             syn::Pat::Path(p) => {
                 let bound = syn::Expr::Path(p.clone());
-                let (value, node) = self.bound(&bound, svar, scalar)?;
+                let (value, node) = self.bound(&bound, svar, domain)?;
                 let test = self.compare(BinaryOp::Eq, temp, svar, node, span);
                 Some(Pattern { test: Some(test), covers: vec![(value, value)] })
+            }
+            syn::Pat::Range(_) if domain.enum_def.is_some() => {
+                self.error(
+                    span,
+                    "range patterns do not work on enums",
+                    "list the variants with `|`: `Op::Add | Op::Sub`",
+                );
+                None
             }
             syn::Pat::Range(r) => {
                 let (lo, hi) = scalar.int_range();
                 let start = match &r.start {
-                    Some(e) => Some(self.bound(e, svar, scalar)?),
+                    Some(e) => Some(self.bound(e, svar, domain)?),
                     None => None,
                 };
                 let end = match &r.end {
-                    Some(e) => Some(self.bound(e, svar, scalar)?),
+                    Some(e) => Some(self.bound(e, svar, domain)?),
                     None => None,
                 };
                 let first = start.as_ref().map_or(lo, |(v, _)| *v);
@@ -313,15 +367,29 @@ impl Lowerer<'_> {
 
     /// A constant in a pattern: its value (checked against the scrutinee's type) and a node
     /// of that type.
-    fn bound(&mut self, e: &syn::Expr, svar: Var, scalar: Scalar) -> Option<(i128, ExprId)> {
+    fn bound(&mut self, e: &syn::Expr, svar: Var, domain: &Domain) -> Option<(i128, ExprId)> {
         let span = at(e);
+        let scalar = domain.scalar;
         let mismatch = |this: &mut Self, what: &str| {
             this.error(
                 span,
-                format!("mismatched types: a `{what}` pattern for a `{}` value", scalar.name()),
+                format!("mismatched types: a `{what}` pattern for a `{}` value", domain.name()),
                 "patterns must be values of the scrutinee's type",
             );
         };
+        if let Some(def) = &domain.enum_def {
+            let syn::Expr::Path(p) = e else {
+                mismatch(self, "literal");
+                return None;
+            };
+            let (of, value) = self.enum_variant(&p.path, span)?;
+            if of.name != def.name {
+                mismatch(self, &of.name);
+                return None;
+            }
+            let (node, _) = self.node(ExprKind::Const(Const::Int(value as u64)), svar, span);
+            return Some((value, node));
+        }
         let value = match e {
             syn::Expr::Lit(syn::ExprLit { lit: syn::Lit::Bool(b), .. }) => {
                 if scalar != Scalar::Bool {

@@ -41,7 +41,7 @@ impl Lowerer<'_> {
             }
         }
         let (receiver, rvar) = self.expr(&m.receiver)?;
-        if let Some(Ty::Struct(name)) = self.table.shallow(rvar) {
+        if let Some(Ty::Struct(name) | Ty::Enum(name, _)) = self.table.shallow(rvar) {
             return self.struct_method(m, &name, receiver, span);
         }
         // Byte order: the GPU and every host this runs on are little-endian, so `to_le` is

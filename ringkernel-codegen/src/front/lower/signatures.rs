@@ -1,13 +1,14 @@
 //! Signatures of device functions and methods, known before any body is lowered (so that a
 //! call may come before the callee's definition).
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use crate::diagnostic::{Diagnostic, Diagnostics};
 use crate::ir::*;
 
 use super::super::at;
-use super::super::types::value_type;
+use super::super::types::{named_type, value_type};
+use crate::layout::EnumDef;
 
 /// Signature of a `#[device]` function.
 pub(crate) struct DeviceSig {
@@ -20,11 +21,12 @@ pub(crate) struct DeviceSig {
 pub(super) fn device_signatures(
     fns: &[syn::ItemFn],
     base: u32,
+    enums: &BTreeMap<String, EnumDef>,
     diags: &mut Diagnostics,
 ) -> HashMap<String, DeviceSig> {
     let mut devices = HashMap::new();
     for (index, f) in fns.iter().enumerate() {
-        let (params, ret) = signature(f, None, diags);
+        let (params, ret) = signature(f, None, enums, diags);
         devices.insert(
             f.sig.ident.to_string(),
             DeviceSig { id: FuncId(base + index as u32), params, ret },
@@ -39,10 +41,11 @@ pub(super) fn method_key(self_ty: &str, method: &str) -> String {
     format!("{self_ty}::{method}")
 }
 
-/// Parameter and result types of a device function; a method's `self` is its struct.
+/// Parameter and result types of a device function; a method's `self` is its struct or enum.
 pub(super) fn signature(
     f: &syn::ItemFn,
     self_ty: Option<&String>,
+    enums: &BTreeMap<String, EnumDef>,
     diags: &mut Diagnostics,
 ) -> (Vec<Ty>, Ty) {
     let params = f
@@ -50,8 +53,8 @@ pub(super) fn signature(
         .inputs
         .iter()
         .map(|arg| match (arg, self_ty) {
-            (syn::FnArg::Typed(t), _) => value_type(&t.ty, diags).unwrap_or(Ty::Unit),
-            (syn::FnArg::Receiver(_), Some(name)) => Ty::Struct(name.clone()),
+            (syn::FnArg::Typed(t), _) => value_type(&t.ty, enums, diags).unwrap_or(Ty::Unit),
+            (syn::FnArg::Receiver(_), Some(name)) => named_type(name, enums),
             (syn::FnArg::Receiver(r), None) => {
                 diags.push(
                     Diagnostic::new(at(r), "device functions cannot take `self`")
@@ -63,7 +66,7 @@ pub(super) fn signature(
         .collect();
     let ret = match &f.sig.output {
         syn::ReturnType::Default => Ty::Unit,
-        syn::ReturnType::Type(_, ty) => value_type(ty, diags).unwrap_or(Ty::Unit),
+        syn::ReturnType::Type(_, ty) => value_type(ty, enums, diags).unwrap_or(Ty::Unit),
     };
     (params, ret)
 }
