@@ -150,7 +150,7 @@ fn lower_fn(
     }
     let ret_ty = match &f.sig.output {
         syn::ReturnType::Default => Ty::Unit,
-        syn::ReturnType::Type(_, ty) => value_type(ty, l.enums, l.diags).unwrap_or(Ty::Unit),
+        syn::ReturnType::Type(_, ty) => l.written_type(ty).unwrap_or(Ty::Unit),
     };
     l.ret = l.table.known(&ret_ty);
     let mut params = Vec::new();
@@ -183,7 +183,7 @@ fn lower_fn(
                         params.push(l.declare("self", ty, false, LocalKind::Param, at(r)));
                     }
                     (syn::FnArg::Typed(t), _) => {
-                        let ty = value_type(&t.ty, l.enums, l.diags).unwrap_or(Ty::Unit);
+                        let ty = l.written_type(&t.ty).unwrap_or(Ty::Unit);
                         let binding = l.pattern_ident(&t.pat);
                         if ty.is_aggregate() && binding.as_ref().is_some_and(|(_, m)| *m) {
                             l.diags.push(
@@ -230,6 +230,12 @@ fn lower_fn(
 }
 
 impl Lowerer<'_> {
+    /// A type written in the source (`Self` in a method is its struct or enum).
+    fn written_type(&mut self, ty: &syn::Type) -> Option<Ty> {
+        let ty = value_type(ty, self.enums, self.diags)?;
+        Some(super::types::resolve_self(ty, self.self_ty.as_ref()))
+    }
+
     fn error(&mut self, span: Span, message: impl Into<String>, help: impl Into<String>) {
         self.diags.push(Diagnostic::new(span, message).help(help));
     }
@@ -306,7 +312,7 @@ impl Lowerer<'_> {
             let st = inputs[1];
             match &*st.ty {
                 syn::Type::Reference(r) if r.mutability.is_some() => {
-                    let ty = value_type(&r.elem, self.enums, self.diags).unwrap_or(Ty::Unit);
+                    let ty = self.written_type(&r.elem).unwrap_or(Ty::Unit);
                     if !matches!(ty, Ty::Struct(_)) {
                         self.error(
                             at(&r.elem),
@@ -325,7 +331,7 @@ impl Lowerer<'_> {
         if matches!(&*msg.ty, syn::Type::Reference(_)) {
             self.error(at(&msg.ty), "the message is taken by value", shape_help);
         }
-        let ty = value_type(&msg.ty, self.enums, self.diags).unwrap_or(Ty::Unit);
+        let ty = self.written_type(&msg.ty).unwrap_or(Ty::Unit);
         let (name, _) = self.pattern_ident(&msg.pat)?;
         let message = self.declare(&name, ty, false, LocalKind::Message, at(&msg.pat));
         Some(FnRole::Handler { state, message })
@@ -437,7 +443,7 @@ impl Lowerer<'_> {
         }
         let var = self.table.unknown();
         if let Some(ty) = annotation {
-            if let Some(ty) = value_type(ty, self.enums, self.diags) {
+            if let Some(ty) = self.written_type(ty) {
                 let known = self.table.known(&ty);
                 let _ = self.table.unify(var, known);
             }

@@ -120,6 +120,15 @@ pub(crate) fn value_type(
     field_type(ty, diags).map(|f| Ty::from(&f.resolve_enums(enums)))
 }
 
+/// `ty` with `Self` (in a method) replaced by the type it stands for.
+pub(crate) fn resolve_self(ty: Ty, self_ty: Option<&Ty>) -> Ty {
+    match (ty, self_ty) {
+        (Ty::Struct(name), Some(own)) if name == "Self" => own.clone(),
+        (Ty::Array(elem, n), own) => Ty::Array(Box::new(resolve_self(*elem, own)), n),
+        (other, _) => other,
+    }
+}
+
 /// The type a struct or enum name denotes.
 pub(crate) fn named_type(name: &str, enums: &BTreeMap<String, EnumDef>) -> Ty {
     match enums.get(name) {

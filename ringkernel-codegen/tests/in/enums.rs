@@ -61,6 +61,16 @@ impl Op {
             Op::Keep => a,
         }
     }
+
+    #[device]
+    fn rotated(&self) -> Self {
+        match *self {
+            Self::Add => Self::Sub,
+            Self::Sub => Self::Mul,
+            Self::Mul => Self::Keep,
+            Self::Keep => Self::Add,
+        }
+    }
 }
 
 #[device]
@@ -91,7 +101,7 @@ fn run(ctx: &mut RingContext, history: &mut History, c: Command) -> Outcome {
     history.ops[(history.count % 4) as usize] = invert(c.op);
     history.count = history.count.wrapping_add(1);
     let op = if c.op == history.last {
-        DEFAULT_OP
+        DEFAULT_OP.rotated()
     } else if c.op < Op::Mul {
         TABLE[(c.pick % 3) as usize]
     } else {

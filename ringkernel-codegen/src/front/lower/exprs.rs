@@ -3,7 +3,6 @@
 use crate::ir::*;
 
 use super::super::at;
-use super::super::types::value_type;
 use super::methods::{associated_const, float_const};
 use super::{Literal, Lowerer, Pending};
 
@@ -47,7 +46,7 @@ impl Lowerer<'_> {
             syn::Expr::Binary(b) => self.binary(b, span),
             syn::Expr::Cast(c) => {
                 let (inner, _) = self.expr(&c.expr)?;
-                let ty = value_type(&c.ty, self.enums, self.diags)?;
+                let ty = self.written_type(&c.ty)?;
                 if let Ty::Enum(name, _) = &ty {
                     self.error(
                         at(&c.ty),
@@ -366,7 +365,7 @@ impl Lowerer<'_> {
             );
             return None;
         }
-        let ty = value_type(&item.ty, self.enums, self.diags)?;
+        let ty = self.written_type(&item.ty)?;
         self.const_stack.push(name.to_owned());
         let scopes = std::mem::replace(&mut self.scopes, vec![std::collections::HashMap::new()]);
         let lowered = self.expr(&item.expr);

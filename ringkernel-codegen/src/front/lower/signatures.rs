@@ -7,7 +7,7 @@ use crate::diagnostic::{Diagnostic, Diagnostics};
 use crate::ir::*;
 
 use super::super::at;
-use super::super::types::{named_type, value_type};
+use super::super::types::{named_type, resolve_self, value_type};
 use crate::layout::EnumDef;
 
 /// Signature of a `#[device]` function.
@@ -48,12 +48,16 @@ pub(super) fn signature(
     enums: &BTreeMap<String, EnumDef>,
     diags: &mut Diagnostics,
 ) -> (Vec<Ty>, Ty) {
+    let own = self_ty.map(|name| named_type(name, enums));
+    let written = |ty: &syn::Type, diags: &mut Diagnostics| {
+        value_type(ty, enums, diags).map(|t| resolve_self(t, own.as_ref())).unwrap_or(Ty::Unit)
+    };
     let params = f
         .sig
         .inputs
         .iter()
         .map(|arg| match (arg, self_ty) {
-            (syn::FnArg::Typed(t), _) => value_type(&t.ty, enums, diags).unwrap_or(Ty::Unit),
+            (syn::FnArg::Typed(t), _) => written(&t.ty, diags),
             (syn::FnArg::Receiver(_), Some(name)) => named_type(name, enums),
             (syn::FnArg::Receiver(r), None) => {
                 diags.push(
@@ -66,7 +70,7 @@ pub(super) fn signature(
         .collect();
     let ret = match &f.sig.output {
         syn::ReturnType::Default => Ty::Unit,
-        syn::ReturnType::Type(_, ty) => value_type(ty, enums, diags).unwrap_or(Ty::Unit),
+        syn::ReturnType::Type(_, ty) => written(ty, diags),
     };
     (params, ret)
 }

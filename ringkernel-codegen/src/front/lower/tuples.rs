@@ -9,7 +9,6 @@ use crate::ir::*;
 
 use super::super::at;
 use super::super::infer::Var;
-use super::super::types::value_type;
 use super::Lowerer;
 
 /// One binding a tuple pattern makes: the pattern's name, `mut`, value and where.
@@ -75,7 +74,7 @@ impl Lowerer<'_> {
             self.declare_poisoned(&whole);
             return;
         };
-        if let Some(ty) = annotation.and_then(|t| value_type(t, self.enums, self.diags)) {
+        if let Some(ty) = annotation.and_then(|t| self.written_type(t)) {
             let known = self.table.known(&ty);
             self.unify_or_report(var, known, at(init), "in `let`");
         }
@@ -139,7 +138,7 @@ impl Lowerer<'_> {
     ) -> bool {
         let syn::Pat::Tuple(tuple) = pat else {
             let Some((value, var)) = self.expr(e) else { return false };
-            if let Some(ty) = annotation.and_then(|t| value_type(t, self.enums, self.diags)) {
+            if let Some(ty) = annotation.and_then(|t| self.written_type(t)) {
                 let known = self.table.known(&ty);
                 self.unify_or_report(var, known, at(e), "in `let`");
             }
@@ -173,7 +172,7 @@ impl Lowerer<'_> {
             syn::Expr::MethodCall(m) if arity == 2 && is_tuple_method(&m.method.to_string()) => {
                 let Some(parts) = self.tuple_method(m, out) else { return false };
                 for ((p, (value, var)), ty) in tuple.elems.iter().zip(parts).zip(annotations) {
-                    if let Some(ty) = ty.and_then(|t| value_type(t, self.enums, self.diags)) {
+                    if let Some(ty) = ty.and_then(|t| self.written_type(t)) {
                         let known = self.table.known(&ty);
                         self.unify_or_report(var, known, at(p), "in `let`");
                     }
