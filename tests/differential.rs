@@ -76,6 +76,7 @@ golden_modules!(
     stateless_scalar,
     transcendental,
     tuples,
+    tuple_values,
     wide_ints,
 );
 
@@ -422,6 +423,7 @@ differential_tests! {
     golden_math_f64: "ringkernel-codegen/tests/in/math_f64.rs", math_f64::MathF64Kernel, "math_f64";
     golden_transcendental: "ringkernel-codegen/tests/in/transcendental.rs", transcendental::TranscendentalKernel, "transcendental";
     golden_tuples: "ringkernel-codegen/tests/in/tuples.rs", tuples::TuplesKernel, "tuples";
+    golden_tuple_values: "ringkernel-codegen/tests/in/tuple_values.rs", tuple_values::TupleValuesKernel, "tuple_values";
     golden_clamp_all: "ringkernel-codegen/tests/in/minmax.rs", minmax::ClampAllKernel, "clamp_all";
     golden_narrow: "ringkernel-codegen/tests/in/narrow_ints.rs", narrow_ints::NarrowKernel, "narrow";
     golden_path_length: "ringkernel-codegen/tests/in/nested_structs.rs", nested_structs::PathLengthKernel, "path_length";

@@ -147,7 +147,9 @@ fn layout_record(module: &Module, ty: &Ty) -> LayoutRecord {
         Ty::Enum(name, s) => {
             LayoutRecord { name: name.clone(), size: s.size(), align: s.size(), fields: vec![] }
         }
-        Ty::Unit => LayoutRecord { name: "unit".into(), size: 0, align: 1, fields: vec![] },
+        Ty::Unit | Ty::Tuple(_) => {
+            LayoutRecord { name: "unit".into(), size: 0, align: 1, fields: vec![] }
+        }
         Ty::Array(..) => LayoutRecord { name: "array".into(), size: 0, align: 1, fields: vec![] },
     }
 }

@@ -159,7 +159,7 @@ impl Interp<'_> {
 
     fn size(&self, ty: &Ty) -> usize {
         match ty {
-            Ty::Unit => 0,
+            Ty::Unit | Ty::Tuple(_) => 0,
             Ty::Scalar(s) | Ty::Enum(_, s) => s.size() as usize,
             Ty::Array(e, n) => self.size(e) * *n as usize,
             Ty::Struct(name) => self.layouts().get(name).map_or(0, |l| l.size as usize),
@@ -218,7 +218,7 @@ impl Interp<'_> {
                     self.check_message_enums(&fty, base + offset, bytes);
                 }
             }
-            Ty::Unit | Ty::Scalar(_) | Ty::Array(..) => {}
+            Ty::Unit | Ty::Scalar(_) | Ty::Array(..) | Ty::Tuple(_) => {}
         }
     }
 

@@ -481,15 +481,21 @@ fn non_exhaustive_matches_name_the_missing_value() {
 }
 
 snapshot!(
-    tuple_value,
-    r#"#[ring_kernel(id = "k")]
-fn k(ctx: &mut RingContext, x: u32) -> u32 {
+    tuple_as_response_or_field,
+    r#"#[derive(RingMessage)]
+#[repr(C)]
+struct Msg { pair: (u32, u32) }
+#[ring_kernel(id = "k")]
+fn k(ctx: &mut RingContext, x: u32) -> (u32, u32) {
     let t = (x, x);
-    x
+    t
 }"#,
-    r#"error: a tuple can only be destructured where it is made
-  --> tuple_value.rs:3:13
-  = help: bind its parts: `let (a, b) = (x, y);` (or use a #[derive(RingMessage)] struct)"#
+    r#"error: a tuple cannot be a message or a message field: Rust does not fix its layout
+  --> tuple_as_response_or_field.rs:3:20
+  = help: use a #[derive(RingMessage)] #[repr(C)] struct with named fields
+error: a handler cannot return a tuple: Rust does not fix its layout
+  --> tuple_as_response_or_field.rs:5:40
+  = help: return a #[derive(RingMessage)] #[repr(C)] struct with named fields"#
 );
 
 snapshot!(
@@ -499,9 +505,9 @@ fn k(ctx: &mut RingContext, x: u32) -> u32 {
     let (a, b) = x;
     a
 }"#,
-    r#"error: expected a tuple of 2 parts to destructure
+    r#"error: expected a tuple of 2 parts to destructure, found `u32`
   --> tuple_pattern_of_a_scalar.rs:3:18
-  = help: tuples are destructured where they are made: `let (a, b) = (x, y);`, `x.sin_cos()`, `a.overflowing_add(b)`"#
+  = help: the pattern needs one name (or `_`) per part"#
 );
 
 snapshot!(

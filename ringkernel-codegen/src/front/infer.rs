@@ -18,6 +18,7 @@ enum Slot {
     Struct(String),
     Enum(String, Scalar),
     Array(Var, u32),
+    Tuple(Vec<Var>),
     /// Some integer type, not yet known.
     Int,
     /// Some float type, not yet known.
@@ -50,6 +51,7 @@ impl Table {
                 let elem = self.known(elem);
                 Slot::Array(elem, *len)
             }
+            Ty::Tuple(parts) => Slot::Tuple(parts.iter().map(|p| self.known(p)).collect()),
         };
         self.push(slot)
     }
@@ -76,6 +78,19 @@ impl Table {
 
     pub fn array(&mut self, elem: Var, len: u32) -> Var {
         self.push(Slot::Array(elem, len))
+    }
+
+    pub fn tuple(&mut self, parts: Vec<Var>) -> Var {
+        self.push(Slot::Tuple(parts))
+    }
+
+    /// The part variables, when `var` is a tuple.
+    pub fn tuple_parts(&mut self, var: Var) -> Option<Vec<Var>> {
+        let root = self.find(var);
+        match &self.slots[root as usize] {
+            Slot::Tuple(parts) => Some(parts.clone()),
+            _ => None,
+        }
     }
 
     fn find(&mut self, var: Var) -> Var {
@@ -113,7 +128,15 @@ impl Table {
                 self.unify(ea, eb).map_err(|_| (self.describe(a), self.describe(b)))?;
                 link(self, ra, rb);
             }
-            (x, y) if x == y && !matches!(x, Slot::Array(..)) => link(self, ra, rb),
+            (Slot::Tuple(pa), Slot::Tuple(pb)) if pa.len() == pb.len() => {
+                for (x, y) in pa.clone().into_iter().zip(pb.clone()) {
+                    self.unify(x, y).map_err(|_| (self.describe(a), self.describe(b)))?;
+                }
+                link(self, ra, rb);
+            }
+            (x, y) if x == y && !matches!(x, Slot::Array(..) | Slot::Tuple(_)) => {
+                link(self, ra, rb)
+            }
             _ => return Err((self.describe(a), self.describe(b))),
         }
         Ok(())
@@ -131,6 +154,9 @@ impl Table {
                 let elem = self.shallow(elem).unwrap_or(Ty::Unit);
                 Some(Ty::Array(Box::new(elem), len))
             }
+            Slot::Tuple(parts) => Some(Ty::Tuple(
+                parts.iter().map(|p| self.shallow(*p).unwrap_or(Ty::Unit)).collect(),
+            )),
             _ => None,
         }
     }
@@ -153,6 +179,10 @@ impl Table {
             Slot::Never => Some(Ty::Unit),
             Slot::Unknown => None,
             Slot::Array(elem, len) => Some(Ty::Array(Box::new(self.resolve(elem)?), len)),
+            Slot::Tuple(parts) => {
+                let parts: Option<Vec<Ty>> = parts.iter().map(|p| self.resolve(*p)).collect();
+                Some(Ty::Tuple(parts?))
+            }
             _ => self.shallow(root),
         }
     }
@@ -165,6 +195,14 @@ impl Table {
             Slot::Float => "{float}".into(),
             Slot::Never | Slot::Unknown => "_".into(),
             Slot::Array(elem, len) => format!("[{}; {len}]", self.describe(elem)),
+            Slot::Tuple(parts) => {
+                let names: Vec<String> = parts.iter().map(|p| self.describe(*p)).collect();
+                if names.len() == 1 {
+                    format!("({},)", names[0])
+                } else {
+                    format!("({})", names.join(", "))
+                }
+            }
             _ => self.shallow(root).map(|t| t.to_string()).unwrap_or_else(|| "_".into()),
         }
     }

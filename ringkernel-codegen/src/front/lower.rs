@@ -51,7 +51,11 @@ pub(crate) fn lower_module(
         functions.push(lower_fn(f, Some(attrs), None, &shared, diags));
     }
     functions.extend(library_functions);
-    (Module { structs, enums: enums.clone(), functions }, handlers)
+    let mut module = Module { structs, enums: enums.clone(), functions };
+    if let Err(err) = tuples::tuples_to_structs(&mut module) {
+        diags.push(Diagnostic::new(Span::default(), format!("tuple types: {err}")));
+    }
+    (module, handlers)
 }
 
 /// What a literal node was written as, for range checks once its type is known.
@@ -152,6 +156,17 @@ fn lower_fn(
         syn::ReturnType::Default => Ty::Unit,
         syn::ReturnType::Type(_, ty) => l.written_type(ty).unwrap_or(Ty::Unit),
     };
+    if handler.is_some() && matches!(ret_ty, Ty::Tuple(_)) {
+        if let syn::ReturnType::Type(_, ty) = &f.sig.output {
+            l.diags.push(
+                Diagnostic::new(
+                    at(ty),
+                    "a handler cannot return a tuple: Rust does not fix its layout",
+                )
+                .help("return a #[derive(RingMessage)] #[repr(C)] struct with named fields"),
+            );
+        }
+    }
     l.ret = l.table.known(&ret_ty);
     let mut params = Vec::new();
     let role = match handler {
@@ -332,6 +347,13 @@ impl Lowerer<'_> {
             self.error(at(&msg.ty), "the message is taken by value", shape_help);
         }
         let ty = self.written_type(&msg.ty).unwrap_or(Ty::Unit);
+        if matches!(ty, Ty::Tuple(_)) {
+            self.error(
+                at(&msg.ty),
+                "a tuple cannot be a message or a message field: Rust does not fix its layout",
+                "use a #[derive(RingMessage)] #[repr(C)] struct with named fields",
+            );
+        }
         let (name, _) = self.pattern_ident(&msg.pat)?;
         let message = self.declare(&name, ty, false, LocalKind::Message, at(&msg.pat));
         Some(FnRole::Handler { state, message })
@@ -747,9 +769,23 @@ impl Lowerer<'_> {
     }
 
     fn field_of(&mut self, base: Var, member: &syn::Member, span: Span) -> Option<(u32, Var)> {
-        let syn::Member::Named(ident) = member else {
-            self.error(span, "tuple fields are not supported", "use named struct fields");
-            return None;
+        let ident = match member {
+            syn::Member::Named(ident) => ident,
+            syn::Member::Unnamed(index) => {
+                let i = index.index;
+                return match self.table.tuple_parts(base) {
+                    Some(parts) if (i as usize) < parts.len() => Some((i, parts[i as usize])),
+                    _ => {
+                        let found = self.table.describe(base);
+                        self.error(
+                            span,
+                            format!("no field `{i}` on a value of type `{found}`"),
+                            "`.0`, `.1`, .. are a tuple's parts (annotate the variable's type if it is one)",
+                        );
+                        None
+                    }
+                };
+            }
         };
         let name = ident.to_string();
         let Some(Ty::Struct(sname)) = self.table.shallow(base) else {

@@ -23,19 +23,10 @@ impl Finder {
         self.found.push((node.span(), with_help(message.into(), help)));
     }
 
+    /// A value's type: a DSL type or a tuple of them.
     fn check_type(&mut self, ty: &syn::Type) {
-        if let Err(problem) = super::types::classify_type(ty) {
+        if let Err(problem) = super::types::check_value_type(ty) {
             self.found.push((problem.span, with_help(problem.message, problem.help)));
-        }
-    }
-
-    /// The initialiser of a tuple `let`: nested tuple expressions are allowed, their parts
-    /// are checked as expressions.
-    fn visit_tuple_parts(&mut self, e: &syn::Expr) {
-        match e {
-            syn::Expr::Tuple(t) => t.elems.iter().for_each(|part| self.visit_tuple_parts(part)),
-            syn::Expr::Paren(p) => self.visit_tuple_parts(&p.expr),
-            other => self.visit_expr(other),
         }
     }
 }
@@ -51,7 +42,6 @@ impl<'ast> Visit<'ast> for Finder {
             }
             syn::Expr::Reference(_) => self.report(e, "references are not supported in kernels", "pass and copy values; only the handler's state is a reference"),
             syn::Expr::Unsafe(_) => self.report(e, "`unsafe` blocks are not allowed in kernels", "kernels are safe Rust; remove `unsafe`"),
-            syn::Expr::Tuple(t) if !t.elems.is_empty() => self.report(e, "a tuple can only be destructured where it is made", "bind its parts: `let (a, b) = (x, y);` (or use a #[derive(RingMessage)] struct)"),
             syn::Expr::Try(_) => self.report(e, "`?` is not supported in kernels", "kernels cannot fail; return a status field instead"),
             syn::Expr::Async(_) => self.report(e, "`async` blocks are not supported in kernels", "remove `async`"),
             syn::Expr::Range(_) => self.report(e, "ranges are only supported in `for` loops", "write `for i in a..b`"),
@@ -101,31 +91,10 @@ impl<'ast> Visit<'ast> for Finder {
                 self.report(s, &format!("macros like `{name}!` are not supported in kernels"), "kernels run on the GPU: no printing, formatting or panicking; record results in the state or response");
             }
             syn::Stmt::Local(local) => {
-                let (pat, annotation) = match &local.pat {
-                    syn::Pat::Type(typed) => (&*typed.pat, Some(&*typed.ty)),
-                    other => (other, None),
-                };
-                let tuple_pattern = matches!(pat, syn::Pat::Tuple(_));
-                match annotation {
-                    // `let (a, b): (T, U) = ...`: each part's type.
-                    Some(syn::Type::Tuple(parts)) if tuple_pattern => {
-                        for part in &parts.elems {
-                            self.check_type(part);
-                        }
-                    }
-                    Some(ty) => self.check_type(ty),
-                    None => {}
+                if let syn::Pat::Type(typed) = &local.pat {
+                    self.check_type(&typed.ty);
                 }
-                match &local.init {
-                    // A tuple destructured where it is made is the DSL's: check its parts.
-                    Some(init) if tuple_pattern => {
-                        self.visit_tuple_parts(&init.expr);
-                        if let Some((_, diverge)) = &init.diverge {
-                            self.visit_expr(diverge);
-                        }
-                    }
-                    _ => syn::visit::visit_stmt(self, s),
-                }
+                syn::visit::visit_stmt(self, s);
             }
             _ => syn::visit::visit_stmt(self, s),
         }

@@ -86,10 +86,26 @@ pub fn classify_type(ty: &syn::Type) -> Result<FieldType, TypeProblem> {
         syn::Type::Tuple(t) if t.elems.is_empty() => {
             Err(problem(ty, "`()` cannot be a field".into()))
         }
+        syn::Type::Tuple(_) => Err(TypeProblem {
+            span: ty.span(),
+            message: "a tuple cannot be a message or a message field: Rust does not fix its layout"
+                .into(),
+            help: "use a #[derive(RingMessage)] #[repr(C)] struct with named fields",
+        }),
         syn::Type::Reference(_) | syn::Type::Ptr(_) => {
             Err(problem(ty, "references and pointers are not DSL types".into()))
         }
         _ => Err(problem(ty, "this type is not supported in kernels".into())),
+    }
+}
+
+/// Checks a value's type (a parameter, a result, a `let` annotation): a DSL type, or a
+/// tuple of them (which a field cannot be).
+pub fn check_value_type(ty: &syn::Type) -> Result<(), TypeProblem> {
+    match ty {
+        syn::Type::Tuple(parts) => parts.elems.iter().try_for_each(check_value_type),
+        syn::Type::Paren(p) => check_value_type(&p.elem),
+        _ => classify_type(ty).map(|_| ()),
     }
 }
 
@@ -112,10 +128,15 @@ pub(crate) fn value_type(
     enums: &BTreeMap<String, EnumDef>,
     diags: &mut Diagnostics,
 ) -> Option<Ty> {
-    if let syn::Type::Tuple(t) = ty {
-        if t.elems.is_empty() {
-            return Some(Ty::Unit);
+    match ty {
+        syn::Type::Tuple(t) if t.elems.is_empty() => return Some(Ty::Unit),
+        syn::Type::Tuple(t) => {
+            let parts: Vec<Option<Ty>> =
+                t.elems.iter().map(|part| value_type(part, enums, diags)).collect();
+            return parts.into_iter().collect::<Option<Vec<Ty>>>().map(Ty::Tuple);
         }
+        syn::Type::Paren(p) => return value_type(&p.elem, enums, diags),
+        _ => {}
     }
     field_type(ty, diags).map(|f| Ty::from(&f.resolve_enums(enums)))
 }

@@ -60,6 +60,10 @@ pub enum Ty {
     /// A fieldless `#[derive(RingMessage)]` enum, by name, held as its `#[repr]` integer
     /// (the discriminant); its variants are in [`Module::enums`].
     Enum(String, Scalar),
+    /// A tuple `(T, U, ..)`. Only the front end has them: before a [`Module`] is returned
+    /// each tuple type becomes the anonymous struct of [`Ty::tuple_name`] (fields `0`, `1`,
+    /// .. laid out as `#[repr(C)]`), so the checker and the back ends never see one.
+    Tuple(Vec<Ty>),
 }
 
 impl Ty {
@@ -69,6 +73,17 @@ impl Ty {
         match self {
             Ty::Scalar(s) | Ty::Enum(_, s) => Some(*s),
             _ => None,
+        }
+    }
+
+    /// The name of the anonymous struct that holds a tuple of `parts`: `(u32, f32)`,
+    /// `(u8,)` for one part, as Rust writes the type.
+    pub fn tuple_name(parts: &[Ty]) -> String {
+        let names: Vec<String> = parts.iter().map(Ty::to_string).collect();
+        if names.len() == 1 {
+            format!("({},)", names[0])
+        } else {
+            format!("({})", names.join(", "))
         }
     }
 
@@ -93,6 +108,7 @@ impl fmt::Display for Ty {
             Ty::Scalar(s) => f.write_str(s.name()),
             Ty::Array(elem, len) => write!(f, "[{elem}; {len}]"),
             Ty::Struct(name) | Ty::Enum(name, _) => f.write_str(name),
+            Ty::Tuple(parts) => f.write_str(&Ty::tuple_name(parts)),
         }
     }
 }
@@ -611,7 +627,7 @@ impl Module {
     /// Bytes a value of `ty` takes (0 for `()` and for a struct this module does not know).
     pub fn size_of(&self, ty: &Ty) -> u32 {
         match ty {
-            Ty::Unit => 0,
+            Ty::Unit | Ty::Tuple(_) => 0,
             Ty::Scalar(s) | Ty::Enum(_, s) => s.size(),
             Ty::Array(elem, n) => self.size_of(elem).saturating_mul(*n),
             Ty::Struct(name) => self.structs.get(name).map_or(0, |l| l.size),
@@ -628,7 +644,7 @@ impl Module {
 
     fn push_cells(&self, ty: &Ty, base: u32, out: &mut Vec<(u32, Scalar)>) {
         match ty {
-            Ty::Unit => {}
+            Ty::Unit | Ty::Tuple(_) => {}
             Ty::Scalar(s) | Ty::Enum(_, s) => out.push((base, *s)),
             Ty::Array(elem, n) => {
                 let size = self.size_of(elem);
@@ -665,7 +681,7 @@ impl Module {
                     self.push_enum_cells(&Ty::from(&field.ty), base + field.offset, out);
                 }
             }
-            Ty::Unit | Ty::Scalar(_) => {}
+            Ty::Unit | Ty::Scalar(_) | Ty::Tuple(_) => {}
         }
     }
 

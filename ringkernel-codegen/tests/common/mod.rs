@@ -336,6 +336,7 @@ macro_rules! golden_handlers {
             $stateless!(stateless_scalar, echo_plus_one),
             $stateless!(transcendental, transcendental),
             $stateless!(tuples, tuples),
+            $stateless!(tuple_values, tuple_values),
             $stateless!(wide_ints, wide),
         ]
     };

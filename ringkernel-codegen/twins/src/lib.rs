@@ -133,6 +133,7 @@ pub mod native {
         math_f64,
         transcendental_fast,
         tuples,
+        tuple_values,
         arrays,
         bits,
         clamp_pow,

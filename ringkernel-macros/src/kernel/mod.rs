@@ -110,7 +110,8 @@ fn validate(
                     "`#[device]` methods take `self` or `&self`\n  = help: a method cannot change its struct: return the new value instead",
                 )),
                 syn::FnArg::Typed(t) => {
-                    if let Err(problem) = ringkernel_codegen::front::types::classify_type(&t.ty) {
+                    if let Err(problem) = ringkernel_codegen::front::types::check_value_type(&t.ty)
+                    {
                         errors.push(syn::Error::new(
                             problem.span,
                             format!("{}\n  = help: {}", problem.message, problem.help),

@@ -37,12 +37,22 @@ impl Mode {
     }
 }
 
+// Tuples as values: a device function's result, destructured.
+#[device]
+fn split(total: i64) -> (i64, bool) {
+    (total / 2, total % 2 != 0)
+}
+
 #[ring_kernel(id = "ui-enums")]
 fn step(_ctx: &mut RingContext, m: &mut Machine, o: Order) -> Mode {
     if o.mode > m.mode {
         m.mode = o.mode;
     }
     m.total += o.mode.weight() * o.amount as i64;
+    let (half, odd) = split(m.total);
+    if odd && half > 1_000_000 {
+        m.mode = Mode::Halt;
+    }
     m.mode
 }
 

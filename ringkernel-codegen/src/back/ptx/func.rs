@@ -221,7 +221,7 @@ impl<'a> FuncWriter<'a> {
 
     pub fn size_align(&self, ty: &Ty) -> (u32, u32) {
         match ty {
-            Ty::Unit => (0, 1),
+            Ty::Unit | Ty::Tuple(_) => (0, 1),
             Ty::Scalar(s) | Ty::Enum(_, s) => (s.size(), s.size()),
             Ty::Array(elem, n) => {
                 let (size, align) = self.size_align(elem);
@@ -295,7 +295,7 @@ impl<'a> FuncWriter<'a> {
                     }
                 }
             }
-            Ty::Unit | Ty::Array(..) => {}
+            Ty::Unit | Ty::Array(..) | Ty::Tuple(_) => {}
         }
     }
 
@@ -421,7 +421,7 @@ impl<'a> FuncWriter<'a> {
     /// Copies a value of type `ty` between memory locations, scalar by scalar.
     pub fn copy(&mut self, ty: &Ty, src: Addr, dst: Addr) {
         match ty {
-            Ty::Unit => {}
+            Ty::Unit | Ty::Tuple(_) => {}
             Ty::Scalar(s) | Ty::Enum(_, s) => {
                 let v = self.load_value(ty, src);
                 self.store(*s, dst, v);

@@ -156,13 +156,16 @@ impl Lowerer<'_> {
                 let unit = self.table.known(&Ty::Unit);
                 Some(self.node(ExprKind::Block(Block::default()), unit, span))
             }
-            syn::Expr::Tuple(_) => {
-                self.error(
-                    span,
-                    "a tuple can only be destructured where it is made",
-                    "bind its parts: `let (a, b) = (x, y);` (or use a #[derive(RingMessage)] struct)",
-                );
-                None
+            syn::Expr::Tuple(t) => {
+                let mut parts = Vec::new();
+                let mut vars = Vec::new();
+                for part in &t.elems {
+                    let (id, var) = self.expr(part)?;
+                    parts.push(id);
+                    vars.push(var);
+                }
+                let var = self.table.tuple(vars);
+                Some(self.node(ExprKind::StructLit(parts), var, span))
             }
             syn::Expr::Try(_) => {
                 self.error(

@@ -1,9 +1,11 @@
-//! Tuples, as far as the DSL has them: destructured where they are made. `let (a, b) = (x,
-//! y);` (nested too, `_` and `mut` in the pattern, an optional `(T, U)` annotation),
-//! `let (s, c) = x.sin_cos();` and `let (v, overflowed) = a.overflowing_add(b);` (`_sub`,
-//! `_mul`) bind each part to its own local; no tuple value exists at run time. Every part
-//! is computed before any name is bound, as in Rust (`let (a, b) = (b, a);` swaps). Arrays
-//! destructure the same way: `let [head, tail] = pair;`.
+//! Tuples. Destructured where they are made — `let (a, b) = (x, y);` (nested too, `_` and
+//! `mut` in the pattern, an optional `(T, U)` annotation), `let (s, c) = x.sin_cos();` and
+//! `let (v, overflowed) = a.overflowing_add(b);` (`_sub`, `_mul`) — each part goes to its own
+//! local and no tuple value exists at run time. Every part is computed before any name is
+//! bound, as in Rust (`let (a, b) = (b, a);` swaps). Any other tuple (kept in a local,
+//! passed to or returned from a `#[device]` function, `t.0`) is a value: an anonymous
+//! struct (see `ir::Ty::Tuple`), destructured from a temporary. Arrays destructure the same
+//! way: `let [head, tail] = pair;`.
 
 use crate::ir::*;
 
@@ -190,14 +192,54 @@ impl Lowerer<'_> {
                 true
             }
             other => {
-                self.error(
-                    at(other),
-                    format!("expected a tuple of {arity} parts to destructure"),
-                    "tuples are destructured where they are made: `let (a, b) = (x, y);`, `x.sin_cos()`, `a.overflowing_add(b)`",
-                );
-                false
+                // A tuple value (a device function's result, a local, an `if`): evaluated
+                // once, then its parts bound.
+                let Some((value, var)) = self.expr(other) else { return false };
+                if let Some(ty) = annotation.and_then(|t| self.written_type(t)) {
+                    let known = self.table.known(&ty);
+                    self.unify_or_report(var, known, at(other), "in `let`");
+                }
+                self.destructure_value(pat, value, var, at(other), out, bindings)
             }
         }
+    }
+
+    /// Binds the parts of the lowered tuple `value` to the tuple pattern `pat`.
+    fn destructure_value(
+        &mut self,
+        pat: &syn::Pat,
+        value: ExprId,
+        var: Var,
+        span: Span,
+        out: &mut Block,
+        bindings: &mut Vec<Binding>,
+    ) -> bool {
+        let syn::Pat::Tuple(tuple) = pat else {
+            let Some((name, mutable)) = self.pattern_ident(pat) else { return false };
+            bindings.push(Binding { name, mutable, value, var, span: at(pat) });
+            return true;
+        };
+        let arity = tuple.elems.len();
+        let parts = match self.table.tuple_parts(var) {
+            Some(parts) if parts.len() == arity => parts,
+            _ => {
+                let found = self.table.describe(var);
+                self.error(
+                    span,
+                    format!("expected a tuple of {arity} parts to destructure, found `{found}`"),
+                    "the pattern needs one name (or `_`) per part",
+                );
+                return false;
+            }
+        };
+        let whole = self.temporary(value, var, span, out);
+        for (i, (p, part_var)) in tuple.elems.iter().zip(parts).enumerate() {
+            let part = self.node(ExprKind::Field(whole, i as u32), part_var, span).0;
+            if !self.destructure_value(p, part, part_var, span, out, bindings) {
+                return false;
+            }
+        }
+        true
     }
 
     /// The two parts of `x.sin_cos()` or `a.overflowing_{add,sub,mul}(b)`; the receiver (and
@@ -287,4 +329,70 @@ fn unparen(e: &syn::Expr) -> &syn::Expr {
         syn::Expr::Paren(p) => unparen(&p.expr),
         other => other,
     }
+}
+
+/// Gives every tuple type of `module` its anonymous struct ([`Ty::tuple_name`], fields `0`,
+/// `1`, ..) and rewrites the types to name it, so that nothing after the front end sees a
+/// [`Ty::Tuple`].
+pub(super) fn tuples_to_structs(module: &mut Module) -> Result<(), crate::layout::LayoutError> {
+    use crate::layout::{FieldType, StructDef, compute_layouts};
+    fn field_type(ty: &Ty) -> FieldType {
+        match ty {
+            Ty::Scalar(s) => FieldType::Scalar(*s),
+            Ty::Enum(name, s) => FieldType::Enum(name.clone(), *s),
+            Ty::Array(elem, n) => FieldType::Array(Box::new(field_type(elem)), *n),
+            Ty::Struct(name) => FieldType::Struct(name.clone()),
+            Ty::Tuple(parts) => FieldType::Struct(Ty::tuple_name(parts)),
+            // A `()` part takes no bytes.
+            Ty::Unit => FieldType::Array(Box::new(FieldType::Scalar(Scalar::U8)), 0),
+        }
+    }
+    fn collect(ty: &Ty, out: &mut std::collections::BTreeMap<String, Vec<Ty>>) {
+        match ty {
+            Ty::Array(elem, _) => collect(elem, out),
+            Ty::Tuple(parts) => {
+                parts.iter().for_each(|p| collect(p, out));
+                out.entry(Ty::tuple_name(parts)).or_insert_with(|| parts.clone());
+            }
+            _ => {}
+        }
+    }
+    fn rewrite(ty: &mut Ty) {
+        match ty {
+            Ty::Array(elem, _) => rewrite(elem),
+            Ty::Tuple(parts) => *ty = Ty::Struct(Ty::tuple_name(parts)),
+            _ => {}
+        }
+    }
+    let mut tuples = std::collections::BTreeMap::new();
+    for f in &module.functions {
+        let types = f.locals.iter().map(|l| &l.ty).chain(f.exprs.iter().map(|e| &e.ty));
+        for ty in types.chain([&f.ret]) {
+            collect(ty, &mut tuples);
+        }
+    }
+    if tuples.is_empty() {
+        return Ok(());
+    }
+    let mut defs: Vec<StructDef> = module
+        .structs
+        .values()
+        .map(|l| StructDef {
+            name: l.name.clone(),
+            fields: l.fields.iter().map(|f| (f.name.clone(), f.ty.clone())).collect(),
+        })
+        .collect();
+    for (name, parts) in &tuples {
+        let fields = parts.iter().enumerate().map(|(i, p)| (i.to_string(), field_type(p)));
+        defs.push(StructDef { name: name.clone(), fields: fields.collect() });
+    }
+    module.structs = compute_layouts(&defs)?;
+    for f in &mut module.functions {
+        let types =
+            f.locals.iter_mut().map(|l| &mut l.ty).chain(f.exprs.iter_mut().map(|e| &mut e.ty));
+        for ty in types.chain([&mut f.ret]) {
+            rewrite(ty);
+        }
+    }
+    Ok(())
 }
