@@ -394,6 +394,7 @@ differential_tests! {
     golden_histogram: "ringkernel-codegen/tests/in/arrays.rs", arrays::HistogramKernel, "histogram";
     golden_bit_stats: "ringkernel-codegen/tests/in/bits.rs", bits::BitStatsKernel, "bit_stats";
     golden_clamp_pow: "ringkernel-codegen/tests/in/clamp_pow.rs", clamp_pow::ClampPowKernel, "clamp_pow";
+    golden_signed_root: "ringkernel-codegen/tests/in/clamp_pow.rs", clamp_pow::SignedRootKernel, "signed_root";
     golden_blocks: "ringkernel-codegen/tests/in/blocks.rs", blocks::BlocksKernel, "blocks";
     golden_bool_logic: "ringkernel-codegen/tests/in/bool_logic.rs", bool_logic::BoolLogicKernel, "bool_logic";
     golden_casts: "ringkernel-codegen/tests/in/casts.rs", casts::CastsKernel, "casts";

@@ -89,6 +89,8 @@ pub mod error {
     /// Memory held a value its type does not have: an enum discriminant that names no
     /// variant (a message written outside Rust). The value read is the enum's first variant.
     pub const INVALID_VALUE: u32 = 4;
+    /// `isqrt` of a negative integer (Rust's panics): the result is 0.
+    pub const NEGATIVE_SQUARE_ROOT: u32 = 5;
 }
 
 /// Per-actor control block. See the module docs for who writes what.

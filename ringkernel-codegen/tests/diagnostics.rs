@@ -551,15 +551,6 @@ fn k(ctx: &mut RingContext, x: u32) -> u32 { x.checked_add(1) }"#,
 );
 
 snapshot!(
-    signed_isqrt,
-    r#"#[ring_kernel(id = "k")]
-fn k(ctx: &mut RingContext, x: i32) -> i32 { x.isqrt() }"#,
-    r#"error: no method `isqrt` on `i32`
-  --> signed_isqrt.rs:2:46
-  = help: `isqrt` is for unsigned integers here: `(x as u32).isqrt()` after checking the sign"#
-);
-
-snapshot!(
     array_pattern_of_the_wrong_length,
     r#"#[ring_kernel(id = "k")]
 fn k(ctx: &mut RingContext, x: u32) -> u32 {

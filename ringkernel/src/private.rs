@@ -362,6 +362,30 @@ macro_rules! euclid_ops {
 
 euclid_ops!(u8, i8, u16, i16, u32, i32, u64, i64, usize, isize);
 
+/// `isqrt` of the DSL: a negative value gives 0 and records the error (Rust's panic).
+pub trait DslIsqrt: Copy {
+    /// `x.isqrt()`.
+    fn dsl_isqrt(self) -> Self;
+}
+
+macro_rules! isqrt_ops {
+    (unsigned: $($u:ty),*; signed: $($i:ty),*) => {
+        $(impl DslIsqrt for $u { fn dsl_isqrt(self) -> Self { self.isqrt() } })*
+        $(impl DslIsqrt for $i {
+            fn dsl_isqrt(self) -> Self {
+                if self < 0 {
+                    record_error(ringkernel_codegen::abi::error::NEGATIVE_SQUARE_ROOT);
+                    0
+                } else {
+                    self.isqrt()
+                }
+            }
+        })*
+    };
+}
+
+isqrt_ops!(unsigned: u8, u16, u32, u64, usize; signed: i8, i16, i32, i64, isize);
+
 /// `clamp` of the DSL: Rust's comparisons in Rust's order, without the standard library's
 /// panic when `lo > hi` (or a bound is NaN): the GPU cannot panic, so neither does the CPU.
 pub trait DslClamp: Copy {

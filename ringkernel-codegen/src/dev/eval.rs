@@ -116,6 +116,16 @@ impl Interp<'_> {
                 let rs = self.f.expr(args[0]).ty.scalar().unwrap_or(Scalar::U32);
                 if matches!(fun, MathFn::DivEuclid | MathFn::RemEuclid) {
                     euclid(*fun, rs, &values, &mut self.ctx.errors)?
+                } else if let (MathFn::Isqrt, true, [V::Int(bits)]) =
+                    (fun, rs.is_signed_int(), values.as_slice())
+                {
+                    match u64::try_from(signed(*bits, rs)) {
+                        Ok(x) => V::Int(x.isqrt()),
+                        Err(_) => {
+                            self.ctx.errors.push(error::NEGATIVE_SQUARE_ROOT);
+                            V::Int(0)
+                        }
+                    }
                 } else {
                     math(*fun, rs, &values)?
                 }

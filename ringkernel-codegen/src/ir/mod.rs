@@ -320,7 +320,8 @@ pub enum MathFn {
     ToBits,
     /// `x.trunc()`.
     Trunc,
-    /// `x.isqrt()` (unsigned): the floor of the square root.
+    /// `x.isqrt()`: the floor of the square root; a negative `x` gives 0 and records
+    /// `abi::error::NEGATIVE_SQUARE_ROOT` (Rust's panics).
     Isqrt,
     /// `x.round()`: half away from zero.
     Round,

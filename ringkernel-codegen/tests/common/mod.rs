@@ -300,6 +300,7 @@ macro_rules! golden_handlers {
             $stateful!(arrays, histogram),
             $stateless!(bits, bit_stats),
             $stateless!(clamp_pow, clamp_pow),
+            $stateless!(clamp_pow, signed_root),
             $stateless!(blocks, blocks),
             $stateless!(bool_logic, bool_logic),
             $stateless!(casts, casts),

@@ -1,6 +1,7 @@
 //! `clamp` (integers and floats; natively Rust panics when `lo > hi` or a bound is NaN, the
 //! DSL gives Rust's comparisons in Rust's order instead), wrapping `pow` / `wrapping_pow`, and
-//! `div_euclid` / `rem_euclid` (a zero divisor gives 0 and records the error).
+//! `div_euclid` / `rem_euclid` (a zero divisor gives 0 and records the error), `isqrt`
+//! (signed too: a negative value gives 0 and records the error, where Rust panics).
 
 #[derive(RingMessage, Clone, Copy)]
 #[repr(C)]
@@ -67,4 +68,9 @@ fn clamp_pow(ctx: &mut RingContext, v: Bounds) -> Clamped {
             ((v.n as u64) * (v.n as u64) + 2 * (v.n as u64)).isqrt(),
         ],
     }
+}
+
+#[ring_kernel(id = "signed-root")]
+fn signed_root(ctx: &mut RingContext, x: i64) -> i64 {
+    x.isqrt() + (x as i16).isqrt() as i64
 }

@@ -230,6 +230,11 @@ impl VisitMut for Native {
                 let receiver = &call.receiver;
                 *e = syn::parse_quote!(#receiver.checked_next_power_of_two().unwrap_or(0));
             }
+            // Rust's signed `isqrt` panics on a negative value; the DSL's gives 0 (recorded).
+            syn::Expr::MethodCall(call) if call.method == "isqrt" && call.args.is_empty() => {
+                let receiver = unparen(&call.receiver);
+                *e = syn::parse_quote!(#p::DslIsqrt::dsl_isqrt(#receiver));
+            }
             syn::Expr::MethodCall(call) if call.method == "clamp" && call.args.len() == 2 => {
                 let (receiver, lo, hi) = (unparen(&call.receiver), &call.args[0], &call.args[1]);
                 *e = syn::parse_quote!(#p::DslClamp::dsl_clamp(#receiver, #lo, #hi));

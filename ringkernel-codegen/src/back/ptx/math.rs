@@ -428,10 +428,22 @@ impl FuncWriter<'_> {
         self.normalize(s, out);
     }
 
-    /// `isqrt` of an unsigned value: the `f64` square root, truncated, is exact below 2^52
-    /// (a root just under an integer never rounds up to it there); for 64-bit values it is
-    /// then corrected by one step each way (`r*r` fits: `r` is below 2^32).
+    /// `isqrt`: the `f64` square root, truncated, is exact below 2^52 (a root just under an
+    /// integer never rounds up to it there); for 64-bit values it is then corrected by one
+    /// step each way (`r*r` fits: `r` is below 2^32). A negative signed value gives 0 and
+    /// records the error (a non-negative one has the same bits as the unsigned value).
     fn isqrt(&mut self, s: Scalar, x: Reg, out: Reg) {
+        if s.is_signed_int() {
+            let (negative, fine) = (self.reg(Class::Pred), self.reg(Class::Pred));
+            let (t, zero) = if s.size() == 8 { ("s64", "b64") } else { ("s32", "b32") };
+            self.emit(format!("setp.lt.{t} \t{negative}, {x}, 0;"));
+            self.emit(format!("not.pred \t{fine}, {negative};"));
+            self.record_error_unless(fine, crate::abi::error::NEGATIVE_SQUARE_ROOT);
+            let unsigned = if s.size() == 8 { Scalar::U64 } else { Scalar::U32 };
+            self.isqrt(unsigned, x, out);
+            self.emit(format!("selp.{zero} \t{out}, 0, {out}, {negative};"));
+            return;
+        }
         let wide = self.reg(Class::F64);
         let from = if s.size() == 8 { "u64" } else { "u32" };
         self.emit(format!("cvt.rn.f64.{from} \t{wide}, {x};"));

@@ -126,16 +126,11 @@ impl Lowerer<'_> {
             Receiver::SignedOrFloat => scalar.is_signed_int() || scalar.is_float(),
         };
         if !fits {
-            let help = if method == "isqrt" && scalar.is_signed_int() {
-                // Rust's signed `isqrt` panics on a negative value, which a kernel cannot.
-                format!(
-                    "`isqrt` is for unsigned integers here: `(x as {}).isqrt()` after checking the sign",
-                    unsigned_of(scalar).name()
-                )
-            } else {
-                "check the receiver's type".to_owned()
-            };
-            self.error(span, format!("no method `{method}` on `{}`", scalar.name()), help);
+            self.error(
+                span,
+                format!("no method `{method}` on `{}`", scalar.name()),
+                "check the receiver's type",
+            );
             return None;
         }
         if m.args.len() != sig.args.len() {
@@ -382,7 +377,7 @@ fn method_signature(method: &str) -> Option<MethodSig> {
         "trunc" => sig(F::Trunc, R::Float, &[], O::Same),
         "round" => sig(F::Round, R::Float, &[], O::Same),
         "next_power_of_two" => sig(F::NextPowerOfTwo, R::Unsigned, &[], O::Same),
-        "isqrt" => sig(F::Isqrt, R::Unsigned, &[], O::Same),
+        "isqrt" => sig(F::Isqrt, R::Int, &[], O::Same),
         "round_ties_even" => sig(F::RoundTiesEven, R::Float, &[], O::Same),
         "fract" => sig(F::Fract, R::Float, &[], O::Same),
         "recip" => sig(F::Recip, R::Float, &[], O::Same),
