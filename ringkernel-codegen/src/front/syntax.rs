@@ -18,6 +18,23 @@ struct Finder {
     found: Vec<(Span, String)>,
 }
 
+/// `checked_*` methods return an `Option`, which kernels do not have: the error and what to
+/// call instead (shared by the macros and the build-time front end).
+pub fn checked_method(method: &str) -> Option<(String, String)> {
+    let op = method.strip_prefix("checked_")?;
+    let instead = if matches!(op, "add" | "sub" | "mul") {
+        format!(
+            "`overflowing_{op}` (the value and whether it overflowed), `wrapping_{op}` or `saturating_{op}`"
+        )
+    } else {
+        format!("`wrapping_{op}`, or test the operands first")
+    };
+    Some((
+        format!("`{method}` returns an `Option`, which kernels do not have"),
+        format!("use {instead}"),
+    ))
+}
+
 impl Finder {
     fn report(&mut self, node: &dyn Spanned, message: &str, help: &str) {
         self.found.push((node.span(), with_help(message.into(), help)));
@@ -61,6 +78,11 @@ impl<'ast> Visit<'ast> for Finder {
                 }
                 self.visit_block(&f.body);
                 return;
+            }
+            syn::Expr::MethodCall(call) => {
+                if let Some((message, help)) = checked_method(&call.method.to_string()) {
+                    self.report(&call.method, &message, &help);
+                }
             }
             syn::Expr::Call(call) => {
                 if let syn::Expr::Path(path) = &*call.func {

@@ -94,19 +94,8 @@ impl Lowerer<'_> {
         {
             return lowered;
         }
-        if let Some(op) = method.strip_prefix("checked_") {
-            let instead = if matches!(op, "add" | "sub" | "mul") {
-                format!(
-                    "`overflowing_{op}` (the value and whether it overflowed), `wrapping_{op}` or `saturating_{op}`"
-                )
-            } else {
-                format!("`wrapping_{op}`, or test the operands first")
-            };
-            self.error(
-                span,
-                format!("`{method}` returns an `Option`, which kernels do not have"),
-                format!("use {instead}"),
-            );
+        if let Some((message, help)) = super::super::syntax::checked_method(&method) {
+            self.error(span, message, help);
             return None;
         }
         let Some(sig) = method_signature(method.as_str()) else {
