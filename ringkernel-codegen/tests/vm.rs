@@ -266,6 +266,12 @@ fn fast_math_is_within_the_approximate_instructions_error() {
     );
 }
 
+/// An input at sequence, clock and slot 0, with no results yet.
+fn input_at_zero(msg: Vec<u8>, state: Vec<u8>) -> Case {
+    let (response, state_after) = (Vec::new(), Vec::new());
+    Case { msg, state, seq: 0, clock: 0, slot: 0, response, state_after, clock_after: 0 }
+}
+
 /// Bytes made outside Rust can hold a number that is no variant of an enum field. The PTX
 /// and the interpreter both read it as the enum's first variant and record `INVALID_VALUE`
 /// once per invalid field of the message; the handler's result is what Rust gives for the
@@ -281,16 +287,7 @@ fn invalid_enum_discriminants_read_as_the_first_variant_and_are_recorded() {
     let first =
         native::enums::flip(&mut RingContext { seq: 0, clock: 0, slot: 0 }, native::enums::Op::Add);
     for raw in [0u8, 3, 4, 6, 199, 201, 255] {
-        let input = Case {
-            msg: vec![raw],
-            state: Vec::new(),
-            seq: 0,
-            clock: 0,
-            slot: 0,
-            response: Vec::new(),
-            state_after: Vec::new(),
-            clock_after: 0,
-        };
+        let input = input_at_zero(vec![raw], Vec::new());
         let (expected, errors) = interpreted(&h, &input);
         assert_eq!(errors, [INVALID_VALUE], "byte {raw}: interpreter errors");
         assert_eq!(expected.response, [first as u8], "byte {raw}: interpreter response");
@@ -322,16 +319,7 @@ fn invalid_enum_discriminants_read_as_the_first_variant_and_are_recorded() {
         if invalid_level {
             msg[2..4].copy_from_slice(&[-2i16, 2, 0x7fff][i % 3].to_le_bytes());
         }
-        let input = Case {
-            msg: msg.clone(),
-            state: state.clone(),
-            seq: 0,
-            clock: 0,
-            slot: 0,
-            response: Vec::new(),
-            state_after: Vec::new(),
-            clock_after: 0,
-        };
+        let input = input_at_zero(msg.clone(), state.clone());
         let (expected, errors) = interpreted(&h, &input);
         let invalid = usize::from(invalid_op) + usize::from(invalid_level);
         assert_eq!(

@@ -5,17 +5,43 @@ use quote::quote;
 
 use super::{EnumMessage, Message};
 
+/// The explicit `#[message(type_id = N)]`, or the hash of the type's module path and name.
+fn type_id(explicit: Option<u64>, name: &str, p: &TokenStream) -> TokenStream {
+    match explicit {
+        Some(id) => quote!(#id),
+        None => quote!(#p::type_id_of(::core::concat!(::core::module_path!(), "::", #name))),
+    }
+}
+
+/// The `RingMessage` methods every derived type shares: they go through `RingField`.
+fn message_methods(p: &TokenStream) -> TokenStream {
+    quote! {
+        fn encode(&self, out: &mut [u8]) -> ::core::result::Result<(), #p::MessageError> {
+            #p::check_size(&<Self as #p::RingMessage>::LAYOUT, out.len())?;
+            <Self as #p::RingField>::write_field(self, out);
+            ::core::result::Result::Ok(())
+        }
+
+        fn decode(bytes: &[u8]) -> ::core::result::Result<Self, #p::MessageError> {
+            #p::check_size(&<Self as #p::RingMessage>::LAYOUT, bytes.len())?;
+            <Self as #p::RingField>::read_field(bytes)
+        }
+
+        fn as_bytes(&self) -> ::core::option::Option<&[u8]> {
+            #p::byte_view(self)
+        }
+    }
+}
+
 pub(crate) fn expand(message: &Message<'_>) -> TokenStream {
     let ident = message.ident;
     let name = ident.to_string();
     let p = quote!(::ringkernel::__private);
+    let methods = message_methods(&p);
     let idents: Vec<_> = message.fields.iter().map(|f| f.ident).collect();
     let names: Vec<String> = idents.iter().map(|i| i.to_string()).collect();
     let types: Vec<_> = message.fields.iter().map(|f| f.ty).collect();
-    let type_id = match message.type_id {
-        Some(id) => quote!(#id),
-        None => quote!(#p::type_id_of(::core::concat!(::core::module_path!(), "::", #name))),
-    };
+    let type_id = type_id(message.type_id, &name, &p);
     quote! {
         #[automatically_derived]
         impl #p::RingField for #ident {
@@ -67,20 +93,7 @@ pub(crate) fn expand(message: &Message<'_>) -> TokenStream {
                 ],
             };
 
-            fn encode(&self, out: &mut [u8]) -> ::core::result::Result<(), #p::MessageError> {
-                #p::check_size(&<Self as #p::RingMessage>::LAYOUT, out.len())?;
-                <Self as #p::RingField>::write_field(self, out);
-                ::core::result::Result::Ok(())
-            }
-
-            fn decode(bytes: &[u8]) -> ::core::result::Result<Self, #p::MessageError> {
-                #p::check_size(&<Self as #p::RingMessage>::LAYOUT, bytes.len())?;
-                <Self as #p::RingField>::read_field(bytes)
-            }
-
-            fn as_bytes(&self) -> ::core::option::Option<&[u8]> {
-                #p::byte_view(self)
-            }
+            #methods
         }
     }
 }
@@ -91,13 +104,11 @@ pub(crate) fn expand_enum(message: &EnumMessage<'_>) -> TokenStream {
     let ident = message.ident;
     let name = ident.to_string();
     let p = quote!(::ringkernel::__private);
+    let methods = message_methods(&p);
     let repr = &message.repr;
     let variants = &message.variants;
     let first = variants[0];
-    let type_id = match message.type_id {
-        Some(id) => quote!(#id),
-        None => quote!(#p::type_id_of(::core::concat!(::core::module_path!(), "::", #name))),
-    };
+    let type_id = type_id(message.type_id, &name, &p);
     quote! {
         #[automatically_derived]
         impl #p::RingField for #ident {
@@ -129,20 +140,7 @@ pub(crate) fn expand_enum(message: &EnumMessage<'_>) -> TokenStream {
             const LAYOUT: #p::TypeLayout =
                 #p::TypeLayout::scalar(#name, ::core::mem::size_of::<#repr>() as u32);
 
-            fn encode(&self, out: &mut [u8]) -> ::core::result::Result<(), #p::MessageError> {
-                #p::check_size(&<Self as #p::RingMessage>::LAYOUT, out.len())?;
-                <Self as #p::RingField>::write_field(self, out);
-                ::core::result::Result::Ok(())
-            }
-
-            fn decode(bytes: &[u8]) -> ::core::result::Result<Self, #p::MessageError> {
-                #p::check_size(&<Self as #p::RingMessage>::LAYOUT, bytes.len())?;
-                <Self as #p::RingField>::read_field(bytes)
-            }
-
-            fn as_bytes(&self) -> ::core::option::Option<&[u8]> {
-                #p::byte_view(self)
-            }
+            #methods
         }
     }
 }
