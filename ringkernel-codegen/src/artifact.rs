@@ -21,14 +21,18 @@
 //! // abi: version=1 hash=0x4ef7fb8305f700f8
 //! // source-hash: 9f86d081884c7d65...                  hex, of the source text compiled
 //! // compiler: ringkernel-codegen 0.1.0
+//! // signature: ed25519:5c1f...                        optional: 64 bytes in hex
 //! // end-metadata
 //! .version 6.3
 //! .target sm_70
 //! ...
 //! ```
 //!
-//! Every key above is required, none may repeat, and unknown keys are errors, except keys
-//! starting with `x-`, which are skipped (room for tools that add their own). [`Artifact::parse`]
+//! Every key above is required except `signature`, none may repeat, and unknown keys are
+//! errors, except keys starting with `x-`, which are skipped (room for tools that add their
+//! own). The signature is an Ed25519 signature over the registry's digest of the artifact
+//! *without* its signature line (`ringkernel::rules::rule_digest` of
+//! `CompiledRule::from_artifact`), so adding it changes nothing it covers. [`Artifact::parse`]
 //! reports the line of the first problem and never panics, whatever the input.
 
 use std::fmt;
@@ -226,6 +230,9 @@ pub struct Artifact {
     pub ptx: String,
     /// The metadata.
     pub metadata: ArtifactMetadata,
+    /// The `signature:` line's bytes (an Ed25519 signature is 64), when the artifact is
+    /// signed.
+    pub signature: Option<Vec<u8>>,
 }
 
 /// Why text is not a valid artifact.
@@ -249,7 +256,7 @@ impl fmt::Display for ArtifactError {
 
 impl std::error::Error for ArtifactError {}
 
-const KEYS: [&str; 16] = [
+const KEYS: [&str; 17] = [
     "id",
     "kind",
     "version",
@@ -265,6 +272,7 @@ const KEYS: [&str; 16] = [
     "abi",
     "source-hash",
     "compiler",
+    "signature",
     "",
 ];
 
@@ -306,6 +314,10 @@ impl Artifact {
         line("abi", &format!("version={} hash={:#018x}", m.abi_version, m.abi_hash));
         line("source-hash", &m.source_hash);
         line("compiler", &m.compiler);
+        if let Some(signature) = &self.signature {
+            let hex: String = signature.iter().map(|b| format!("{b:02x}")).collect();
+            line("signature", &format!("ed25519:{hex}"));
+        }
         format!("{FORMAT_LINE}\n{out}{END_LINE}\n{}", self.ptx)
     }
 
@@ -405,6 +417,10 @@ impl Artifact {
             return Err(err(compiler.0, "compiler is empty".into()));
         }
 
+        let signature = match values[15] {
+            None => None,
+            Some(entry) => Some(at(entry, parse_signature(entry.1))?),
+        };
         let ptx = text.get(ptx_start..).unwrap_or_default().to_owned();
         let target = ptx_directive(&ptx, ".target")
             .ok_or_else(|| err(0, "the PTX has no `.target` directive".into()))?;
@@ -442,7 +458,13 @@ impl Artifact {
                 source_hash,
                 compiler: compiler.1.to_owned(),
             },
+            signature,
         })
+    }
+
+    /// This artifact without its signature: what a signature covers.
+    pub fn unsigned(&self) -> Artifact {
+        Artifact { signature: None, ..self.clone() }
     }
 
     /// File name build.rs writes it under: `<id>-v<version>.ptx`.
@@ -474,6 +496,17 @@ fn check_symbol(text: &str) -> Result<String, String> {
     } else {
         Err("not a PTX symbol name".into())
     }
+}
+
+/// `ed25519:` and 64 bytes in hex.
+fn parse_signature(text: &str) -> Result<Vec<u8>, String> {
+    let hex = text.strip_prefix("ed25519:").ok_or("expected `ed25519:<128 hex digits>`")?;
+    if hex.len() != 128 || !hex.chars().all(|c| c.is_ascii_hexdigit()) {
+        return Err("an Ed25519 signature is 128 hex digits".into());
+    }
+    (0..64)
+        .map(|i| u8::from_str_radix(&hex[2 * i..2 * i + 2], 16).map_err(|e| e.to_string()))
+        .collect()
 }
 
 fn check_hex(text: &str) -> Result<String, String> {
@@ -562,6 +595,28 @@ mod tests {
                 source_hash: "9f86d081".into(),
                 compiler: "ringkernel-codegen 0.1.0".into(),
             },
+            signature: None,
+        }
+    }
+
+    #[test]
+    fn signatures_round_trip_and_bad_ones_name_their_line() {
+        let mut artifact = sample();
+        artifact.signature = Some((0..64).collect());
+        let text = artifact.to_text();
+        assert!(text.contains("// signature: ed25519:000102"));
+        assert_eq!(Artifact::parse(&text), Ok(artifact.clone()));
+        assert_eq!(artifact.unsigned().to_text(), sample().to_text());
+        let line = text.lines().position(|l| l.starts_with("// signature:")).unwrap() + 1;
+        for bad in ["// signature: ed25519:00", "// signature: rsa:00", "// signature: ed25519:zz"]
+        {
+            let broken: String = text
+                .lines()
+                .map(|l| if l.starts_with("// signature:") { bad } else { l })
+                .collect::<Vec<_>>()
+                .join("\n");
+            let err = Artifact::parse(&broken).unwrap_err();
+            assert_eq!(err.line, line, "{bad}: {err}");
         }
     }
 

@@ -129,6 +129,7 @@ pub fn compile_source(src: &str, opts: &Options) -> Result<Vec<Artifact>, Diagno
                 source_hash: source_hash.clone(),
                 compiler: format!("ringkernel-codegen {}", crate::COMPILER_VERSION),
             },
+            signature: None,
         });
     }
     if diags.is_empty() { Ok(artifacts) } else { Err(diags) }

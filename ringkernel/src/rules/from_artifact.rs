@@ -6,17 +6,18 @@ use super::rule::{CompiledRule, RuleMetadata};
 
 impl CompiledRule {
     /// A rule from a parsed artifact. The PTX bytes are the whole artifact file (metadata
-    /// comments included), which the driver loads as is; the ABI hash goes into
+    /// comments included) without its `signature:` line, which the driver loads as is and
+    /// the signature covers; the signature goes into `signature`, the ABI hash into
     /// `metadata.abi_hash`, so the registry refuses a version whose layouts differ.
     pub fn from_artifact(artifact: &Artifact) -> Self {
         let m = &artifact.metadata;
         CompiledRule {
             rule_id: artifact.id.clone(),
             version: artifact.version,
-            ptx: artifact.to_text().into_bytes(),
+            ptx: artifact.unsigned().to_text().into_bytes(),
             compute_cap: m.compute_cap.clone(),
             depends_on: m.depends_on.clone(),
-            signature: None,
+            signature: artifact.signature.clone(),
             actor_config: m.actor,
             metadata: RuleMetadata {
                 description: format!("{} v{} ({})", artifact.id, artifact.version, m.compiler),
@@ -75,7 +76,34 @@ mod tests {
                 source_hash: "00ff".into(),
                 compiler: "ringkernel-codegen test".into(),
             },
+            signature: None,
         }
+    }
+
+    #[test]
+    fn a_signed_artifact_verifies_and_a_tampered_one_does_not() {
+        use crate::rules::{Ed25519Verifier, SigningKey, rule_digest, sign_rule};
+        let key = SigningKey::from_bytes(&[9; 32]);
+        // Sign as the CLI does: the rule of the unsigned artifact, its signature written back.
+        let mut unsigned = CompiledRule::from_artifact(&artifact(1, 7));
+        sign_rule(&mut unsigned, &key);
+        let mut signed = artifact(1, 7);
+        signed.signature = unsigned.signature.clone();
+        let text = signed.to_text();
+        let rule = CompiledRule::from_artifact_text(&text).unwrap();
+        assert_eq!(rule.signature, unsigned.signature);
+        assert_eq!(rule.ptx, unsigned.ptx, "the signature line is not part of what it signs");
+        let registry = RuleRegistry::new(4, Arc::new(NoopSwapBackend))
+            .with_verifier(Arc::new(Ed25519Verifier::new(key.verifying_key())));
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_time().build().unwrap();
+        runtime.block_on(registry.register_rule(rule, "sm_90")).unwrap();
+        let tampered = text
+            .replace(".target sm_80\n", ".target sm_80\n// \n")
+            .replace("// version: 1\n", "// version: 2\n");
+        let rule = CompiledRule::from_artifact_text(&tampered).unwrap();
+        assert_ne!(rule_digest(&rule), rule_digest(&unsigned));
+        let err = runtime.block_on(registry.reload_rule(rule, "sm_90")).unwrap_err();
+        assert!(matches!(err, RuleError::BadSignature { .. }), "{err}");
     }
 
     #[test]
