@@ -52,7 +52,8 @@ pub enum ArtifactKind {
 }
 
 impl ArtifactKind {
-    fn as_str(self) -> &'static str {
+    /// As the `kind:` line writes it: `ring_kernel` or `rule`.
+    pub fn as_str(self) -> &'static str {
         match self {
             ArtifactKind::RingKernel => "ring_kernel",
             ArtifactKind::Rule => "rule",
@@ -434,6 +435,18 @@ impl Artifact {
                 format!("compute-cap `{cc_value}` differs from the PTX `.target {target}`"),
             ));
         }
+        check_complete(&ptx).map_err(|m| err(0, m))?;
+        if defines_functions(&ptx) {
+            for (i, name) in (6..9).zip(&names) {
+                if !defines(&ptx, name) {
+                    let line = values[i].map_or(0, |(line, _)| line);
+                    return Err(err(
+                        line,
+                        format!("the PTX defines no `{name}` (truncated, or the wrong file?)"),
+                    ));
+                }
+            }
+        }
         let mut names = names.into_iter();
         let mut next_name = || names.next().unwrap_or_default();
         Ok(Artifact {
@@ -555,6 +568,51 @@ fn parse_abi(text: &str) -> Result<(u32, u64), String> {
 }
 
 /// The text after the first `directive` at the start of a line (comments skipped).
+/// Every `{` of the PTX (outside comments) is closed: a file cut short ends inside a block.
+fn check_complete(ptx: &str) -> Result<(), String> {
+    let mut depth = 0i64;
+    for line in ptx.lines() {
+        let code = line.split("//").next().unwrap_or_default();
+        for c in code.chars() {
+            match c {
+                '{' => depth += 1,
+                '}' => depth -= 1,
+                _ => {}
+            }
+            if depth < 0 {
+                return Err("the PTX closes a block it never opened".into());
+            }
+        }
+    }
+    if depth == 0 {
+        Ok(())
+    } else {
+        Err("the PTX ends inside a block: the file is truncated or incomplete".into())
+    }
+}
+
+/// Lines of PTX code (not comments) that declare an `.entry` or a `.func`.
+fn function_lines(ptx: &str) -> impl Iterator<Item = &str> {
+    ptx.lines()
+        .map(|line| line.split("//").next().unwrap_or_default())
+        .filter(|code| code.contains(".entry") || code.contains(".func"))
+}
+
+fn defines_functions(ptx: &str) -> bool {
+    function_lines(ptx).next().is_some()
+}
+
+/// Whether an `.entry` / `.func` named `name` is declared.
+fn defines(ptx: &str, name: &str) -> bool {
+    function_lines(ptx).any(|code| {
+        code.match_indices(name).any(|(at, _)| {
+            let before = code[..at].chars().next_back();
+            let after = code[at + name.len()..].trim_start().chars().next();
+            before.is_none_or(|c| c == ' ' || c == '\t' || c == ')') && after == Some('(')
+        })
+    })
+}
+
 fn ptx_directive<'a>(ptx: &'a str, directive: &str) -> Option<&'a str> {
     ptx.lines()
         .map(str::trim_start)
@@ -597,6 +655,26 @@ mod tests {
             },
             signature: None,
         }
+    }
+
+    #[test]
+    fn truncated_ptx_and_missing_entries_are_errors() {
+        let mut artifact = sample();
+        artifact.ptx.push_str(
+            ".func counter_handler(.param .b64 a)\n{\n\tret;\n}\n\
+             .visible .entry counter_batch(.param .u64 b)\n{\n\tret;\n}\n\
+             .visible .entry counter_persistent(.param .u64 c)\n{ // {\n\tret;\n}\n",
+        );
+        let text = artifact.to_text();
+        assert_eq!(Artifact::parse(&text), Ok(artifact.clone()));
+        let cut = &text[..text.len() - 3];
+        assert!(parse_error(cut).contains("truncated"), "{}", parse_error(cut));
+        let without_persistent = &text[..text.find(".visible .entry counter_persistent").unwrap()];
+        let err = Artifact::parse(without_persistent).unwrap_err();
+        assert!(err.message.contains("defines no `counter_persistent`"), "{err}");
+        assert_eq!(err.line, 8, "the entry-persistent line");
+        let stray = text.replacen("\tret;\n}\n", "\tret;\n}\n}\n", 1);
+        assert!(parse_error(&stray).contains("never opened"), "{}", parse_error(&stray));
     }
 
     #[test]

@@ -1,0 +1,132 @@
+//! `ringkernel`: the command line for ringkernel artifacts.
+//!
+//! ```text
+//! ringkernel compile src/kernels.rs -o artifacts --arch sm_90
+//! ringkernel inspect artifacts/pricing-v2.ptx --json
+//! ringkernel keygen -o release.key            # release.key (secret) and release.key.pub
+//! ringkernel sign artifacts/pricing-v2.ptx --key release.key
+//! ringkernel verify artifacts/pricing-v2.ptx --pubkey release.key.pub
+//! ringkernel diff artifacts/pricing-v1.ptx artifacts/pricing-v2.ptx
+//! ```
+//!
+//! Exit codes: 0 success, 1 failure (a DSL error, a bad artifact or signature, an ABI
+//! difference), 2 usage. Errors are one line on stderr naming the file and the reason.
+
+mod commands;
+mod files;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Compile, inspect, sign, verify and compare ringkernel artifacts (PTX with a metadata
+/// header).
+#[derive(Parser)]
+#[command(
+    name = "ringkernel",
+    version,
+    after_help = "Example:\n  ringkernel compile src/kernels.rs -o artifacts && ringkernel inspect artifacts/counter-v1.ptx"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Compile every `#[ring_kernel]` / `#[rule]` handler of a Rust source file to artifacts.
+    #[command(
+        after_help = "Example:\n  ringkernel compile src/kernels.rs -o artifacts --arch sm_90"
+    )]
+    Compile {
+        /// The Rust source file.
+        file: PathBuf,
+        /// Where to write `<id>-v<version>.ptx` (the current directory by default).
+        #[arg(short, long, default_value = ".")]
+        out_dir: PathBuf,
+        /// Target for handlers whose attribute names none.
+        #[arg(long, default_value = "sm_70")]
+        arch: String,
+    },
+    /// Show an artifact's id, version, target, entries, layouts, ABI hash, digest, signature
+    /// and dependencies.
+    #[command(after_help = "Example:\n  ringkernel inspect artifacts/pricing-v2.ptx --json")]
+    Inspect {
+        /// The artifact file.
+        artifact: PathBuf,
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Make an Ed25519 key pair: the secret key in KEY, the public key in KEY.pub (hex).
+    #[command(after_help = "Example:\n  ringkernel keygen -o release.key")]
+    Keygen {
+        /// The secret key's file (created; never overwritten).
+        #[arg(short, long)]
+        out: PathBuf,
+    },
+    /// Sign an artifact: its `signature:` line, over the registry's digest.
+    #[command(
+        after_help = "Example:\n  ringkernel sign artifacts/pricing-v2.ptx --key release.key"
+    )]
+    Sign {
+        /// The artifact file (rewritten in place unless `-o` is given).
+        artifact: PathBuf,
+        /// The secret key file `keygen` wrote.
+        #[arg(long)]
+        key: PathBuf,
+        /// Write the signed artifact here instead.
+        #[arg(short, long)]
+        out: Option<PathBuf>,
+    },
+    /// Check an artifact's signature: exit 0 when valid, 1 when bad or missing.
+    #[command(
+        after_help = "Example:\n  ringkernel verify artifacts/pricing-v2.ptx --pubkey release.key.pub"
+    )]
+    Verify {
+        /// The artifact file.
+        artifact: PathBuf,
+        /// The public key file (`KEY.pub` from `keygen`).
+        #[arg(long)]
+        pubkey: PathBuf,
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Whether two artifacts are ABI compatible (one can replace the other), and which
+    /// layout field differs: exit 0 compatible, 1 not.
+    #[command(
+        after_help = "Example:\n  ringkernel diff artifacts/pricing-v1.ptx artifacts/pricing-v2.ptx"
+    )]
+    Diff {
+        /// The running (old) artifact.
+        old: PathBuf,
+        /// The candidate (new) artifact.
+        new: PathBuf,
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Compile { file, out_dir, arch } => commands::compile(&file, &out_dir, &arch),
+        Command::Inspect { artifact, json } => commands::inspect(&artifact, json),
+        Command::Keygen { out } => commands::keygen(&out),
+        Command::Sign { artifact, key, out } => commands::sign(&artifact, &key, out.as_deref()),
+        Command::Verify { artifact, pubkey, json } => commands::verify(&artifact, &pubkey, json),
+        Command::Diff { old, new, json } => commands::diff(&old, &new, json),
+    };
+    match result {
+        Ok(commands::Outcome::Success) => ExitCode::SUCCESS,
+        Ok(commands::Outcome::Failure) => ExitCode::from(1),
+        Err(message) => {
+            use std::io::Write as _;
+            let _ = writeln!(std::io::stderr(), "error: {message}");
+            ExitCode::from(1)
+        }
+    }
+}
