@@ -27,6 +27,7 @@ pub mod message;
 pub mod ring;
 pub mod rules;
 pub mod runtime;
+pub mod watch;
 
 pub use async_trait::async_trait;
 pub use context::{AuthContext, AuthError, RingContext, SecureRingContext, TenantId};

@@ -142,7 +142,8 @@ impl Model {
 
     fn reload(&mut self, v: u64) -> Outcome {
         let active = self.active.ok_or("unknown rule")?;
-        let reusable = self.has(v) == Some(RuleStatus::Registered);
+        // Never run, or rolled back from: activated again without staging it again.
+        let reusable = matches!(self.has(v), Some(RuleStatus::Registered | RuleStatus::Rolledback));
         if self.has(v).is_some() && !reusable {
             return Err("duplicate");
         }

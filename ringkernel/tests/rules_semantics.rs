@@ -36,9 +36,16 @@ async fn reload_must_increase_the_version_and_duplicates_are_rejected() {
     // Going back is only possible explicitly.
     let report = registry.rollback_rule("r", 5).await.unwrap();
     assert_eq!((report.kind, report.from_version, report.to_version), (SwapKind::Rollback, 6, 5));
-    // v6 was rolled back; a reload to it is still a duplicate, a reload to v7 is fine.
-    assert!(registry.reload_rule(rule("r", 6), "sm_80").await.is_err());
-    assert_eq!(registry.reload_rule(rule("r", 7), "sm_80").await.unwrap().from_version, 5);
+    // v6 was rolled back: another artifact calling itself v6 is a duplicate; the same
+    // artifact rolls forward to it without staging it again (a withdrawn release that comes
+    // back, as a watched directory delivers it); a reload to v7 is fine.
+    let mut impostor = rule("r", 6);
+    impostor.ptx.extend_from_slice(b"// changed\n");
+    let err = registry.reload_rule(impostor, "sm_80").await.unwrap_err();
+    assert_eq!(err, RuleError::DuplicateVersion { rule_id: "r".into(), version: 6 });
+    let forward = registry.reload_rule(rule("r", 6), "sm_80").await.unwrap();
+    assert_eq!((forward.from_version, forward.to_version, forward.was_staged), (5, 6, true));
+    assert_eq!(registry.reload_rule(rule("r", 7), "sm_80").await.unwrap().from_version, 6);
     check_backend_agrees(&registry, &backend, "r").unwrap();
 }
 

@@ -22,7 +22,9 @@
 //!                                                            swapped away)     │ rollback_rule
 //!                                                                              ▼  to it
 //!   Active ──rollback_rule to an older version──► Rolledback ───────────────► Active
-//!              (every version above the target up to the old active one)
+//!              (every version above the target up to the old active one)  reload_rule
+//!                                                                   (same artifact: rolls
+//!                                                                    forward, no pre-stage)
 //!
 //!   any non-active staged version ──FIFO eviction beyond max_history──► unstaged, forgotten
 //! ```
@@ -33,7 +35,8 @@
 //!   rejected) → well-formedness and compute capability (see [`ComputeCap`] for `sm_90a`
 //!   and `sm_100f`) → dependencies (each `depends_on` id has an active version) → ABI
 //!   (`metadata.abi_hash` equals the active version's, when both have one) → version (a
-//!   reload must go above the active version; a duplicate id and version is rejected). A
+//!   reload must go above the active version; another artifact under an id and version
+//!   already staged is rejected, the same one is re-activated without a second pre-stage). A
 //!   rejected artifact reaches no backend and changes no state.
 //! - **Serialised per rule**: reloads and rollbacks of one rule take its async lock in turn;
 //!   different rules proceed in parallel. Queries never wait for a swap.

@@ -240,6 +240,16 @@ impl RuleRegistry {
         self.list_rules().len()
     }
 
+    /// Validates `rule` as a rollback to it would (signature → well-formedness and compute
+    /// capability → dependencies → ABI against the active version), without the version rules
+    /// and without changing anything: whether an artifact is usable at all, for a tool that
+    /// reports bad files (the artifact watcher) before anything asks to activate them.
+    pub fn check_rule(&self, rule: &CompiledRule, device_cc: &str) -> Result<(), RuleError> {
+        let digest = rule_digest(rule);
+        let slot = self.inner.rules.read().get(&rule.rule_id).cloned().unwrap_or_default();
+        self.inner.validate(rule, &digest, device_cc, &slot, Purpose::Rollback).map(|_| ())
+    }
+
     /// Takes the clean-up failures (`unstage` after an eviction or a failed swap) that no
     /// report carried. A reload's own clean-up failures are in its [`ReloadReport`].
     pub fn take_cleanup_errors(&self) -> Vec<String> {

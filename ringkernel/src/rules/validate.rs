@@ -113,8 +113,13 @@ pub(crate) fn validate(
         return Ok(true);
     }
     let existing = state.entry(version);
+    // A staged version that never ran (registered) or was rolled back from is activated
+    // again as it is: a reload of the same artifact rolls forward without staging it again.
     let reusable = purpose == Purpose::Reload
-        && existing.is_some_and(|e| e.status == RuleStatus::Registered && e.digest == *c.digest);
+        && existing.is_some_and(|e| {
+            matches!(e.status, RuleStatus::Registered | RuleStatus::Rolledback)
+                && e.digest == *c.digest
+        });
     if existing.is_some() && !reusable {
         return Err(RuleError::DuplicateVersion { rule_id, version });
     }

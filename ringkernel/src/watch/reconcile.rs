@@ -1,0 +1,202 @@
+//! Bringing the registry to the directory's desired state: for each rule id, the highest
+//! version among the valid files present that the registry can activate.
+//!
+//! Per rule id, versions are tried from the highest down: one above the active version is
+//! reloaded (registered, for a new rule id); the active one ends the search; one below it
+//! (the active file is gone or bad) is rolled back to, which the registry allows for versions
+//! it has staged, that is, that were active once. A file the registry refuses (signature,
+//! capability, dependency, ABI, version rules) or that does not parse is reported once per
+//! content and the next version down is tried.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::path::PathBuf;
+
+use super::WatchEvent;
+use super::scan::Found;
+use crate::rules::{CompiledRule, RuleRegistry, rule_digest};
+
+pub(super) struct Reconciler {
+    registry: RuleRegistry,
+    device_cc: String,
+    /// Files reported as bad, with the content they had.
+    reported: HashMap<PathBuf, [u8; 32]>,
+    /// Notices given for a rule id and version that cannot be made active (given once).
+    noticed: HashSet<(String, u64)>,
+}
+
+impl Reconciler {
+    pub fn new(registry: RuleRegistry, device_cc: String) -> Self {
+        Self { registry, device_cc, reported: HashMap::new(), noticed: HashSet::new() }
+    }
+
+    fn reject(&mut self, found: &Found, reason: String, out: &mut Vec<WatchEvent>) {
+        if self.reported.get(&found.path) != Some(&found.content) {
+            self.reported.insert(found.path.clone(), found.content);
+            out.push(WatchEvent::Rejected { path: found.path.clone(), reason });
+        }
+    }
+
+    fn notice(&mut self, rule_id: &str, version: u64, reason: String, out: &mut Vec<WatchEvent>) {
+        if self.noticed.insert((rule_id.to_owned(), version)) {
+            out.push(WatchEvent::NotActivated { rule_id: rule_id.to_owned(), version, reason });
+        }
+    }
+
+    /// One pass over a scan's files; the events it caused, in order.
+    pub async fn reconcile(&mut self, files: &BTreeMap<PathBuf, Found>) -> Vec<WatchEvent> {
+        let mut out = Vec::new();
+        // A reported file that changed or went away is a new file when it comes back.
+        self.reported
+            .retain(|path, content| files.get(path).is_some_and(|f| f.content == *content));
+        let mut by_rule: BTreeMap<String, BTreeMap<u64, Vec<&Found>>> = BTreeMap::new();
+        for found in files.values() {
+            match &found.rule {
+                Ok(rule) => by_rule
+                    .entry(rule.rule_id.clone())
+                    .or_default()
+                    .entry(rule.version)
+                    .or_default()
+                    .push(found),
+                Err(reason) => self.reject(found, reason.clone(), &mut out),
+            }
+        }
+        // Every valid-looking file is checked against the registry's policy, whether or not
+        // it is about to be activated, so that a bad file is reported when it appears.
+        let mut usable: BTreeMap<String, BTreeMap<u64, Vec<&Found>>> = BTreeMap::new();
+        for (rule_id, versions) in &by_rule {
+            for (version, files) in versions {
+                for found in files {
+                    let Ok(rule) = &found.rule else { continue };
+                    match self.registry.check_rule(rule, &self.device_cc) {
+                        Ok(()) => usable
+                            .entry(rule_id.clone())
+                            .or_default()
+                            .entry(*version)
+                            .or_default()
+                            .push(*found),
+                        Err(e) => self.reject(found, e.to_string(), &mut out),
+                    }
+                }
+            }
+        }
+        for (rule_id, versions) in &usable {
+            self.reconcile_rule(rule_id, versions, &mut out).await;
+        }
+        for rule_id in self.registry.list_rules() {
+            if let (false, Some(active)) =
+                (by_rule.contains_key(&rule_id), self.registry.get_active(&rule_id))
+            {
+                let reason =
+                    "no file of this rule is left in the directory; it keeps running".into();
+                self.notice(&rule_id, active.version, reason, &mut out);
+            }
+        }
+        out
+    }
+
+    async fn reconcile_rule(
+        &mut self,
+        rule_id: &str,
+        versions: &BTreeMap<u64, Vec<&Found>>,
+        out: &mut Vec<WatchEvent>,
+    ) {
+        for (&version, files) in versions.iter().rev() {
+            let Some((chosen, rule)) = self.one_file_per_version(rule_id, version, files, out)
+            else {
+                continue;
+            };
+            let active = self.registry.get_active(rule_id).map(|h| h.version);
+            let outcome = match active {
+                Some(v) if v == version => {
+                    let same = self
+                        .registry
+                        .active_artifact(rule_id)
+                        .is_some_and(|a| rule_digest(&a) == rule_digest(&rule));
+                    if same {
+                        return;
+                    }
+                    Err(format!(
+                        "{rule_id} v{version} differs from the running v{version}; a version never changes: give it a new number"
+                    ))
+                }
+                None => self
+                    .registry
+                    .register_rule(rule, &self.device_cc)
+                    .await
+                    .map(|_| WatchEvent::Activated {
+                        rule_id: rule_id.to_owned(),
+                        version,
+                        path: chosen.path.clone(),
+                    })
+                    .map_err(|e| e.to_string()),
+                Some(v) if version > v => self
+                    .registry
+                    .reload_rule(rule, &self.device_cc)
+                    .await
+                    .map(|_| WatchEvent::Activated {
+                        rule_id: rule_id.to_owned(),
+                        version,
+                        path: chosen.path.clone(),
+                    })
+                    .map_err(|e| e.to_string()),
+                Some(v) => {
+                    let staged = self
+                        .registry
+                        .artifact(rule_id, version)
+                        .is_some_and(|a| rule_digest(&a) == rule_digest(&rule));
+                    if !staged {
+                        let reason = format!(
+                            "below the active v{v} and never active, so not staged: the registry cannot roll back to it"
+                        );
+                        self.notice(rule_id, version, reason, out);
+                        continue;
+                    }
+                    self.registry
+                        .rollback_rule(rule_id, version)
+                        .await
+                        .map(|_| WatchEvent::RolledBack {
+                            rule_id: rule_id.to_owned(),
+                            from: v,
+                            to: version,
+                        })
+                        .map_err(|e| e.to_string())
+                }
+            };
+            match outcome {
+                Ok(event) => {
+                    self.noticed.retain(|(id, _)| id != rule_id);
+                    out.push(event);
+                    return;
+                }
+                Err(reason) => self.reject(chosen, reason, out),
+            }
+        }
+    }
+
+    /// The file that stands for `rule_id` v`version`: the one the registry already has if
+    /// any, else the first; other files of that version with other contents are reported.
+    fn one_file_per_version<'f>(
+        &mut self,
+        rule_id: &str,
+        version: u64,
+        files: &[&'f Found],
+        out: &mut Vec<WatchEvent>,
+    ) -> Option<(&'f Found, CompiledRule)> {
+        let known = self.registry.artifact(rule_id, version).map(|a| rule_digest(&a));
+        let rules: Vec<(&Found, CompiledRule)> =
+            files.iter().filter_map(|f| f.rule.as_ref().ok().map(|r| (*f, r.clone()))).collect();
+        let pick = rules.iter().position(|(_, r)| Some(rule_digest(r)) == known).unwrap_or(0);
+        let (chosen, rule) = rules.get(pick)?.clone();
+        let digest = rule_digest(&rule);
+        for (other, other_rule) in &rules {
+            if rule_digest(other_rule) != digest {
+                let reason = format!(
+                    "{rule_id} v{version} is also in {} with other contents; one version, one artifact",
+                    chosen.path.display()
+                );
+                self.reject(other, reason, out);
+            }
+        }
+        Some((chosen, rule))
+    }
+}
