@@ -207,6 +207,63 @@ pub fn verify(path: &Path, pubkey: &Path, as_json: bool) -> Result<Outcome, Stri
     }
 }
 
+pub fn watch(
+    dir: &Path,
+    pubkey: Option<&Path>,
+    backend: &str,
+    device_cc: &str,
+    once: bool,
+) -> Result<Outcome, String> {
+    use ringkernel::watch::{ArtifactWatcher, WatchEvent, WatchOptions};
+    let backend = match backend {
+        "cpu" => ringkernel::Backend::Cpu,
+        "cuda" => ringkernel::Backend::Cuda,
+        _ => ringkernel::Backend::Emulated,
+    };
+    let runtime = ringkernel::Runtime::builder()
+        .backend(backend)
+        .max_history(64)
+        .build()
+        .map_err(|e| format!("cannot start the {} backend: {e}", backend.name()))?;
+    if let Some(pubkey) = pubkey {
+        let verifier = Ed25519Verifier::new(read_public_key(pubkey)?);
+        runtime.rule_registry().set_verifier(Some(std::sync::Arc::new(verifier)));
+    }
+    let options = WatchOptions::default().device_cc(device_cc);
+    let watcher = ArtifactWatcher::start(dir, runtime.rule_registry().clone(), options)
+        .map_err(|e| e.to_string())?;
+    say!(
+        "watching {} ({}; signatures {})",
+        dir.display(),
+        backend.name(),
+        if pubkey.is_some() { "required" } else { "not required" }
+    );
+    let mut rejected = false;
+    let mut log = |event: WatchEvent| {
+        rejected |=
+            matches!(event, WatchEvent::Rejected { .. } | WatchEvent::DirectoryMissing { .. });
+        say!("{event}");
+    };
+    if once {
+        // The first scan waits for files that are still being written.
+        std::thread::sleep(std::time::Duration::from_millis(150));
+        if !watcher.sync(std::time::Duration::from_secs(60)) {
+            return Err(format!("{}: the scan did not finish in a minute", dir.display()));
+        }
+        watcher.events().try_iter().for_each(&mut log);
+        for rule_id in runtime.rule_registry().list_rules() {
+            if let Some(active) = runtime.rule_registry().get_active(&rule_id) {
+                say!("active: {rule_id} v{}", active.version);
+            }
+        }
+        return Ok(if rejected { Outcome::Failure } else { Outcome::Success });
+    }
+    for event in watcher.events().iter() {
+        log(event);
+    }
+    Ok(Outcome::Success)
+}
+
 /// How one layout of `new` differs from the same layout of `old`.
 fn layout_differences(
     which: &str,

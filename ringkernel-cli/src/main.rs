@@ -7,6 +7,7 @@
 //! ringkernel sign artifacts/pricing-v2.ptx --key release.key
 //! ringkernel verify artifacts/pricing-v2.ptx --pubkey release.key.pub
 //! ringkernel diff artifacts/pricing-v1.ptx artifacts/pricing-v2.ptx
+//! ringkernel watch /srv/rules --pubkey release.key.pub --backend emulated
 //! ```
 //!
 //! Exit codes: 0 success, 1 failure (a DSL error, a bad artifact or signature, an ABI
@@ -108,6 +109,27 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Run the artifact watcher in the foreground: the directory's artifacts become the
+    /// registry's active versions; every event is logged.
+    #[command(
+        after_help = "Example:\n  ringkernel watch /srv/rules --pubkey release.key.pub --backend emulated"
+    )]
+    Watch {
+        /// The directory of `*.ptx` artifacts.
+        dir: PathBuf,
+        /// Require artifacts signed by this key (`KEY.pub` from `keygen`).
+        #[arg(long)]
+        pubkey: Option<PathBuf>,
+        /// Where the rule actors run: `cpu` (PTX-only artifacts in the PTX VM) or `emulated`.
+        #[arg(long, default_value = "emulated", value_parser = ["cpu", "emulated", "cuda"])]
+        backend: String,
+        /// Device capability to validate against.
+        #[arg(long, default_value = "sm_90")]
+        device_cc: String,
+        /// Scan once, print what happened and exit: 0 when nothing was rejected, 1 otherwise.
+        #[arg(long)]
+        once: bool,
+    },
 }
 
 fn main() -> ExitCode {
@@ -119,6 +141,9 @@ fn main() -> ExitCode {
         Command::Sign { artifact, key, out } => commands::sign(&artifact, &key, out.as_deref()),
         Command::Verify { artifact, pubkey, json } => commands::verify(&artifact, &pubkey, json),
         Command::Diff { old, new, json } => commands::diff(&old, &new, json),
+        Command::Watch { dir, pubkey, backend, device_cc, once } => {
+            commands::watch(&dir, pubkey.as_deref(), &backend, &device_cc, once)
+        }
     };
     match result {
         Ok(commands::Outcome::Success) => ExitCode::SUCCESS,

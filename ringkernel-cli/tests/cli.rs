@@ -217,9 +217,40 @@ fn usage_errors_exit_2_and_help_shows_an_example() {
     assert_eq!(exit_code(&unknown), Some(2));
     let missing = ringkernel().args(["sign", "x.ptx"]).assert().failure();
     assert_eq!(exit_code(&missing), Some(2));
-    for command in ["compile", "inspect", "keygen", "sign", "verify", "diff"] {
+    for command in ["compile", "inspect", "keygen", "sign", "verify", "diff", "watch"] {
         let help = ringkernel().args([command, "--help"]).assert().success();
         assert!(stdout(&help).contains("Example:"), "{command} --help");
     }
     let _ = Path::new(".");
+}
+
+#[test]
+fn watch_once_activates_the_highest_valid_version_and_reports_bad_files() {
+    let ws = Workspace::new();
+    ws.compiled();
+    ws.run(&["keygen", "-o", "release.key"]).success();
+    std::fs::create_dir(ws.path("live")).unwrap();
+    ws.run(&["sign", "out/scorer-v1.ptx", "--key", "release.key", "-o", "live/scorer-v1.ptx"])
+        .success();
+    ws.run(&["sign", "out/scorer-v2.ptx", "--key", "release.key", "-o", "live/scorer-v2.ptx"])
+        .success();
+    let clean = ws.run(&["watch", "live", "--pubkey", "release.key.pub", "--once"]).success();
+    let text = stdout(&clean);
+    assert!(text.contains("activated scorer v2"), "{text}");
+    assert!(text.contains("active: scorer v2"), "{text}");
+
+    // An unsigned v3 next to them: reported, v2 stays (exit 1: something was rejected).
+    std::fs::copy(ws.path("out/scorer-v2.ptx"), ws.path("unsigned.ptx")).unwrap();
+    let text = std::fs::read_to_string(ws.path("unsigned.ptx"))
+        .unwrap()
+        .replace("// version: 2", "// version: 3");
+    std::fs::write(ws.path("live/scorer-v3.ptx"), text).unwrap();
+    let dirty = ws.run(&["watch", "live", "--pubkey", "release.key.pub", "--once"]).failure();
+    let text = stdout(&dirty);
+    assert_eq!(exit_code(&dirty), Some(1));
+    assert!(
+        text.contains("rejected") && text.contains("scorer-v3.ptx") && text.contains("unsigned"),
+        "{text}"
+    );
+    assert!(text.contains("active: scorer v2"), "{text}");
 }
