@@ -24,6 +24,7 @@ pub mod handle;
 pub mod hlc;
 pub mod kernel;
 pub mod message;
+pub mod observe;
 pub mod ring;
 pub mod rules;
 pub mod runtime;

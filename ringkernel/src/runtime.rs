@@ -57,7 +57,15 @@ impl RuntimeBuilder {
                 (Swap::Gpu(gpu.clone()), RuleRegistry::new(self.max_history, gpu))
             }
         };
-        Ok(Runtime { backend, clock, device, swap, registry, slots: AtomicU32::new(0) })
+        Ok(Runtime {
+            backend,
+            clock,
+            device,
+            swap,
+            registry,
+            slots: AtomicU32::new(0),
+            actors: Default::default(),
+        })
     }
 }
 
@@ -131,6 +139,8 @@ pub struct Runtime {
     swap: Swap,
     registry: RuleRegistry,
     slots: AtomicU32,
+    /// The actors `launch` and `launch_handler` started, for `metrics_text`.
+    actors: parking_lot::Mutex<Vec<std::sync::Weak<HandleCore>>>,
 }
 
 impl Runtime {
@@ -185,6 +195,7 @@ impl Runtime {
                 0,
                 self.clock.clone(),
             )?;
+            self.track(&core);
             return typed(core);
         };
         let fail = |reason: String| RuntimeError::Launch { id: id.clone(), reason };
@@ -226,6 +237,7 @@ impl Runtime {
             }
         };
         let (core, _) = crate::gpu::actor::launch(device.clone(), &spec, function, Some(module))?;
+        self.track(&core);
         typed(core)
     }
 
@@ -257,7 +269,34 @@ impl Runtime {
             0,
             self.clock.clone(),
         )?;
+        self.track(&core);
         typed(core)
+    }
+
+    fn track(&self, core: &Arc<HandleCore>) {
+        tracing::info!(target: "ringkernel::actor", actor = %core.id, backend = %self.backend, "actor started");
+        let mut actors = self.actors.lock();
+        actors.retain(|a| a.strong_count() > 0);
+        actors.push(Arc::downgrade(core));
+    }
+
+    /// The runtime's actors and registry in the Prometheus text format (see
+    /// [`crate::observe`] for the metric names).
+    ///
+    /// ```
+    /// let rt = ringkernel::Runtime::builder().backend(ringkernel::Backend::Cpu).build().unwrap();
+    /// assert!(rt.metrics_text().contains("# TYPE ringkernel_messages_processed_total counter"));
+    /// ```
+    pub fn metrics_text(&self) -> String {
+        let actors: Vec<Arc<HandleCore>> =
+            self.actors.lock().iter().filter_map(std::sync::Weak::upgrade).collect();
+        let rules: Vec<(String, Arc<HandleCore>)> = self
+            .registry
+            .list_rules()
+            .into_iter()
+            .filter_map(|id| self.swap.actor(&id).map(|core| (id, core)))
+            .collect();
+        crate::observe::render(self.backend.name(), &actors, &rules, &self.registry)
     }
 
     /// The registry whose swaps run on this runtime's actors.

@@ -57,6 +57,19 @@ pub(crate) struct HandleCore {
 }
 
 impl HandleCore {
+    /// Counters and latencies of the actor behind this core.
+    pub fn metrics(&self) -> KernelMetrics {
+        let control = self.link.control();
+        KernelMetrics {
+            processed: control.messages_processed.load(Ordering::Acquire),
+            queued: self.producer.lock().len(),
+            errors: control.error_count.load(Ordering::Relaxed),
+            first_error: control.error_code.load(Ordering::Relaxed),
+            latency_p50: self.link.latency(0.5),
+            latency_p99: self.link.latency(0.99),
+        }
+    }
+
     /// A core over the host ends of an actor's rings; the actor has not been told to run.
     pub fn new(
         id: &str,
@@ -605,10 +618,15 @@ impl<M: RingMessage, R: RingMessage> KernelHandle<M, R> {
     pub fn terminate(&self) -> TerminateReport {
         self.core.stop();
         let queued = self.core.producer.lock().len();
-        TerminateReport {
+        let report = TerminateReport {
             processed: self.core.link.control().messages_processed.load(Ordering::Acquire),
             pending: queued,
-        }
+        };
+        tracing::info!(
+            target: "ringkernel::actor", actor = %self.core.id, processed = report.processed,
+            pending = report.pending, "actor terminated"
+        );
+        report
     }
 
     /// Why the actor stopped on its own, if it did: a device kernel that faulted (a wild
@@ -626,15 +644,7 @@ impl<M: RingMessage, R: RingMessage> KernelHandle<M, R> {
 
     /// Counters and latencies.
     pub fn metrics(&self) -> KernelMetrics {
-        let control = self.core.link.control();
-        KernelMetrics {
-            processed: control.messages_processed.load(Ordering::Acquire),
-            queued: self.core.producer.lock().len(),
-            errors: control.error_count.load(Ordering::Relaxed),
-            first_error: control.error_code.load(Ordering::Relaxed),
-            latency_p50: self.core.link.latency(0.5),
-            latency_p99: self.core.link.latency(0.99),
-        }
+        self.core.metrics()
     }
 }
 

@@ -4,6 +4,7 @@ use std::collections::HashMap;
 use std::future::Future;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+use tracing::Instrument as _;
 
 use parking_lot::{Mutex, RwLock};
 
@@ -160,9 +161,24 @@ impl RuleRegistry {
         rule: CompiledRule,
         device_cc: &str,
     ) -> Result<RuleHandle, RuleError> {
-        let rule_id = rule.rule_id.clone();
+        let (rule_id, version) = (rule.rule_id.clone(), rule.version);
         let inner = self.inner.clone();
-        run_to_completion(&rule_id, inner.register(rule, device_cc.to_owned())).await
+        let span = tracing::info_span!("register_rule", rule_id = %rule_id, version);
+        let result = run_to_completion(
+            &rule_id,
+            inner.register(rule, device_cc.to_owned()).instrument(span),
+        )
+        .await;
+        match &result {
+            Ok(handle) => tracing::info!(
+                target: "ringkernel::rules", rule_id = %rule_id, version, status = %handle.status,
+                "registered"
+            ),
+            Err(e) => {
+                tracing::warn!(target: "ringkernel::rules", rule_id = %rule_id, version, reason = %e, "rejected")
+            }
+        }
+        result
     }
 
     /// Validates, stages and atomically activates a higher version of a registered rule.
@@ -171,9 +187,11 @@ impl RuleRegistry {
         rule: CompiledRule,
         device_cc: &str,
     ) -> Result<ReloadReport, RuleError> {
-        let rule_id = rule.rule_id.clone();
+        let (rule_id, version) = (rule.rule_id.clone(), rule.version);
         let inner = self.inner.clone();
-        run_to_completion(&rule_id, inner.reload(rule, device_cc.to_owned(), Instant::now())).await
+        let span = tracing::info_span!("reload_rule", rule_id = %rule_id, version);
+        let operation = inner.reload(rule, device_cc.to_owned(), Instant::now()).instrument(span);
+        log_swap(&rule_id, version, run_to_completion(&rule_id, operation).await)
     }
 
     /// Re-activates an older version still in the history, after re-validating it against
@@ -184,8 +202,10 @@ impl RuleRegistry {
         to_version: u64,
     ) -> Result<ReloadReport, RuleError> {
         let inner = self.inner.clone();
-        run_to_completion(rule_id, inner.rollback(rule_id.to_owned(), to_version, Instant::now()))
-            .await
+        let span = tracing::info_span!("rollback_rule", rule_id = %rule_id, to_version);
+        let operation =
+            inner.rollback(rule_id.to_owned(), to_version, Instant::now()).instrument(span);
+        log_swap(rule_id, to_version, run_to_completion(rule_id, operation).await)
     }
 
     /// The active version of a rule (status `Quiescing` while a swap away from it runs).
@@ -255,6 +275,27 @@ impl RuleRegistry {
     pub fn take_cleanup_errors(&self) -> Vec<String> {
         std::mem::take(&mut *self.inner.cleanup_errors.lock())
     }
+}
+
+/// One `tracing` event per swap: its phases on success, the reason on failure.
+fn log_swap(
+    rule_id: &str,
+    version: u64,
+    result: Result<ReloadReport, RuleError>,
+) -> Result<ReloadReport, RuleError> {
+    match &result {
+        Ok(r) => tracing::info!(
+            target: "ringkernel::rules",
+            rule_id, kind = ?r.kind, from = r.from_version, to = r.to_version,
+            validate_us = r.validate.as_micros() as u64, pre_stage_us = r.pre_stage.as_micros() as u64,
+            quiesce_us = r.quiesce.as_micros() as u64, swap_us = r.swap.as_micros() as u64,
+            in_flight = r.messages_in_flight, "swapped"
+        ),
+        Err(e) => {
+            tracing::warn!(target: "ringkernel::rules", rule_id, version, reason = %e, "rejected")
+        }
+    }
+    result
 }
 
 /// Runs a registry operation in its own task so that it completes even if the caller's

@@ -59,7 +59,8 @@ pub enum RuleStatus {
     Quiescing,
     /// Was active; replaced by the given version through a reload.
     Superseded(u64),
-    /// Was above the target of a rollback; still staged, so it can be rolled back to.
+    /// Was above the target of a rollback; still staged, so a `reload_rule` of the same
+    /// artifact activates it again without staging it again.
     Rolledback,
     /// The most recent reload to this version failed; nothing of it is staged.
     Failed,
