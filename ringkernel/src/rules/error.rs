@@ -260,6 +260,28 @@ pub enum RuleError {
         /// Set when resuming the old version failed too.
         resume_error: Option<BackendError>,
     },
+    /// `discard_staged` of a version that ran (only a never-activated one can go).
+    #[error(
+        "rule `{rule_id}` v{version} is {status}; only a never-activated version can be discarded"
+    )]
+    NotDiscardable {
+        /// Rule id.
+        rule_id: String,
+        /// Version.
+        version: u64,
+        /// Its status.
+        status: super::RuleStatus,
+    },
+    /// The backend failed to unstage a discarded version (the registry forgot it anyway).
+    #[error("rule `{rule_id}`: unstage of v{version} failed: {source}")]
+    UnstageFailed {
+        /// Rule id.
+        rule_id: String,
+        /// Version.
+        version: u64,
+        /// Backend error.
+        source: BackendError,
+    },
     /// The registry was used outside a tokio runtime.
     #[error("the rule registry needs a tokio runtime (call it from within one)")]
     NoRuntime,

@@ -76,6 +76,7 @@ mod host;
 mod manager;
 mod recording;
 mod registry;
+mod rollout;
 mod rule;
 mod signature;
 mod state;
@@ -90,6 +91,7 @@ pub use host::find_host_rule;
 pub use manager::{DeviceInfo, HotReloadManager};
 pub use recording::{BackendCall, RecordingSwapBackend};
 pub use registry::RuleRegistry;
+pub use rollout::{DeviceRollout, RolloutPhase, RolloutReport};
 pub use rule::{
     ActorConfig, CompiledRule, ReloadReport, RuleDigest, RuleHandle, RuleMetadata, RuleSnapshot,
     RuleStatus, SwapKind,

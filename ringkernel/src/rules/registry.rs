@@ -260,6 +260,28 @@ impl RuleRegistry {
         self.list_rules().len()
     }
 
+    /// Removes a version that was staged but never activated (status `Registered`) and
+    /// unstages it from the backend: undoes a `register_rule` of a later version, as an
+    /// all-or-nothing rollout across devices does when another device refused it.
+    pub async fn discard_staged(&self, rule_id: &str, version: u64) -> Result<(), RuleError> {
+        let slot = self.inner.existing_slot(rule_id)?;
+        let _serialised = slot.op.lock().await;
+        {
+            let mut state = slot.state.write();
+            let unknown = || RuleError::UnknownVersion { rule_id: rule_id.to_owned(), version };
+            let entry = state.entry(version).ok_or_else(unknown)?;
+            if entry.status != RuleStatus::Registered {
+                let (rule_id, status) = (rule_id.to_owned(), entry.status);
+                return Err(RuleError::NotDiscardable { rule_id, version, status });
+            }
+            state.staged.retain(|e| e.version() != version);
+        }
+        tracing::info!(target: "ringkernel::rules", rule_id, version, "discarded");
+        self.inner.backend.unstage(rule_id, version).await.map_err(|source| {
+            RuleError::UnstageFailed { rule_id: rule_id.to_owned(), version, source }
+        })
+    }
+
     /// Validates `rule` as a rollback to it would (signature → well-formedness and compute
     /// capability → dependencies → ABI against the active version), without the version rules
     /// and without changing anything: whether an artifact is usable at all, for a tool that
