@@ -156,10 +156,10 @@ impl HotReloadManager {
                     for done in 0..i {
                         self.roll_back(&mut report, done).await;
                     }
-                    for rest in i + 1..devices.len() {
-                        if staged_now[rest] {
-                            self.discard(&mut report, rest).await;
-                        }
+                    let untouched: Vec<usize> =
+                        (i + 1..devices.len()).filter(|&rest| staged_now[rest]).collect();
+                    for rest in untouched {
+                        self.discard(&mut report, rest).await;
                     }
                     tracing::warn!(target: "ringkernel::rules", rule_id = %rule_id, version, device = i, reason = %e, "rollout undone");
                     return report;
