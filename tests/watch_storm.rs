@@ -346,3 +346,58 @@ fn the_watcher_survives_its_directory_disappearing_and_coming_back() {
     assert!(rejected.contains("c.ptx") && rejected.contains("unsigned"), "{rejected}");
     let _ = Path::new(".");
 }
+
+/// A signed artifact with random damage (bytes flipped, cut, inserted, lines duplicated or
+/// dropped) dropped into the watched directory: never a panic, always one rejection, and the
+/// running version stays.
+#[test]
+fn mutated_artifacts_are_rejected_and_change_nothing() {
+    use proptest::prelude::*;
+    let key = SigningKey::from_bytes(&[44; 32]);
+    let rt = runtime_with_verifier(&key);
+    let registry = rt.rule_registry().clone();
+    let dir = Dir::new("watch-mutants");
+    dir.put("base.ptx", &signed_artifact(1, &key));
+    let watcher = ArtifactWatcher::start(&dir.0, registry.clone(), options()).unwrap();
+    settle(&watcher);
+    assert_eq!(registry.get_active("storm").map(|h| h.version), Some(1));
+    let original = signed_artifact(2, &key);
+    let case = std::sync::atomic::AtomicUsize::new(0);
+    let mut config = ProptestConfig::with_cases(48);
+    config.failure_persistence = None;
+    proptest!(config, |(kind in 0u8..5, at in 0usize..100_000, byte in any::<u8>())| {
+        let case = case.fetch_add(1, Ordering::Relaxed);
+        let mut bytes = original.clone().into_bytes();
+        let at = at % bytes.len();
+        match kind {
+            0 => bytes[at] ^= byte | 1,
+            1 => bytes.truncate(at),
+            2 => bytes.insert(at, byte),
+            3 => {
+                let text = String::from_utf8_lossy(&bytes).into_owned();
+                let lines: Vec<&str> = text.lines().collect();
+                let i = at % lines.len();
+                let mut out = lines.clone();
+                out.insert(i, lines[i]);
+                bytes = out.join("\n").into_bytes();
+            }
+            _ => {
+                let text = String::from_utf8_lossy(&bytes).into_owned();
+                let mut lines: Vec<&str> = text.lines().collect();
+                lines.remove(at % lines.len());
+                bytes = lines.join("\n").into_bytes();
+            }
+        }
+        prop_assume!(bytes != original.as_bytes());
+        let name = format!("mutant-{case}.ptx");
+        let temporary = dir.0.join(format!(".{name}.tmp"));
+        std::fs::write(&temporary, &bytes).unwrap();
+        std::fs::rename(&temporary, dir.0.join(&name)).unwrap();
+        settle(&watcher);
+        let events: Vec<WatchEvent> = watcher.events().try_iter().collect();
+        let rejected = events.iter().filter(|e| matches!(e, WatchEvent::Rejected { path, .. } if path.ends_with(&name))).count();
+        prop_assert_eq!(rejected, 1, "mutation {} at {}: events {:?}", kind, at, events);
+        prop_assert_eq!(registry.get_active("storm").map(|h| h.version), Some(1));
+        std::fs::remove_file(dir.0.join(&name)).unwrap();
+    });
+}
