@@ -207,6 +207,32 @@ pub fn verify(path: &Path, pubkey: &Path, as_json: bool) -> Result<Outcome, Stri
     }
 }
 
+pub fn wrap(
+    ptx: &Path,
+    id: &str,
+    version: u64,
+    like: &Path,
+    out: Option<&Path>,
+    compiler: &str,
+) -> Result<Outcome, String> {
+    let raw = std::fs::read_to_string(ptx).map_err(|e| format!("{}: {e}", ptx.display()))?;
+    let like = read_artifact(like)?;
+    let artifact = ringkernel_codegen::artifact::Artifact::wrap(&raw, id, version, &like, compiler)
+        .map_err(|e| format!("{}: {e}", ptx.display()))?;
+    let target = out.map_or_else(|| ptx.with_file_name(artifact.file_name()), Path::to_path_buf);
+    write_atomically(&target, artifact.to_text().as_bytes())?;
+    say!(
+        "wrapped {} as {} v{} ({}, entries {}) -> {}",
+        ptx.display(),
+        artifact.id,
+        artifact.version,
+        artifact.metadata.compute_cap,
+        artifact.metadata.entries.persistent,
+        target.display()
+    );
+    Ok(Outcome::Success)
+}
+
 pub fn watch(
     dir: &Path,
     pubkey: Option<&Path>,

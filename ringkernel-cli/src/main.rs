@@ -109,6 +109,30 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Add the metadata header to PTX another compiler wrote (with `include/ringkernel.cuh`):
+    /// the layouts, ABI hash and settings of the artifact it replaces.
+    #[command(
+        after_help = "Example:\n  ringkernel wrap load_v2.ptx --id load --version 2 --like artifacts/load-v1.ptx -o artifacts/load-v2.ptx"
+    )]
+    Wrap {
+        /// The raw PTX (`nvcc -ptx`, NVRTC).
+        ptx: PathBuf,
+        /// Rule id.
+        #[arg(long)]
+        id: String,
+        /// Version.
+        #[arg(long)]
+        version: u64,
+        /// The artifact whose layouts and settings the new one shares.
+        #[arg(long)]
+        like: PathBuf,
+        /// Where to write the artifact (`<id>-v<version>.ptx` beside the PTX by default).
+        #[arg(short, long)]
+        out: Option<PathBuf>,
+        /// The producer, for the `compiler:` line.
+        #[arg(long, default_value = "external CUDA C (ringkernel wrap)")]
+        compiler: String,
+    },
     /// Run the artifact watcher in the foreground: the directory's artifacts become the
     /// registry's active versions; every event is logged.
     #[command(
@@ -141,6 +165,9 @@ fn main() -> ExitCode {
         Command::Sign { artifact, key, out } => commands::sign(&artifact, &key, out.as_deref()),
         Command::Verify { artifact, pubkey, json } => commands::verify(&artifact, &pubkey, json),
         Command::Diff { old, new, json } => commands::diff(&old, &new, json),
+        Command::Wrap { ptx, id, version, like, out, compiler } => {
+            commands::wrap(&ptx, &id, version, &like, out.as_deref(), &compiler)
+        }
         Command::Watch { dir, pubkey, backend, device_cc, once } => {
             commands::watch(&dir, pubkey.as_deref(), &backend, &device_cc, once)
         }

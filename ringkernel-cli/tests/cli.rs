@@ -217,7 +217,7 @@ fn usage_errors_exit_2_and_help_shows_an_example() {
     assert_eq!(exit_code(&unknown), Some(2));
     let missing = ringkernel().args(["sign", "x.ptx"]).assert().failure();
     assert_eq!(exit_code(&missing), Some(2));
-    for command in ["compile", "inspect", "keygen", "sign", "verify", "diff", "watch"] {
+    for command in ["compile", "inspect", "keygen", "sign", "verify", "diff", "watch", "wrap"] {
         let help = ringkernel().args([command, "--help"]).assert().success();
         assert!(stdout(&help).contains("Example:"), "{command} --help");
     }
@@ -253,4 +253,69 @@ fn watch_once_activates_the_highest_valid_version_and_reports_bad_files() {
         "{text}"
     );
     assert!(text.contains("active: scorer v2"), "{text}");
+}
+
+#[test]
+fn wrap_adds_the_metadata_of_the_artifact_it_replaces() {
+    let ws = Workspace::new();
+    ws.compiled();
+    // Hand-written PTX with the three entry points of include/ringkernel.cuh's macros.
+    let raw = ".version 7.0\n.target sm_80\n.address_size 64\n\
+               .func ext_handler(.param .b64 a)\n{\n\tret;\n}\n\
+               .visible .entry ext_batch(.param .u64 b)\n{\n\tret;\n}\n\
+               .visible .entry ext_persistent(.param .u64 c)\n{\n\tret;\n}\n";
+    std::fs::write(ws.path("ext.ptx"), raw).unwrap();
+    let done = ws
+        .run(&[
+            "wrap",
+            "ext.ptx",
+            "--id",
+            "scorer",
+            "--version",
+            "7",
+            "--like",
+            "out/scorer-v2.ptx",
+        ])
+        .success();
+    assert!(stdout(&done).contains("scorer v7"), "{}", stdout(&done));
+    let json = stdout(&ws.run(&["inspect", "scorer-v7.ptx", "--json"]).success());
+    let value: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(value["entries"]["persistent"], "ext_persistent");
+    assert_eq!(value["target"], "sm_80");
+    let like: serde_json::Value = serde_json::from_str(&stdout(
+        &ws.run(&["inspect", "out/scorer-v2.ptx", "--json"]).success(),
+    ))
+    .unwrap();
+    assert_eq!(value["abi"], like["abi"]);
+    assert_eq!(value["message"], like["message"]);
+    ws.run(&["diff", "out/scorer-v2.ptx", "scorer-v7.ptx"]).success();
+
+    // PTX without the entry points, and an artifact given as the raw PTX: one line each.
+    std::fs::write(ws.path("bare.ptx"), ".version 7.0\n.target sm_80\n").unwrap();
+    let bare = ws
+        .run(&[
+            "wrap",
+            "bare.ptx",
+            "--id",
+            "scorer",
+            "--version",
+            "8",
+            "--like",
+            "out/scorer-v2.ptx",
+        ])
+        .failure();
+    assert!(stderr(&bare).contains("no `<name>_persistent` entry"), "{}", stderr(&bare));
+    let twice = ws
+        .run(&[
+            "wrap",
+            "out/scorer-v1.ptx",
+            "--id",
+            "scorer",
+            "--version",
+            "8",
+            "--like",
+            "out/scorer-v2.ptx",
+        ])
+        .failure();
+    assert!(stderr(&twice).contains("already an artifact"), "{}", stderr(&twice));
 }
