@@ -193,6 +193,22 @@ static __device__ void rk_persistent_loop(rk_control_block *cb, rk_queue_header 
     }
 }
 
+// The batch and persistent entries around `NAME_handler`; each batch thread's state is
+// STATE_BYTES further on (0: a stateless rule).
+#define RK_DEFINE_ENTRIES(NAME, MESSAGE, RESPONSE, STATE_BYTES)                                 \
+    extern "C" __global__ void NAME##_batch(rk_control_block *cb, unsigned char *states,        \
+                                            const unsigned char *msgs, unsigned char *resps,    \
+                                            unsigned int count) {                               \
+        unsigned int i = blockIdx.x * blockDim.x + threadIdx.x;                                \
+        if (i >= count) return;                                                                \
+        NAME##_handler(cb, i, states + (rk_u64)i * (STATE_BYTES),                               \
+                       msgs + (rk_u64)i * sizeof(MESSAGE), resps + (rk_u64)i * sizeof(RESPONSE)); \
+    }                                                                                          \
+    extern "C" __global__ void NAME##_persistent(rk_control_block *cb, rk_queue_header *in,     \
+                                                 rk_queue_header *out, unsigned char *state) {  \
+        rk_persistent_loop<NAME##_handler>(cb, in, out, state);                                \
+    }
+
 // The three entry points of a rule with state: `HANDLER(rk_context *, State *, Message)`
 // returns the response.
 #define RINGKERNEL_RULE_WITH_STATE(NAME, MESSAGE, RESPONSE, STATE, HANDLER)                     \
@@ -202,18 +218,7 @@ static __device__ void rk_persistent_loop(rk_control_block *cb, rk_queue_header 
         rk_context ctx = {cb, seq};                                                            \
         *(RESPONSE *)resp = HANDLER(&ctx, (STATE *)state, *(const MESSAGE *)msg);              \
     }                                                                                          \
-    extern "C" __global__ void NAME##_batch(rk_control_block *cb, unsigned char *states,        \
-                                            const unsigned char *msgs, unsigned char *resps,    \
-                                            unsigned int count) {                               \
-        unsigned int i = blockIdx.x * blockDim.x + threadIdx.x;                                \
-        if (i >= count) return;                                                                \
-        NAME##_handler(cb, i, states + (rk_u64)i * sizeof(STATE), msgs + (rk_u64)i * sizeof(MESSAGE), \
-                       resps + (rk_u64)i * sizeof(RESPONSE));                                   \
-    }                                                                                          \
-    extern "C" __global__ void NAME##_persistent(rk_control_block *cb, rk_queue_header *in,     \
-                                                 rk_queue_header *out, unsigned char *state) {  \
-        rk_persistent_loop<NAME##_handler>(cb, in, out, state);                                \
-    }
+    RK_DEFINE_ENTRIES(NAME, MESSAGE, RESPONSE, sizeof(STATE))
 
 // The same for a stateless rule: `HANDLER(rk_context *, Message)`.
 #define RINGKERNEL_RULE(NAME, MESSAGE, RESPONSE, HANDLER)                                       \
@@ -224,15 +229,4 @@ static __device__ void rk_persistent_loop(rk_control_block *cb, rk_queue_header 
         (void)state;                                                                           \
         *(RESPONSE *)resp = HANDLER(&ctx, *(const MESSAGE *)msg);                              \
     }                                                                                          \
-    extern "C" __global__ void NAME##_batch(rk_control_block *cb, unsigned char *states,        \
-                                            const unsigned char *msgs, unsigned char *resps,    \
-                                            unsigned int count) {                               \
-        unsigned int i = blockIdx.x * blockDim.x + threadIdx.x;                                \
-        if (i >= count) return;                                                                \
-        NAME##_handler(cb, i, states, msgs + (rk_u64)i * sizeof(MESSAGE),                       \
-                       resps + (rk_u64)i * sizeof(RESPONSE));                                   \
-    }                                                                                          \
-    extern "C" __global__ void NAME##_persistent(rk_control_block *cb, rk_queue_header *in,     \
-                                                 rk_queue_header *out, unsigned char *state) {  \
-        rk_persistent_loop<NAME##_handler>(cb, in, out, state);                                \
-    }
+    RK_DEFINE_ENTRIES(NAME, MESSAGE, RESPONSE, 0)

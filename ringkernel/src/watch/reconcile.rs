@@ -119,27 +119,7 @@ impl Reconciler {
                         "{rule_id} v{version} differs from the running v{version}; a version never changes: give it a new number"
                     ))
                 }
-                None => self
-                    .registry
-                    .register_rule(rule, &self.device_cc)
-                    .await
-                    .map(|_| WatchEvent::Activated {
-                        rule_id: rule_id.to_owned(),
-                        version,
-                        path: chosen.path.clone(),
-                    })
-                    .map_err(|e| e.to_string()),
-                Some(v) if version > v => self
-                    .registry
-                    .reload_rule(rule, &self.device_cc)
-                    .await
-                    .map(|_| WatchEvent::Activated {
-                        rule_id: rule_id.to_owned(),
-                        version,
-                        path: chosen.path.clone(),
-                    })
-                    .map_err(|e| e.to_string()),
-                Some(v) => {
+                Some(v) if version < v => {
                     let staged = self
                         .registry
                         .artifact(rule_id, version)
@@ -158,6 +138,20 @@ impl Reconciler {
                             rule_id: rule_id.to_owned(),
                             from: v,
                             to: version,
+                        })
+                        .map_err(|e| e.to_string())
+                }
+                // A new rule id registers, a higher version reloads.
+                _ => {
+                    let activated = match active {
+                        None => self.registry.register_rule(rule, &self.device_cc).await.map(drop),
+                        Some(_) => self.registry.reload_rule(rule, &self.device_cc).await.map(drop),
+                    };
+                    activated
+                        .map(|()| WatchEvent::Activated {
+                            rule_id: rule_id.to_owned(),
+                            version,
+                            path: chosen.path.clone(),
                         })
                         .map_err(|e| e.to_string())
                 }
