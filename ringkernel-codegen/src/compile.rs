@@ -3,7 +3,9 @@
 use sha2::{Digest, Sha256};
 
 use crate::abi::{ABI_VERSION, abi_hash};
-use crate::artifact::{Artifact, ArtifactMetadata, EntryPoints, LayoutRecord};
+use crate::artifact::{
+    Artifact, ArtifactMetadata, ArtifactTypes, EntryPoints, LayoutRecord, TypeDesc,
+};
 use crate::diagnostic::{Diagnostic, Diagnostics};
 use crate::ir::{FnRole, Module, Ty};
 use crate::layout::compute_layouts;
@@ -99,6 +101,7 @@ pub fn compile_source(src: &str, opts: &Options) -> Result<Vec<Artifact>, Diagno
             }
         };
         let FnRole::Handler { state, message } = &f.role else { continue };
+        let (state_local, message_local) = (*state, message);
         let record = |ty: &Ty| layout_record(&module, ty);
         let (message, response) = (record(&f.local(*message).ty), record(&f.ret));
         let state = state.map(|s| record(&f.local(s).ty));
@@ -128,6 +131,11 @@ pub fn compile_source(src: &str, opts: &Options) -> Result<Vec<Artifact>, Diagno
                 abi_hash: hash,
                 source_hash: source_hash.clone(),
                 compiler: format!("ringkernel-codegen {}", crate::COMPILER_VERSION),
+                types: Some(ArtifactTypes {
+                    message: type_desc(&module, &f.local(*message_local).ty),
+                    response: type_desc(&module, &f.ret),
+                    state: state_local.map(|s| type_desc(&module, &f.local(s).ty)),
+                }),
             },
             signature: None,
         });
@@ -152,5 +160,33 @@ fn layout_record(module: &Module, ty: &Ty) -> LayoutRecord {
             LayoutRecord { name: "unit".into(), size: 0, align: 1, fields: vec![] }
         }
         Ty::Array(..) => LayoutRecord { name: "array".into(), size: 0, align: 1, fields: vec![] },
+    }
+}
+
+/// The full description of `ty` for the artifact's `types:` line.
+fn type_desc(module: &Module, ty: &Ty) -> TypeDesc {
+    match ty {
+        Ty::Unit => TypeDesc::Scalar("()".into()),
+        Ty::Scalar(s) => TypeDesc::Scalar(s.name().into()),
+        Ty::Array(elem, n) => TypeDesc::Array(Box::new(type_desc(module, elem)), *n),
+        Ty::Enum(name, repr) => TypeDesc::Enum(
+            name.clone(),
+            repr.name().into(),
+            module.enums.get(name).map(|d| d.variants.clone()).unwrap_or_default(),
+        ),
+        Ty::Struct(name) => TypeDesc::Struct(
+            name.clone(),
+            module
+                .structs
+                .get(name)
+                .map(|l| {
+                    l.fields
+                        .iter()
+                        .map(|f| (f.name.clone(), type_desc(module, &Ty::from(&f.ty))))
+                        .collect()
+                })
+                .unwrap_or_default(),
+        ),
+        Ty::Tuple(_) => TypeDesc::Scalar("()".into()),
     }
 }

@@ -75,6 +75,7 @@ mod tests {
                 abi_hash,
                 source_hash: "00ff".into(),
                 compiler: "ringkernel-codegen test".into(),
+                types: None,
             },
             signature: None,
         }

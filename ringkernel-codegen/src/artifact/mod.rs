@@ -21,6 +21,7 @@
 //! // abi: version=1 hash=0x4ef7fb8305f700f8
 //! // source-hash: 9f86d081884c7d65...                  hex, of the source text compiled
 //! // compiler: ringkernel-codegen 0.1.0
+//! // types: message=Add{a:u32,b:u32} response=u32 state=Totals{sum:u64}   optional
 //! // signature: ed25519:5c1f...                        optional: 64 bytes in hex
 //! // end-metadata
 //! .version 6.3
@@ -28,7 +29,7 @@
 //! ...
 //! ```
 //!
-//! Every key above is required except `signature`, none may repeat, and unknown keys are
+//! Every key above is required except `types` (see [`TypeDesc`]) and `signature`, none may repeat, and unknown keys are
 //! errors, except keys starting with `x-`, which are skipped (room for tools that add their
 //! own). The signature is an Ed25519 signature over the registry's digest of the artifact
 //! *without* its signature line (`ringkernel::rules::rule_digest` of
@@ -39,7 +40,12 @@ use std::fmt;
 
 use crate::abi::ABI_VERSION;
 
-const FORMAT_LINE: &str = "// ringkernel-artifact 1";
+mod types;
+mod wrap;
+
+pub use types::{ArtifactTypes, TypeDesc};
+
+pub(crate) const FORMAT_LINE: &str = "// ringkernel-artifact 1";
 const END_LINE: &str = "// end-metadata";
 
 /// Whether an artifact came from `#[ring_kernel]` or `#[rule]`.
@@ -218,6 +224,8 @@ pub struct ArtifactMetadata {
     pub source_hash: String,
     /// `ringkernel-codegen <version>` or another tool's name and version.
     pub compiler: String,
+    /// The full types of message, response and state, when the producer recorded them.
+    pub types: Option<ArtifactTypes>,
 }
 
 /// A compiled kernel or rule: PTX plus metadata.
@@ -257,7 +265,7 @@ impl fmt::Display for ArtifactError {
 
 impl std::error::Error for ArtifactError {}
 
-const KEYS: [&str; 17] = [
+const KEYS: [&str; 18] = [
     "id",
     "kind",
     "version",
@@ -273,6 +281,7 @@ const KEYS: [&str; 17] = [
     "abi",
     "source-hash",
     "compiler",
+    "types",
     "signature",
     "",
 ];
@@ -315,6 +324,9 @@ impl Artifact {
         line("abi", &format!("version={} hash={:#018x}", m.abi_version, m.abi_hash));
         line("source-hash", &m.source_hash);
         line("compiler", &m.compiler);
+        if let Some(types) = &m.types {
+            line("types", &types.to_text());
+        }
         if let Some(signature) = &self.signature {
             let hex: String = signature.iter().map(|b| format!("{b:02x}")).collect();
             line("signature", &format!("ed25519:{hex}"));
@@ -418,7 +430,11 @@ impl Artifact {
             return Err(err(compiler.0, "compiler is empty".into()));
         }
 
-        let signature = match values[15] {
+        let types = match values[15] {
+            None => None,
+            Some(entry) => Some(at(entry, ArtifactTypes::parse(entry.1))?),
+        };
+        let signature = match values[16] {
             None => None,
             Some(entry) => Some(at(entry, parse_signature(entry.1))?),
         };
@@ -470,6 +486,7 @@ impl Artifact {
                 abi_hash,
                 source_hash,
                 compiler: compiler.1.to_owned(),
+                types,
             },
             signature,
         })
@@ -478,74 +495,6 @@ impl Artifact {
     /// This artifact without its signature: what a signature covers.
     pub fn unsigned(&self) -> Artifact {
         Artifact { signature: None, ..self.clone() }
-    }
-
-    /// An artifact around PTX another compiler wrote (`nvcc -ptx`, NVRTC, with
-    /// `include/ringkernel.cuh`): the metadata of `like` (the artifact it replaces: kind,
-    /// dependencies, actor settings, layouts, ABI hash) with `id`, `version`, the PTX's own
-    /// `.target`, and the entry points the PTX defines, found as `<name>_persistent`,
-    /// `<name>_batch` and `<name>_handler`. The source hash is the PTX's SHA-256.
-    ///
-    /// ```
-    /// # let like = ringkernel_codegen::artifact::Artifact::parse(&ringkernel_codegen::compile_source(
-    /// #     "#[rule(id = \"r\", version = 1)] fn r(ctx: &mut RingContext, x: u32) -> u32 { x }",
-    /// #     &Default::default()).unwrap()[0].to_text()).unwrap();
-    /// use ringkernel_codegen::artifact::Artifact;
-    /// let raw = ".version 7.0\n.target sm_80\n.address_size 64\n\
-    ///     .func r2_handler(.param .b64 a) { ret; }\n\
-    ///     .visible .entry r2_batch(.param .u64 b) { ret; }\n\
-    ///     .visible .entry r2_persistent(.param .u64 c) { ret; }\n";
-    /// let wrapped = Artifact::wrap(raw, "r", 2, &like, "nvrtc 12.9").unwrap();
-    /// assert_eq!((wrapped.version, wrapped.metadata.compute_cap.as_str()), (2, "sm_80"));
-    /// assert_eq!(wrapped.metadata.entries.persistent, "r2_persistent");
-    /// assert_eq!(wrapped.metadata.abi_hash, like.metadata.abi_hash);
-    /// assert!(Artifact::wrap("garbage", "r", 2, &like, "x").is_err());
-    /// ```
-    pub fn wrap(
-        raw_ptx: &str,
-        id: &str,
-        version: u64,
-        like: &Artifact,
-        compiler: &str,
-    ) -> Result<Artifact, String> {
-        use sha2::{Digest, Sha256};
-        if raw_ptx.starts_with(FORMAT_LINE) {
-            return Err("this is already an artifact (it has a metadata header)".into());
-        }
-        let target = ptx_directive(raw_ptx, ".target")
-            .ok_or("the PTX has no `.target` directive")?
-            .split([',', ' '])
-            .next()
-            .unwrap_or_default()
-            .to_owned();
-        let name = function_lines(raw_ptx)
-            .filter(|code| code.contains(".entry"))
-            .find_map(|code| {
-                let at = code.find("_persistent")?;
-                let start = code[..at].rfind([' ', '\t']).map_or(0, |i| i + 1);
-                Some(code[start..at].to_owned())
-            })
-            .ok_or("the PTX defines no `<name>_persistent` entry (see include/ringkernel.cuh)")?;
-        let mut metadata = like.metadata.clone();
-        metadata.compute_cap = target;
-        metadata.entries = EntryPoints {
-            persistent: format!("{name}_persistent"),
-            batch: format!("{name}_batch"),
-            handler: format!("{name}_handler"),
-        };
-        metadata.source_hash =
-            Sha256::digest(raw_ptx.as_bytes()).iter().map(|b| format!("{b:02x}")).collect();
-        metadata.compiler = compiler.to_owned();
-        let artifact = Artifact {
-            id: id.to_owned(),
-            version,
-            ptx: raw_ptx.to_owned(),
-            metadata,
-            signature: None,
-        };
-        // Everything `parse` checks (names, entries present, blocks closed) holds, or the
-        // wrapped file would be refused later.
-        Artifact::parse(&artifact.to_text()).map_err(|e| e.to_string())
     }
 
     /// File name build.rs writes it under: `<id>-v<version>.ptx`.
@@ -660,7 +609,7 @@ fn check_complete(ptx: &str) -> Result<(), String> {
 }
 
 /// Lines of PTX code (not comments) that declare an `.entry` or a `.func`.
-fn function_lines(ptx: &str) -> impl Iterator<Item = &str> {
+pub(crate) fn function_lines(ptx: &str) -> impl Iterator<Item = &str> {
     ptx.lines()
         .map(|line| line.split("//").next().unwrap_or_default())
         .filter(|code| code.contains(".entry") || code.contains(".func"))
@@ -681,7 +630,7 @@ fn defines(ptx: &str, name: &str) -> bool {
     })
 }
 
-fn ptx_directive<'a>(ptx: &'a str, directive: &str) -> Option<&'a str> {
+pub(crate) fn ptx_directive<'a>(ptx: &'a str, directive: &str) -> Option<&'a str> {
     ptx.lines()
         .map(str::trim_start)
         .find_map(|line| line.strip_prefix(directive).filter(|rest| rest.starts_with([' ', '\t'])))
@@ -720,6 +669,7 @@ mod tests {
                 abi_hash: 0x1234_5678_9abc_def0,
                 source_hash: "9f86d081".into(),
                 compiler: "ringkernel-codegen 0.1.0".into(),
+                types: None,
             },
             signature: None,
         }
