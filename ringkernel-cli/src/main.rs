@@ -7,6 +7,7 @@
 //! ringkernel sign artifacts/pricing-v2.ptx --key release.key
 //! ringkernel verify artifacts/pricing-v2.ptx --pubkey release.key.pub
 //! ringkernel diff artifacts/pricing-v1.ptx artifacts/pricing-v2.ptx
+//! ringkernel run artifacts/pricing-v2.ptx --input '{"seq": 1, "sent_ns": 0, "quantity": 60}'
 //! ringkernel watch /srv/rules --pubkey release.key.pub --backend emulated
 //! ```
 //!
@@ -15,6 +16,7 @@
 
 mod commands;
 mod files;
+mod run;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -133,6 +135,22 @@ enum Command {
         #[arg(long, default_value = "external CUDA C (ringkernel wrap)")]
         compiler: String,
     },
+    /// Run an artifact's handler on messages given as JSON, in the PTX virtual machine: one
+    /// JSON response per line (state carried from message to message).
+    #[command(
+        after_help = "Example:\n  ringkernel run artifacts/scorer-v2.ptx --input '{\"quantity\": 3, \"price\": 2.5}' --input '{\"quantity\": 1, \"price\": \"NaN\"}'"
+    )]
+    Run {
+        /// The artifact file.
+        artifact: PathBuf,
+        /// Where to run it.
+        #[arg(long, default_value = "emulated", value_parser = ["emulated", "cuda"])]
+        backend: String,
+        /// A message as JSON (repeat for more): an object with the message's fields, or a
+        /// bare number for a scalar message.
+        #[arg(long = "input", required = true, allow_negative_numbers = true)]
+        inputs: Vec<String>,
+    },
     /// Run the artifact watcher in the foreground: the directory's artifacts become the
     /// registry's active versions; every event is logged.
     #[command(
@@ -165,6 +183,16 @@ fn main() -> ExitCode {
         Command::Sign { artifact, key, out } => commands::sign(&artifact, &key, out.as_deref()),
         Command::Verify { artifact, pubkey, json } => commands::verify(&artifact, &pubkey, json),
         Command::Diff { old, new, json } => commands::diff(&old, &new, json),
+        Command::Run { artifact, backend, inputs } => {
+            run::run(&artifact, &backend, &inputs).map(|responses| {
+                use std::io::Write as _;
+                let mut out = std::io::stdout().lock();
+                for response in responses {
+                    let _ = writeln!(out, "{response}");
+                }
+                commands::Outcome::Success
+            })
+        }
         Command::Wrap { ptx, id, version, like, out, compiler } => {
             commands::wrap(&ptx, &id, version, &like, out.as_deref(), &compiler)
         }

@@ -14,6 +14,32 @@ fn score_v1(ctx: &mut RingContext, o: Order) -> f32 { o.price * o.quantity as f3
 
 #[rule(id = "scorer", version = 2, compute_cap = "sm_80")]
 fn score_v2(ctx: &mut RingContext, o: Order) -> f32 { o.price * o.quantity as f32 + 1.0 }
+
+#[derive(RingMessage, Clone, Copy)]
+#[repr(u8)]
+pub enum Side { Buy = 1, Sell = 2 }
+
+#[derive(RingMessage, Clone, Copy)]
+#[repr(C)]
+pub struct Book { pub bought: u64, pub sold: u64, pub last: Side }
+
+#[derive(RingMessage, Clone, Copy)]
+#[repr(C)]
+pub struct Trade { pub side: Side, pub amounts: [u16; 2] }
+
+#[ring_kernel(id = "book")]
+fn book(ctx: &mut RingContext, b: &mut Book, t: Trade) -> Book {
+    let total = (t.amounts[0] as u64) + (t.amounts[1] as u64);
+    match t.side {
+        Side::Buy => b.bought += total,
+        Side::Sell => b.sold += total,
+    }
+    b.last = t.side;
+    *b
+}
+
+#[ring_kernel(id = "twice")]
+fn twice(ctx: &mut RingContext, x: i32) -> i32 { x.wrapping_mul(2) }
 "#;
 
 /// The same rule id with a message that gained a field.
@@ -217,7 +243,9 @@ fn usage_errors_exit_2_and_help_shows_an_example() {
     assert_eq!(exit_code(&unknown), Some(2));
     let missing = ringkernel().args(["sign", "x.ptx"]).assert().failure();
     assert_eq!(exit_code(&missing), Some(2));
-    for command in ["compile", "inspect", "keygen", "sign", "verify", "diff", "watch", "wrap"] {
+    for command in
+        ["compile", "inspect", "keygen", "sign", "verify", "diff", "watch", "wrap", "run"]
+    {
         let help = ringkernel().args([command, "--help"]).assert().success();
         assert!(stdout(&help).contains("Example:"), "{command} --help");
     }
@@ -318,4 +346,63 @@ fn wrap_adds_the_metadata_of_the_artifact_it_replaces() {
         ])
         .failure();
     assert!(stderr(&twice).contains("already an artifact"), "{}", stderr(&twice));
+}
+
+#[test]
+fn run_answers_json_messages_in_the_vm_with_the_state_carried() {
+    let ws = Workspace::new();
+    ws.compiled();
+    let scorer = stdout(
+        &ws.run(&[
+            "run",
+            "out/scorer-v2.ptx",
+            "--input",
+            r#"{"quantity": 3, "price": 2.5}"#,
+            "--input",
+            r#"{"quantity": 1, "price": "NaN"}"#,
+            "--input",
+            r#"{"quantity": 2, "price": "-inf"}"#,
+        ])
+        .success(),
+    );
+    assert_eq!(scorer.lines().collect::<Vec<_>>(), ["8.5", "\"NaN\"", "\"-inf\""], "{scorer}");
+    // A scalar message as a bare number; i32 wraps as the DSL says.
+    let twice = stdout(
+        &ws.run(&["run", "out/twice-v1.ptx", "--input", "-21", "--input", "2147483647"]).success(),
+    );
+    assert_eq!(twice.lines().collect::<Vec<_>>(), ["-42", "-2"], "{twice}");
+    // Enums by name, arrays as lists, the state carried from one message to the next, fields
+    // in declaration order.
+    let book = stdout(
+        &ws.run(&[
+            "run",
+            "out/book-v1.ptx",
+            "--input",
+            r#"{"side": "Buy", "amounts": [1, 2]}"#,
+            "--input",
+            r#"{"side": 2, "amounts": [10, 20]}"#,
+        ])
+        .success(),
+    );
+    assert_eq!(
+        book.lines().collect::<Vec<_>>(),
+        [r#"{"bought":3,"sold":0,"last":"Buy"}"#, r#"{"bought":3,"sold":30,"last":"Sell"}"#],
+        "{book}"
+    );
+    // Bad input: one line naming the input and the field, exit 1.
+    for (input, expected) in [
+        (r#"{"side": "Hold", "amounts": [1, 2]}"#, "expected a variant of `Side` (Buy, Sell)"),
+        (r#"{"side": "Buy", "amounts": [1]}"#, "expected a list of 2"),
+        (r#"{"side": "Buy", "amounts": [1, 70000]}"#, "expected an integer in 0..=65535"),
+        (r#"{"side": "Buy"}"#, "missing field `amounts`"),
+        (r#"{"side": "Buy", "amounts": [1, 2], "extra": 1}"#, "has no field `extra`"),
+        ("not json", "not JSON"),
+    ] {
+        let bad = ws.run(&["run", "out/book-v1.ptx", "--input", input]).failure();
+        assert_eq!(exit_code(&bad), Some(1));
+        assert!(stderr(&bad).contains(expected), "{input}: {}", stderr(&bad));
+        assert!(stderr(&bad).contains("input 1"), "{}", stderr(&bad));
+    }
+    let cuda = ws.run(&["run", "out/twice-v1.ptx", "--backend", "cuda", "--input", "1"]).failure();
+    assert!(stderr(&cuda).contains("PTX virtual machine only"), "{}", stderr(&cuda));
 }
