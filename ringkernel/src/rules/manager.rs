@@ -41,6 +41,13 @@ impl HotReloadManager {
         manager
     }
 
+    /// A manager whose device 0 is `registry` (a runtime's, say: `rt.rule_registry().clone()`).
+    pub fn from_registry(compute_cap: &str, registry: RuleRegistry) -> Self {
+        let mut manager = Self { devices: Vec::new() };
+        manager.add_registry(compute_cap, registry);
+        manager
+    }
+
     /// Adds a device with its own registry; returns its ordinal.
     pub fn add_device(
         &mut self,
