@@ -240,6 +240,7 @@ fn monitor(link: Weak<GpuLink>) {
             let _ = link.device.wait(launch);
         }
         drop(running);
+        tracing::error!(target: "ringkernel::actor", reason = %why, "device actor stopped: its sends and calls now fail");
         let _ = link.failure.set(why);
         return;
     }
