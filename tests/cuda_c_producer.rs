@@ -284,7 +284,8 @@ fn a_cuda_c_version_replaces_the_running_rust_version_under_load() {
     let Some(ptx) = nvrtc("load_v2", &source) else { return };
     let like = Artifact::parse(std::str::from_utf8(&CudacV1Rule::compiled().ptx).unwrap()).unwrap();
     let wrapped =
-        Artifact::wrap(&ptx, "cudac", 2, &like, "nvrtc 12.9 (tests/cuda/load_v2.cu)").unwrap();
+        Artifact::wrap(&ptx, "cudac", 2, &like.metadata, "nvrtc 12.9 (tests/cuda/load_v2.cu)")
+            .unwrap();
     assert!(ringkernel::rules::find_host_rule(&CompiledRule::from_artifact(&wrapped)).is_none());
     let key = SigningKey::from_bytes(&[21; 32]);
     let (v1, v2) = (signed(like, &key), signed(wrapped, &key));

@@ -207,16 +207,29 @@ pub fn verify(path: &Path, pubkey: &Path, as_json: bool) -> Result<Outcome, Stri
     }
 }
 
+/// Where `wrap` takes the layouts from.
+pub enum Like {
+    /// The artifact the new one replaces.
+    Artifact(std::path::PathBuf),
+    /// A `types:` line.
+    Types(String),
+}
+
 pub fn wrap(
     ptx: &Path,
     id: &str,
     version: u64,
-    like: &Path,
+    like: &Like,
     out: Option<&Path>,
     compiler: &str,
 ) -> Result<Outcome, String> {
     let raw = std::fs::read_to_string(ptx).map_err(|e| format!("{}: {e}", ptx.display()))?;
-    let like = read_artifact(like)?;
+    let like = match like {
+        Like::Artifact(path) => read_artifact(path)?.metadata,
+        Like::Types(text) => ringkernel_codegen::artifact::ArtifactTypes::parse(text)
+            .map_err(|e| format!("--types: {e}"))?
+            .metadata(),
+    };
     let artifact = ringkernel_codegen::artifact::Artifact::wrap(&raw, id, version, &like, compiler)
         .map_err(|e| format!("{}: {e}", ptx.display()))?;
     let target = out.map_or_else(|| ptx.with_file_name(artifact.file_name()), Path::to_path_buf);

@@ -126,8 +126,12 @@ enum Command {
         #[arg(long)]
         version: u64,
         /// The artifact whose layouts and settings the new one shares.
+        #[arg(long, required_unless_present = "types", conflicts_with = "types")]
+        like: Option<PathBuf>,
+        /// Or the types themselves, as an artifact's `types:` line writes them:
+        /// `message=T response=T state=T|none` (structs `Name{a:u32,b:[f32;4]}`).
         #[arg(long)]
-        like: PathBuf,
+        types: Option<String>,
         /// Where to write the artifact (`<id>-v<version>.ptx` beside the PTX by default).
         #[arg(short, long)]
         out: Option<PathBuf>,
@@ -193,7 +197,11 @@ fn main() -> ExitCode {
                 commands::Outcome::Success
             })
         }
-        Command::Wrap { ptx, id, version, like, out, compiler } => {
+        Command::Wrap { ptx, id, version, like, types, out, compiler } => {
+            let like = match (like, types) {
+                (Some(like), _) => commands::Like::Artifact(like),
+                (None, types) => commands::Like::Types(types.unwrap_or_default()),
+            };
             commands::wrap(&ptx, &id, version, &like, out.as_deref(), &compiler)
         }
         Command::Watch { dir, pubkey, backend, device_cc, once } => {

@@ -318,6 +318,33 @@ fn wrap_adds_the_metadata_of_the_artifact_it_replaces() {
     assert_eq!(value["message"], like["message"]);
     ws.run(&["diff", "out/scorer-v2.ptx", "scorer-v7.ptx"]).success();
 
+    // The layouts from the types instead: the same ABI as the Rust-compiled v2.
+    let types = value_types(&ws, "out/scorer-v2.ptx");
+    ws.run(&[
+        "wrap",
+        "ext.ptx",
+        "--id",
+        "scorer",
+        "--version",
+        "9",
+        "--types",
+        &types,
+        "-o",
+        "typed.ptx",
+    ])
+    .success();
+    ws.run(&["diff", "out/scorer-v2.ptx", "typed.ptx"]).success();
+    let bad_types = ws
+        .run(&["wrap", "ext.ptx", "--id", "scorer", "--version", "9", "--types", "message=Vec"])
+        .failure();
+    assert!(
+        stderr(&bad_types).contains("--types: `Vec` is not a scalar type"),
+        "{}",
+        stderr(&bad_types)
+    );
+    let neither = ws.run(&["wrap", "ext.ptx", "--id", "scorer", "--version", "9"]).failure();
+    assert_eq!(exit_code(&neither), Some(2));
+
     // PTX without the entry points, and an artifact given as the raw PTX: one line each.
     std::fs::write(ws.path("bare.ptx"), ".version 7.0\n.target sm_80\n").unwrap();
     let bare = ws
@@ -405,4 +432,10 @@ fn run_answers_json_messages_in_the_vm_with_the_state_carried() {
     }
     let cuda = ws.run(&["run", "out/twice-v1.ptx", "--backend", "cuda", "--input", "1"]).failure();
     assert!(stderr(&cuda).contains("PTX virtual machine only"), "{}", stderr(&cuda));
+}
+
+/// The `types:` line of an artifact file.
+fn value_types(ws: &Workspace, artifact: &str) -> String {
+    let text = std::fs::read_to_string(ws.path(artifact)).unwrap();
+    text.lines().find_map(|l| l.strip_prefix("// types: ")).expect("a types line").to_owned()
 }

@@ -120,14 +120,67 @@ impl fmt::Display for TypeDesc {
     }
 }
 
+impl TypeDesc {
+    /// The layout line this type gets in an artifact (as the compiler writes it).
+    pub fn layout_record(&self) -> super::LayoutRecord {
+        let (size, align) = self.size_align();
+        let name = match self {
+            TypeDesc::Scalar(name) if name == "()" => "unit".to_owned(),
+            TypeDesc::Scalar(name) | TypeDesc::Struct(name, _) | TypeDesc::Enum(name, _, _) => {
+                name.clone()
+            }
+            TypeDesc::Array(..) => "array".to_owned(),
+        };
+        let fields = self
+            .field_offsets()
+            .into_iter()
+            .map(|(field, offset, ty)| (field.to_owned(), offset, ty.size_align().0))
+            .collect();
+        super::LayoutRecord { name, size, align, fields }
+    }
+}
+
 impl ArtifactTypes {
+    /// The metadata an artifact with these types gets from the compiler (layouts, ABI hash),
+    /// as a rule with default actor settings, no dependencies and placeholder entries and
+    /// hashes, for [`super::Artifact::wrap`] to complete.
+    pub fn metadata(&self) -> super::ArtifactMetadata {
+        let (message, response) = (self.message.layout_record(), self.response.layout_record());
+        let state = self.state.as_ref().map(TypeDesc::layout_record);
+        let abi_hash = crate::abi::abi_hash(
+            &message.to_text(),
+            &response.to_text(),
+            state.as_ref().map(super::LayoutRecord::to_text).as_deref(),
+        );
+        super::ArtifactMetadata {
+            kind: super::ArtifactKind::Rule,
+            compute_cap: "sm_70".into(),
+            depends_on: Vec::new(),
+            actor: super::ActorSettings::default(),
+            entries: super::EntryPoints {
+                persistent: "unset_persistent".into(),
+                batch: "unset_batch".into(),
+                handler: "unset_handler".into(),
+            },
+            message,
+            response,
+            state,
+            abi_version: crate::abi::ABI_VERSION,
+            abi_hash,
+            source_hash: "00".into(),
+            compiler: "unset".into(),
+            types: Some(self.clone()),
+        }
+    }
+
     /// `message=.. response=.. state=..|none`.
     pub fn to_text(&self) -> String {
         let state = self.state.as_ref().map_or_else(|| "none".to_owned(), ToString::to_string);
         format!("message={} response={} state={state}", self.message, self.response)
     }
 
-    pub(crate) fn parse(text: &str) -> Result<ArtifactTypes, String> {
+    /// Reads `message=.. response=.. state=..|none`.
+    pub fn parse(text: &str) -> Result<ArtifactTypes, String> {
         let mut parts = text.split(' ');
         let mut next = |key: &str| {
             parts

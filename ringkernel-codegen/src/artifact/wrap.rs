@@ -1,11 +1,12 @@
 //! Wrapping PTX another compiler wrote into an artifact.
 
-use super::{Artifact, EntryPoints, FORMAT_LINE, function_lines, ptx_directive};
+use super::{Artifact, ArtifactMetadata, EntryPoints, FORMAT_LINE, function_lines, ptx_directive};
 
 impl Artifact {
     /// An artifact around PTX another compiler wrote (`nvcc -ptx`, NVRTC, with
-    /// `include/ringkernel.cuh`): the metadata of `like` (the artifact it replaces: kind,
-    /// dependencies, actor settings, layouts, ABI hash) with `id`, `version`, the PTX's own
+    /// `include/ringkernel.cuh`): the metadata `like` (of the artifact it replaces: kind,
+    /// dependencies, actor settings, layouts, ABI hash; or [`super::ArtifactTypes::metadata`]
+    /// of its types) with `id`, `version`, the PTX's own
     /// `.target`, and the entry points the PTX defines, found as `<name>_persistent`,
     /// `<name>_batch` and `<name>_handler`. The source hash is the PTX's SHA-256.
     ///
@@ -18,17 +19,17 @@ impl Artifact {
     ///     .func r2_handler(.param .b64 a) { ret; }\n\
     ///     .visible .entry r2_batch(.param .u64 b) { ret; }\n\
     ///     .visible .entry r2_persistent(.param .u64 c) { ret; }\n";
-    /// let wrapped = Artifact::wrap(raw, "r", 2, &like, "nvrtc 12.9").unwrap();
+    /// let wrapped = Artifact::wrap(raw, "r", 2, &like.metadata, "nvrtc 12.9").unwrap();
     /// assert_eq!((wrapped.version, wrapped.metadata.compute_cap.as_str()), (2, "sm_80"));
     /// assert_eq!(wrapped.metadata.entries.persistent, "r2_persistent");
     /// assert_eq!(wrapped.metadata.abi_hash, like.metadata.abi_hash);
-    /// assert!(Artifact::wrap("garbage", "r", 2, &like, "x").is_err());
+    /// assert!(Artifact::wrap("garbage", "r", 2, &like.metadata, "x").is_err());
     /// ```
     pub fn wrap(
         raw_ptx: &str,
         id: &str,
         version: u64,
-        like: &Artifact,
+        like: &ArtifactMetadata,
         compiler: &str,
     ) -> Result<Artifact, String> {
         use sha2::{Digest, Sha256};
@@ -49,7 +50,7 @@ impl Artifact {
                 Some(code[start..at].to_owned())
             })
             .ok_or("the PTX defines no `<name>_persistent` entry (see include/ringkernel.cuh)")?;
-        let mut metadata = like.metadata.clone();
+        let mut metadata = like.clone();
         metadata.compute_cap = target;
         metadata.entries = EntryPoints {
             persistent: format!("{name}_persistent"),
