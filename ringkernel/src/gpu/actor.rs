@@ -48,7 +48,8 @@ pub(crate) struct ActorSpec {
 /// The running persistent kernel of one actor, as its handles see it.
 pub(crate) struct GpuLink {
     device: Arc<dyn Device>,
-    control: MappedMemory,
+    /// Freed in `Drop` only once the kernel stopped (leaked if it never does).
+    control: std::mem::ManuallyDrop<MappedMemory>,
     state_address: u64,
     state_len: usize,
     shape: LaunchShape,
@@ -64,8 +65,9 @@ pub(crate) struct GpuLink {
     failure: OnceLock<String>,
     joined: AtomicBool,
     /// The kernel's ends of the rings: the memory lives until the kernel stopped (`Drop`
-    /// waits for it before the fields go).
-    _kernel_ends: (Consumer, Producer),
+    /// waits for it, and leaks the memory rather than free it under a kernel that never
+    /// stops).
+    kernel_ends: std::mem::ManuallyDrop<(Consumer, Producer)>,
 }
 
 impl GpuLink {
@@ -176,20 +178,53 @@ impl GpuLink {
     }
 }
 
+impl GpuLink {
+    /// Waits up to [`STOP_LIMIT`] for `launch` to end; false when it is still running (a
+    /// kernel in a runaway loop never reaches a message boundary).
+    fn ended_within_grace(&self, launch: LaunchId) -> bool {
+        let deadline = std::time::Instant::now() + STOP_LIMIT;
+        loop {
+            match self.device.poll(launch) {
+                Ok(crate::device::LaunchState::Running) if std::time::Instant::now() < deadline => {
+                    std::thread::sleep(Duration::from_millis(1));
+                }
+                Ok(crate::device::LaunchState::Running) => return false,
+                _ => {
+                    let _ = self.device.wait(launch);
+                    return true;
+                }
+            }
+        }
+    }
+}
+
 impl Drop for GpuLink {
     fn drop(&mut self) {
         // Every handle is gone: stop the kernel (it must not outlive its rings) and free.
+        let mut stopped = true;
         if let Some(launch) = self.running.get_mut().take() {
             self.control_block().requested.store(request::TERMINATE, Ordering::Release);
-            let _ = self.device.wait(launch);
+            stopped &= self.ended_within_grace(launch);
         }
-        for launch in self.retiring.get_mut().drain(..) {
-            let _ = self.device.wait(launch);
+        for launch in std::mem::take(self.retiring.get_mut()) {
+            stopped &= self.ended_within_grace(launch);
+        }
+        if !stopped {
+            // A kernel that never stops still reads and writes its rings, state and control
+            // block: that memory must outlive it, so it is leaked, not freed.
+            tracing::error!(target: "ringkernel::actor", "a device actor did not stop within {STOP_LIMIT:?} of TERMINATE; its memory is left to it");
+            return;
         }
         if let Some(module) = self.owned_module.get_mut().take() {
             let _ = self.device.unload(module);
         }
         let _ = self.device.free(self.state_address);
+        // SAFETY: every launch that used this memory has ended (above), `drop` runs once, and
+        // neither field is touched after this point.
+        unsafe {
+            std::mem::ManuallyDrop::drop(&mut self.kernel_ends);
+            std::mem::ManuallyDrop::drop(&mut self.control);
+        }
     }
 }
 
@@ -275,7 +310,7 @@ pub(crate) fn launch(
     ];
     let link = Arc::new(GpuLink {
         device: device.clone(),
-        control,
+        control: std::mem::ManuallyDrop::new(control),
         state_address,
         state_len: spec.state.len(),
         shape: spec.shape,
@@ -285,7 +320,7 @@ pub(crate) fn launch(
         owned_module: Mutex::new(owned_module),
         failure: OnceLock::new(),
         joined: AtomicBool::new(false),
-        _kernel_ends: (input_consumer, output_producer),
+        kernel_ends: std::mem::ManuallyDrop::new((input_consumer, output_producer)),
     });
     link.start_kernel(function).map_err(|e| fail(e.to_string()))?;
     let weak = Arc::downgrade(&link);

@@ -19,6 +19,7 @@ use crate::message::{MessageError, RingMessage};
 use crate::ring::{Consumer, Producer};
 
 pub mod metrics;
+mod timeout;
 
 /// The backend's side of a running actor, as its handles see it.
 pub(crate) trait ActorLink: Send + Sync {
@@ -52,6 +53,8 @@ pub(crate) struct HandleCore {
     pub next_correlation: AtomicU64,
     /// The actor's state after it terminated.
     final_state: Mutex<Option<Vec<u8>>>,
+    /// Progress as last observed (see `timeout`).
+    pub progress: Mutex<Option<timeout::Progress>>,
     pub message: (u64, usize),
     pub response: (u64, usize),
 }
@@ -60,13 +63,17 @@ impl HandleCore {
     /// Counters and latencies of the actor behind this core.
     pub fn metrics(&self) -> KernelMetrics {
         let control = self.link.control();
+        // Before the producer is locked below (`stalled` locks it too).
+        let current_message_for = self.stalled().map(|(busy_for, _)| busy_for);
+        let queued = self.producer.lock().len();
         KernelMetrics {
             processed: control.messages_processed.load(Ordering::Acquire),
-            queued: self.producer.lock().len(),
+            queued,
             errors: control.error_count.load(Ordering::Relaxed),
             first_error: control.error_code.load(Ordering::Relaxed),
             latency_p50: self.link.latency(0.5),
             latency_p99: self.link.latency(0.99),
+            current_message_for,
         }
     }
 
@@ -89,6 +96,7 @@ impl HandleCore {
             next_sequence: AtomicU64::new(0),
             next_correlation: AtomicU64::new(1),
             final_state: Mutex::new(None),
+            progress: Mutex::new(None),
             message: (message_type, message_size),
             response: (response_type, response_size),
         }
@@ -166,17 +174,28 @@ pub(crate) struct Router {
     unclaimed: VecDeque<Raw>,
     claimed: Vec<Raw>,
     waiting: Vec<u64>,
+    /// Calls given up on (a timeout): their responses, when they come, are dropped.
+    abandoned: Vec<u64>,
 }
 
 impl Router {
     pub fn new(consumer: Consumer) -> Self {
-        Self { consumer, unclaimed: VecDeque::new(), claimed: Vec::new(), waiting: Vec::new() }
+        Self {
+            consumer,
+            unclaimed: VecDeque::new(),
+            claimed: Vec::new(),
+            waiting: Vec::new(),
+            abandoned: Vec::new(),
+        }
     }
 
     /// Files a response that is not the one being looked for.
     fn file(&mut self, raw: Raw) {
-        if raw.header.correlation != 0 && self.waiting.contains(&raw.header.correlation) {
+        let correlation = raw.header.correlation;
+        if correlation != 0 && self.waiting.contains(&correlation) {
             self.claimed.push(raw);
+        } else if let Some(i) = self.abandoned.iter().position(|c| *c == correlation) {
+            self.abandoned.swap_remove(i);
         } else {
             self.unclaimed.push_back(raw);
         }
@@ -241,6 +260,21 @@ pub enum CallError {
     /// The response bytes did not decode.
     #[error("the response does not decode: {0}")]
     Decode(#[from] MessageError),
+    /// A `_timeout` wait ran out while the actor made no progress: it has been on message
+    /// `sequence` for at least `busy_for` (a runaway handler, a hung device).
+    #[error("the actor is stuck: on message {sequence} for at least {busy_for:?}")]
+    Stuck {
+        /// How long the actor has been on that message, as far as this handle saw.
+        busy_for: Duration,
+        /// The message it is on.
+        sequence: u64,
+    },
+    /// A `_timeout` wait ran out while the actor was making progress (on other messages).
+    #[error("no answer within {waited:?} (the actor is busy, not stuck)")]
+    TimedOut {
+        /// How long the caller waited.
+        waited: Duration,
+    },
 }
 
 /// What `terminate` found.
@@ -267,6 +301,10 @@ pub struct KernelMetrics {
     pub latency_p50: Option<Duration>,
     /// 99th percentile handler time (bucket upper bound).
     pub latency_p99: Option<Duration>,
+    /// How long the actor has been on its current message without finishing it, when it is
+    /// on one: measured from the first time a handle saw it there, so a monitor that reads
+    /// metrics periodically sees a runaway handler grow.
+    pub current_message_for: Option<Duration>,
 }
 
 /// How a waiting caller passes time: spin, then yield, then sleep briefly.
@@ -417,7 +455,10 @@ impl<M: RingMessage, R: RingMessage> KernelHandle<M, R> {
     /// The next response of a plain `send`, if one is ready.
     pub fn try_receive(&self) -> Option<Result<Response<R>, CallError>> {
         let mut router = self.core.router.lock();
-        let response = if router.unclaimed.is_empty() && router.waiting.is_empty() {
+        let response = if router.unclaimed.is_empty()
+            && router.waiting.is_empty()
+            && router.abandoned.is_empty()
+        {
             // Fast path: no call is waiting for a correlation id, so the next response is
             // ours; decode it straight from the slot.
             router.consumer.try_pop(|header, bytes| Self::decode_slot(header, bytes))
@@ -507,7 +548,12 @@ impl<M: RingMessage, R: RingMessage> KernelHandle<M, R> {
     fn abandon_call(&self, correlation: u64) {
         let mut router = self.core.router.lock();
         router.waiting.retain(|c| *c != correlation);
+        let before = router.claimed.len();
         router.claimed.retain(|raw| raw.header.correlation != correlation);
+        if router.claimed.len() == before {
+            // Its response may still come: drop it then instead of handing it to `receive`.
+            router.abandoned.push(correlation);
+        }
     }
 
     /// Sends as many of `messages` as fit, in order, with one lock and one wake-up; returns
