@@ -101,6 +101,13 @@ pub enum AuthError {
         /// What was required.
         permission: String,
     },
+    /// The credential proves nothing: malformed, wrongly signed, expired, for another
+    /// audience, or missing a claim (the reason says which).
+    #[error("credential refused: {reason}")]
+    BadCredential {
+        /// Why.
+        reason: String,
+    },
     /// The message belongs to another tenant.
     #[error("principal `{principal}` of tenant {tenant} may not act on tenant {requested}")]
     CrossTenant {

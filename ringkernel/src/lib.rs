@@ -15,6 +15,7 @@
 #[doc(hidden)]
 #[path = "private.rs"]
 pub mod __private;
+pub mod auth;
 mod backend;
 pub mod context;
 pub mod cpu;
