@@ -305,7 +305,8 @@ fn a_storm_of_file_operations_leaves_the_directory_s_desired_state_and_loses_not
         "500 file operations: {activations} activations, {rollbacks} rollbacks, {} rejections, {sent} messages, {versions_seen} version changes seen by them, final v{active}",
         rejected.len()
     );
-    assert!(activations > 5 && rollbacks > 0, "the storm swapped too little to test anything");
+    // How many swaps land between scans depends on timing; the storm must have swapped.
+    assert!(activations + rollbacks >= 4, "the storm swapped too little to test anything");
     assert!(!rejected.is_empty());
     watcher.stop();
     handle.terminate();
@@ -329,6 +330,15 @@ fn the_watcher_survives_its_directory_disappearing_and_coming_back() {
     dir.put("b.ptx", &signed_artifact(2, &key));
     settle(&watcher);
     assert_eq!(registry.get_active("storm").map(|h| h.version), Some(2));
+    // The active file goes (v1's is back too): back to v1; it comes back: v2 again.
+    dir.put("a.ptx", &signed_artifact(1, &key));
+    settle(&watcher);
+    std::fs::remove_file(dir.0.join("b.ptx")).unwrap();
+    settle(&watcher);
+    assert_eq!(registry.get_active("storm").map(|h| h.version), Some(1), "rolled back");
+    dir.put("b.ptx", &signed_artifact(2, &key));
+    settle(&watcher);
+    assert_eq!(registry.get_active("storm").map(|h| h.version), Some(2), "rolled forward");
     // An unsigned artifact: rejected with the registry's reason, nothing changes.
     let unsigned = Artifact::parse(&signed_artifact(3, &key)).unwrap().unsigned().to_text();
     dir.put("c.ptx", &unsigned);
@@ -342,6 +352,7 @@ fn the_watcher_survives_its_directory_disappearing_and_coming_back() {
     assert!(missing < back, "{events:#?}");
     assert_eq!(events.iter().filter(|e| e.contains("is missing")).count(), 1, "{events:#?}");
     assert!(position("activated storm v2").is_some_and(|i| i > back), "{events:#?}");
+    assert!(position("rolled storm back from v2 to v1").is_some(), "{events:#?}");
     let rejected = position("rejected").map(|i| &events[i]).expect("the unsigned file is reported");
     assert!(rejected.contains("c.ptx") && rejected.contains("unsigned"), "{rejected}");
     let _ = Path::new(".");
