@@ -486,22 +486,26 @@ impl<M: RingMessage, R: RingMessage> KernelHandle<M, R> {
 
     /// Waits for the next response of a plain `send`.
     pub async fn receive(&self) -> Result<Response<R>, CallError> {
-        self.receive_waiting(Wait::Yield).await
+        self.receive_waiting(Wait::Yield, None).await
     }
 
     /// `receive` for synchronous code.
     pub fn receive_blocking(&self) -> Result<Response<R>, CallError> {
-        run_blocking(self.receive_waiting(Wait::Block))
+        run_blocking(self.receive_waiting(Wait::Block, None))
     }
 
-    async fn receive_waiting(&self, wait: Wait) -> Result<Response<R>, CallError> {
+    async fn receive_waiting(
+        &self,
+        wait: Wait,
+        limit: Option<timeout::Limit>,
+    ) -> Result<Response<R>, CallError> {
         let mut backoff = Backoff(0);
         loop {
             if let Some(result) = self.try_receive() {
                 return result;
             }
-            if self.terminated() {
-                return Err(CallError::Terminated);
+            if let Some(stop) = self.give_up(limit) {
+                return Err(stop);
             }
             backoff.pause(wait).await;
         }
@@ -616,21 +620,26 @@ impl<M: RingMessage, R: RingMessage> KernelHandle<M, R> {
     /// Sends `msg` and waits for its response (matched by correlation id, whatever else is
     /// in flight).
     pub async fn call(&self, msg: M) -> Result<R, CallError> {
-        self.call_waiting(msg, Wait::Yield).await
+        self.call_waiting(msg, Wait::Yield, None).await
     }
 
     /// `call` for synchronous code.
     pub fn call_blocking(&self, msg: M) -> Result<R, CallError> {
-        run_blocking(self.call_waiting(msg, Wait::Block))
+        run_blocking(self.call_waiting(msg, Wait::Block, None))
     }
 
-    async fn call_waiting(&self, msg: M, wait: Wait) -> Result<R, CallError> {
+    async fn call_waiting(
+        &self,
+        msg: M,
+        wait: Wait,
+        limit: Option<timeout::Limit>,
+    ) -> Result<R, CallError> {
         let correlation = self.start_call();
         let mut backoff = Backoff(0);
         while self.push(&msg, correlation).is_err() {
-            if self.terminated() {
+            if let Some(stop) = self.give_up(limit) {
                 self.abandon_call(correlation);
-                return Err(CallError::Terminated);
+                return Err(stop);
             }
             backoff.pause(wait).await;
         }
@@ -639,9 +648,9 @@ impl<M: RingMessage, R: RingMessage> KernelHandle<M, R> {
             if let Some(result) = self.poll_call(correlation) {
                 return result;
             }
-            if self.terminated() {
+            if let Some(stop) = self.give_up(limit) {
                 self.abandon_call(correlation);
-                return Err(CallError::Terminated);
+                return Err(stop);
             }
             backoff.pause(wait).await;
         }

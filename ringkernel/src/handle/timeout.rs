@@ -56,64 +56,42 @@ impl HandleCore {
     }
 }
 
+/// A wait's time limit: when it started and how long it may take.
+#[derive(Clone, Copy)]
+pub(crate) struct Limit {
+    started: Instant,
+    timeout: Duration,
+}
+
 impl<M: RingMessage, R: RingMessage> KernelHandle<M, R> {
+    /// Why a wait stops now, if it does: the actor was terminated, or `limit` ran out (the
+    /// progress observation is kept up to date on every check of a limited wait).
+    pub(super) fn give_up(&self, limit: Option<Limit>) -> Option<CallError> {
+        if self.terminated() {
+            return Some(CallError::Terminated);
+        }
+        let limit = limit?;
+        self.core.stalled();
+        let waited = limit.started.elapsed();
+        (waited >= limit.timeout).then(|| self.core.ran_out(waited))
+    }
+
+    fn limit(&self, timeout: Duration) -> Option<Limit> {
+        self.core.stalled();
+        Some(Limit { started: Instant::now(), timeout })
+    }
+
     /// [`KernelHandle::call_blocking`] that gives up after `timeout`: `Stuck` when the actor
     /// sat on one message the whole time, `TimedOut` when it was busy with others. A response
     /// that arrives after the give-up is dropped (it never reaches `receive`).
     pub fn call_timeout(&self, msg: M, timeout: Duration) -> Result<R, CallError> {
-        let started = Instant::now();
-        self.core.stalled();
-        let correlation = self.start_call();
-        let mut backoff = Backoff(0);
-        while self.push(&msg, correlation).is_err() {
-            if self.terminated() {
-                self.abandon_call(correlation);
-                return Err(CallError::Terminated);
-            }
-            if started.elapsed() >= timeout {
-                self.abandon_call(correlation);
-                return Err(self.core.ran_out(started.elapsed()));
-            }
-            self.core.stalled();
-            backoff.snooze();
-        }
-        let mut backoff = Backoff(0);
-        loop {
-            if let Some(result) = self.poll_call(correlation) {
-                return result;
-            }
-            if self.terminated() {
-                self.abandon_call(correlation);
-                return Err(CallError::Terminated);
-            }
-            if started.elapsed() >= timeout {
-                self.abandon_call(correlation);
-                return Err(self.core.ran_out(started.elapsed()));
-            }
-            self.core.stalled();
-            backoff.snooze();
-        }
+        super::run_blocking(self.call_waiting(msg, super::Wait::Block, self.limit(timeout)))
     }
 
     /// [`KernelHandle::receive_blocking`] that gives up after `timeout` (`Stuck` or
     /// `TimedOut`, as for `call_timeout`).
     pub fn receive_timeout(&self, timeout: Duration) -> Result<super::Response<R>, CallError> {
-        let started = Instant::now();
-        self.core.stalled();
-        let mut backoff = Backoff(0);
-        loop {
-            if let Some(result) = self.try_receive() {
-                return result;
-            }
-            if self.terminated() {
-                return Err(CallError::Terminated);
-            }
-            if started.elapsed() >= timeout {
-                return Err(self.core.ran_out(started.elapsed()));
-            }
-            self.core.stalled();
-            backoff.snooze();
-        }
+        super::run_blocking(self.receive_waiting(super::Wait::Block, self.limit(timeout)))
     }
 
     /// [`KernelHandle::terminate`] that gives up after `timeout` when the actor does not
