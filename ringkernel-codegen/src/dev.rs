@@ -136,7 +136,7 @@ pub fn run_handler(
     let msg_ty = f.local(*msg_local).ty.clone();
     let mut message = message.to_vec();
     if msg_ty.is_aggregate() {
-        interp.check_message_enums(&msg_ty, 0, &mut message);
+        interp.check_message_enums(&msg_ty, &mut message);
     }
     interp.locals[msg_local.0 as usize] = interp.decode(&msg_ty, &message);
     if let Some(s) = state_local {
@@ -200,25 +200,13 @@ impl Interp<'_> {
     /// Checks the enums of a struct message that are not inside arrays once, as the PTX
     /// does when it loads them at entry: each invalid one is recorded and becomes the zero
     /// value. (Array elements are checked where they are read, in both.)
-    fn check_message_enums(&mut self, ty: &Ty, base: usize, bytes: &mut [u8]) {
-        match ty {
-            Ty::Enum(_, s) => {
-                let n = s.size() as usize;
-                if let V::Int(bits) = self.decode(ty, &bytes[base..base + n]) {
-                    bytes[base..base + n].copy_from_slice(&bits.to_le_bytes()[..n]);
-                }
+    fn check_message_enums(&mut self, ty: &Ty, bytes: &mut [u8]) {
+        for (offset, leaf) in leaves_in(&self.module.structs, ty, false) {
+            let Ty::Enum(_, s) = leaf else { continue };
+            let (at, n) = (offset as usize, s.size() as usize);
+            if let V::Int(bits) = self.decode(&leaf, &bytes[at..at + n]) {
+                bytes[at..at + n].copy_from_slice(&bits.to_le_bytes()[..n]);
             }
-            Ty::Struct(name) => {
-                let fields: Vec<(Ty, usize)> = self.layouts()[name]
-                    .fields
-                    .iter()
-                    .map(|f| (Ty::from(&f.ty), f.offset as usize))
-                    .collect();
-                for (fty, offset) in fields {
-                    self.check_message_enums(&fty, base + offset, bytes);
-                }
-            }
-            Ty::Unit | Ty::Scalar(_) | Ty::Array(..) | Ty::Tuple(_) => {}
         }
     }
 

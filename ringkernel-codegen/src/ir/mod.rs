@@ -627,63 +627,27 @@ impl Module {
 
     /// Bytes a value of `ty` takes (0 for `()` and for a struct this module does not know).
     pub fn size_of(&self, ty: &Ty) -> u32 {
-        match ty {
-            Ty::Unit | Ty::Tuple(_) => 0,
-            Ty::Scalar(s) | Ty::Enum(_, s) => s.size(),
-            Ty::Array(elem, n) => self.size_of(elem).saturating_mul(*n),
-            Ty::Struct(name) => self.structs.get(name).map_or(0, |l| l.size),
-        }
+        size_in(&self.structs, ty)
     }
 
     /// Every scalar of a value of `ty`, array elements and nested fields included: its byte
     /// offset and type, in layout order.
     pub fn scalar_cells(&self, ty: &Ty) -> Vec<(u32, Scalar)> {
-        let mut cells = Vec::new();
-        self.push_cells(ty, 0, &mut cells);
-        cells
-    }
-
-    fn push_cells(&self, ty: &Ty, base: u32, out: &mut Vec<(u32, Scalar)>) {
-        match ty {
-            Ty::Unit | Ty::Tuple(_) => {}
-            Ty::Scalar(s) | Ty::Enum(_, s) => out.push((base, *s)),
-            Ty::Array(elem, n) => {
-                let size = self.size_of(elem);
-                for i in 0..*n {
-                    self.push_cells(elem, base + i * size, out);
-                }
-            }
-            Ty::Struct(name) => {
-                for field in self.structs.get(name).map_or(&[][..], |l| &l.fields[..]) {
-                    self.push_cells(&Ty::from(&field.ty), base + field.offset, out);
-                }
-            }
-        }
+        leaves_in(&self.structs, ty, true)
+            .into_iter()
+            .filter_map(|(offset, leaf)| leaf.scalar().map(|s| (offset, s)))
+            .collect()
     }
 
     /// Every enum of a value of `ty`: its byte offset, the enum's name and representation.
     pub fn enum_cells(&self, ty: &Ty) -> Vec<(u32, String, Scalar)> {
-        let mut cells = Vec::new();
-        self.push_enum_cells(ty, 0, &mut cells);
-        cells
-    }
-
-    fn push_enum_cells(&self, ty: &Ty, base: u32, out: &mut Vec<(u32, String, Scalar)>) {
-        match ty {
-            Ty::Enum(name, s) => out.push((base, name.clone(), *s)),
-            Ty::Array(elem, n) => {
-                let size = self.size_of(elem);
-                for i in 0..*n {
-                    self.push_enum_cells(elem, base + i * size, out);
-                }
-            }
-            Ty::Struct(name) => {
-                for field in self.structs.get(name).map_or(&[][..], |l| &l.fields[..]) {
-                    self.push_enum_cells(&Ty::from(&field.ty), base + field.offset, out);
-                }
-            }
-            Ty::Unit | Ty::Scalar(_) | Ty::Tuple(_) => {}
-        }
+        leaves_in(&self.structs, ty, true)
+            .into_iter()
+            .filter_map(|(offset, leaf)| match leaf {
+                Ty::Enum(name, s) => Some((offset, name, s)),
+                _ => None,
+            })
+            .collect()
     }
 
     /// The type of field `index` of struct `name`.
@@ -691,6 +655,56 @@ impl Module {
         let field = self.structs.get(name)?.fields.get(index as usize)?;
         Some(Ty::from(&field.ty))
     }
+}
+
+/// Bytes a value of `ty` takes under the layouts `structs` (0 for `()` and unknown structs).
+pub fn size_in(
+    structs: &std::collections::BTreeMap<String, crate::layout::StructLayout>,
+    ty: &Ty,
+) -> u32 {
+    match ty {
+        Ty::Unit | Ty::Tuple(_) => 0,
+        Ty::Scalar(s) | Ty::Enum(_, s) => s.size(),
+        Ty::Array(elem, n) => size_in(structs, elem).saturating_mul(*n),
+        Ty::Struct(name) => structs.get(name).map_or(0, |l| l.size),
+    }
+}
+
+/// Every scalar and enum of a value of `ty` under the layouts `structs`, with its byte
+/// offset, in layout order: nested struct fields always, array elements when
+/// `through_arrays` (the PTX writer preloads a message's leaves outside arrays only).
+pub fn leaves_in(
+    structs: &std::collections::BTreeMap<String, crate::layout::StructLayout>,
+    ty: &Ty,
+    through_arrays: bool,
+) -> Vec<(u32, Ty)> {
+    fn walk(
+        structs: &std::collections::BTreeMap<String, crate::layout::StructLayout>,
+        ty: &Ty,
+        base: u32,
+        through_arrays: bool,
+        out: &mut Vec<(u32, Ty)>,
+    ) {
+        match ty {
+            Ty::Unit | Ty::Tuple(_) => {}
+            Ty::Scalar(_) | Ty::Enum(..) => out.push((base, ty.clone())),
+            Ty::Array(elem, n) if through_arrays => {
+                let size = size_in(structs, elem);
+                for i in 0..*n {
+                    walk(structs, elem, base + i * size, through_arrays, out);
+                }
+            }
+            Ty::Array(..) => {}
+            Ty::Struct(name) => {
+                for field in structs.get(name).map_or(&[][..], |l| &l.fields[..]) {
+                    walk(structs, &Ty::from(&field.ty), base + field.offset, through_arrays, out);
+                }
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk(structs, ty, 0, through_arrays, &mut out);
+    out
 }
 
 impl From<&crate::layout::FieldType> for Ty {

@@ -271,31 +271,12 @@ impl<'a> FuncWriter<'a> {
     /// fields use the registers; ptxas cannot merge the loads itself because, to it, the
     /// state and response stores might alias the message.
     pub fn preload_message(&mut self, ty: &Ty, base: Reg) {
-        let mut leaves = Vec::new();
-        self.scalar_leaves(ty, 0, &mut leaves);
-        for (offset, leaf) in leaves {
+        for (offset, leaf) in crate::ir::leaves_in(self.structs, ty, false) {
+            let offset = i64::from(offset);
             let addr = Addr { base, offset, guard: None };
             let r = self.load_value(&leaf, addr);
             let s = leaf.scalar().unwrap_or(Scalar::U32);
             self.preloaded.push((base, offset, s, r));
-        }
-    }
-
-    fn scalar_leaves(&self, ty: &Ty, offset: i64, out: &mut Vec<(i64, Ty)>) {
-        match ty {
-            Ty::Scalar(_) | Ty::Enum(..) => out.push((offset, ty.clone())),
-            Ty::Struct(name) => {
-                if let Some(layout) = self.structs.get(name) {
-                    for field in &layout.fields {
-                        self.scalar_leaves(
-                            &Ty::from(&field.ty),
-                            offset + i64::from(field.offset),
-                            out,
-                        );
-                    }
-                }
-            }
-            Ty::Unit | Ty::Array(..) | Ty::Tuple(_) => {}
         }
     }
 
