@@ -275,17 +275,19 @@ impl Worker {
         let mut reconciler = reconcile::Reconciler::new(registry, self.options.device_cc.clone());
         let mut notifications = None;
         let mut missing = false;
+        // Shortened to `settle` after a scan that skipped files still being written, so that
+        // the next one reads them once they are quiet.
+        let mut next_scan = self.options.poll_interval;
         loop {
             if notifications.is_none() {
                 notifications = self.subscribe();
             }
-            let mut wait = self.options.poll_interval;
-            match control.recv_timeout(wait) {
+            match control.recv_timeout(next_scan) {
                 Ok(Control::Stop) | Err(RecvTimeoutError::Disconnected) => return,
                 Ok(Control::Changed) => {
                     // Let a burst of changes finish before reading, but read at least once a
                     // poll interval however busy the directory is.
-                    wait = self.options.settle.min(self.options.poll_interval);
+                    let wait = self.options.settle.min(self.options.poll_interval);
                     let latest = Instant::now() + self.options.poll_interval;
                     while Instant::now() < latest {
                         match control.recv_timeout(wait) {
@@ -297,6 +299,7 @@ impl Worker {
                 }
                 Ok(Control::Sync) | Err(RecvTimeoutError::Timeout) => {}
             }
+            next_scan = self.options.poll_interval;
             self.progress.counts.lock().0 += 1;
             match scan::scan(&self.dir) {
                 Err(reason) => {
@@ -316,13 +319,7 @@ impl Worker {
                         self.emit(event);
                     }
                     if settling {
-                        // Read them once they have been quiet long enough.
-                        let control = self.control.clone();
-                        let settle = self.options.settle;
-                        std::thread::spawn(move || {
-                            std::thread::sleep(settle);
-                            let _ = control.send(Control::Changed);
-                        });
+                        next_scan = self.options.settle.min(self.options.poll_interval);
                     }
                 }
             }

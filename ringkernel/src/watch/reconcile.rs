@@ -8,12 +8,12 @@
 //! capability, dependency, ABI, version rules) or that does not parse is reported once per
 //! content and the next version down is tried.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::path::PathBuf;
 
 use super::WatchEvent;
 use super::scan::Found;
-use crate::rules::{CompiledRule, RuleRegistry, rule_digest};
+use crate::rules::{CompiledRule, RuleDigest, RuleRegistry, RuleStatus};
 
 pub(super) struct Reconciler {
     registry: RuleRegistry,
@@ -48,35 +48,27 @@ impl Reconciler {
         // A reported file that changed or went away is a new file when it comes back.
         self.reported
             .retain(|path, content| files.get(path).is_some_and(|f| f.content == *content));
-        let mut by_rule: BTreeMap<String, BTreeMap<u64, Vec<&Found>>> = BTreeMap::new();
+        // Every file that parses is checked against the registry's policy, whether or not it
+        // is about to be activated, so that a bad file is reported when it appears.
+        let mut with_files = BTreeSet::new();
+        let mut usable: BTreeMap<String, BTreeMap<u64, Vec<&Found>>> = BTreeMap::new();
         for found in files.values() {
-            match &found.rule {
-                Ok(rule) => by_rule
+            let rule = match &found.rule {
+                Ok((rule, _)) => rule,
+                Err(reason) => {
+                    self.reject(found, reason.clone(), &mut out);
+                    continue;
+                }
+            };
+            with_files.insert(rule.rule_id.clone());
+            match self.registry.check_rule(rule, &self.device_cc) {
+                Ok(()) => usable
                     .entry(rule.rule_id.clone())
                     .or_default()
                     .entry(rule.version)
                     .or_default()
                     .push(found),
-                Err(reason) => self.reject(found, reason.clone(), &mut out),
-            }
-        }
-        // Every valid-looking file is checked against the registry's policy, whether or not
-        // it is about to be activated, so that a bad file is reported when it appears.
-        let mut usable: BTreeMap<String, BTreeMap<u64, Vec<&Found>>> = BTreeMap::new();
-        for (rule_id, versions) in &by_rule {
-            for (version, files) in versions {
-                for found in files {
-                    let Ok(rule) = &found.rule else { continue };
-                    match self.registry.check_rule(rule, &self.device_cc) {
-                        Ok(()) => usable
-                            .entry(rule_id.clone())
-                            .or_default()
-                            .entry(*version)
-                            .or_default()
-                            .push(*found),
-                        Err(e) => self.reject(found, e.to_string(), &mut out),
-                    }
-                }
+                Err(e) => self.reject(found, e.to_string(), &mut out),
             }
         }
         for (rule_id, versions) in &usable {
@@ -84,7 +76,7 @@ impl Reconciler {
         }
         for rule_id in self.registry.list_rules() {
             if let (false, Some(active)) =
-                (by_rule.contains_key(&rule_id), self.registry.get_active(&rule_id))
+                (with_files.contains(&rule_id), self.registry.get_active(&rule_id))
             {
                 let reason =
                     "no file of this rule is left in the directory; it keeps running".into();
@@ -101,18 +93,16 @@ impl Reconciler {
         out: &mut Vec<WatchEvent>,
     ) {
         for (&version, files) in versions.iter().rev() {
-            let Some((chosen, rule)) = self.one_file_per_version(rule_id, version, files, out)
+            let Some((chosen, rule, digest)) =
+                self.one_file_per_version(rule_id, version, files, out)
             else {
                 continue;
             };
-            let active = self.registry.get_active(rule_id).map(|h| h.version);
+            let active_handle = self.registry.get_active(rule_id);
+            let active = active_handle.as_ref().map(|h| h.version);
             let outcome = match active {
                 Some(v) if v == version => {
-                    let same = self
-                        .registry
-                        .active_artifact(rule_id)
-                        .is_some_and(|a| rule_digest(&a) == rule_digest(&rule));
-                    if same {
+                    if active_handle.is_some_and(|h| h.digest == digest) {
                         return;
                     }
                     Err(format!(
@@ -120,11 +110,7 @@ impl Reconciler {
                     ))
                 }
                 Some(v) if version < v => {
-                    let staged = self
-                        .registry
-                        .artifact(rule_id, version)
-                        .is_some_and(|a| rule_digest(&a) == rule_digest(&rule));
-                    if !staged {
+                    if self.staged_digest(rule_id, version) != Some(digest) {
                         let reason = format!(
                             "below the active v{v} and never active, so not staged: the registry cannot roll back to it"
                         );
@@ -167,6 +153,15 @@ impl Reconciler {
         }
     }
 
+    /// The digest of `rule_id` v`version` when the registry has it staged (not a failed
+    /// attempt).
+    fn staged_digest(&self, rule_id: &str, version: u64) -> Option<RuleDigest> {
+        self.registry
+            .get_rule(rule_id, version)
+            .filter(|h| h.status != RuleStatus::Failed)
+            .map(|h| h.digest)
+    }
+
     /// The file that stands for `rule_id` v`version`: the one the registry already has if
     /// any, else the first; other files of that version with other contents are reported.
     fn one_file_per_version<'f>(
@@ -175,15 +170,16 @@ impl Reconciler {
         version: u64,
         files: &[&'f Found],
         out: &mut Vec<WatchEvent>,
-    ) -> Option<(&'f Found, CompiledRule)> {
-        let known = self.registry.artifact(rule_id, version).map(|a| rule_digest(&a));
-        let rules: Vec<(&Found, CompiledRule)> =
-            files.iter().filter_map(|f| f.rule.as_ref().ok().map(|r| (*f, r.clone()))).collect();
-        let pick = rules.iter().position(|(_, r)| Some(rule_digest(r)) == known).unwrap_or(0);
-        let (chosen, rule) = rules.get(pick)?.clone();
-        let digest = rule_digest(&rule);
-        for (other, other_rule) in &rules {
-            if rule_digest(other_rule) != digest {
+    ) -> Option<(&'f Found, CompiledRule, RuleDigest)> {
+        let known = self.staged_digest(rule_id, version);
+        let rules: Vec<(&Found, &CompiledRule, RuleDigest)> = files
+            .iter()
+            .filter_map(|f| f.rule.as_ref().ok().map(|(rule, digest)| (*f, rule, *digest)))
+            .collect();
+        let pick = rules.iter().position(|(_, _, d)| Some(*d) == known).unwrap_or(0);
+        let (chosen, rule, digest) = *rules.get(pick)?;
+        for (other, _, other_digest) in &rules {
+            if *other_digest != digest {
                 let reason = format!(
                     "{rule_id} v{version} is also in {} with other contents; one version, one artifact",
                     chosen.path.display()
@@ -191,6 +187,6 @@ impl Reconciler {
                 self.reject(other, reason, out);
             }
         }
-        Some((chosen, rule))
+        Some((chosen, rule.clone(), digest))
     }
 }

@@ -5,15 +5,15 @@ use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
 
-use crate::rules::CompiledRule;
+use crate::rules::{CompiledRule, RuleDigest, rule_digest};
 
 /// One artifact file as read in one scan.
 pub(super) struct Found {
     pub path: PathBuf,
     /// SHA-256 of the file's bytes: a file is "the same file" while this holds.
     pub content: [u8; 32],
-    /// The rule, or why the file is not an artifact.
-    pub rule: Result<CompiledRule, String>,
+    /// The rule and its registry digest, or why the file is not an artifact.
+    pub rule: Result<(CompiledRule, RuleDigest), String>,
 }
 
 /// Whether the watcher reads `path`: `*.ptx`, not hidden (a `.name.tmp` being written and
@@ -36,7 +36,12 @@ pub(super) fn scan(dir: &Path) -> Result<BTreeMap<PathBuf, Found>, String> {
         let Ok(bytes) = std::fs::read(&path) else { continue };
         let content: [u8; 32] = Sha256::digest(&bytes).into();
         let rule = match std::str::from_utf8(&bytes) {
-            Ok(text) => CompiledRule::from_artifact_text(text).map_err(|e| e.to_string()),
+            Ok(text) => CompiledRule::from_artifact_text(text)
+                .map(|rule| {
+                    let digest = rule_digest(&rule);
+                    (rule, digest)
+                })
+                .map_err(|e| e.to_string()),
             Err(_) => Err("not UTF-8 text".to_owned()),
         };
         found.insert(path.clone(), Found { path, content, rule });
