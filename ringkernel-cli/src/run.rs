@@ -10,24 +10,15 @@ use std::path::Path;
 
 use ringkernel_codegen::abi::{ControlBlock, offsets};
 use ringkernel_codegen::artifact::TypeDesc;
+use ringkernel_codegen::layout::Scalar;
 use ringkernel_ptx::{Arg, Dims, Module, Vm};
 use serde_json::{Value, json};
 
 use crate::files::read_artifact;
 
+/// The values of an integer type named `name`.
 fn int_range(name: &str) -> Option<(i128, i128)> {
-    let bits = match name {
-        "u8" | "i8" => 8,
-        "u16" | "i16" => 16,
-        "u32" | "i32" => 32,
-        "u64" | "i64" | "usize" | "isize" => 64,
-        _ => return None,
-    };
-    Some(if name.starts_with('i') {
-        (-(1i128 << (bits - 1)), (1i128 << (bits - 1)) - 1)
-    } else {
-        (0, (1i128 << bits) - 1)
-    })
+    Scalar::from_name(name).filter(|s| s.is_int()).map(Scalar::int_range)
 }
 
 fn int_of(value: &Value) -> Option<i128> {

@@ -38,14 +38,10 @@ pub struct ArtifactTypes {
 
 /// Bytes and alignment of a scalar's Rust name.
 fn scalar_size(name: &str) -> Option<u32> {
-    Some(match name {
-        "bool" | "u8" | "i8" => 1,
-        "u16" | "i16" => 2,
-        "u32" | "i32" | "f32" => 4,
-        "u64" | "i64" | "f64" | "usize" | "isize" => 8,
-        "()" => 0,
-        _ => return None,
-    })
+    if name == "()" {
+        return Some(0);
+    }
+    crate::layout::Scalar::from_name(name).map(crate::layout::Scalar::size)
 }
 
 impl TypeDesc {
