@@ -2,10 +2,18 @@
 //
 // One definition of the shared memory with ringkernel_codegen::abi (a test compiles this
 // header with NVRTC against the Rust offsets), and the actor loop our own PTX runs: wait for
-// RUN; poll the input ring with acquire loads; answer a slot of the wrong type with a failed
-// response; call the handler; publish the response slot's type id last, with release, then
-// the tail; free the input slot (type id cleared, then head released); count the message;
-// stop at message boundaries on QUIESCE and TERMINATE and acknowledge them.
+// RUN (and read the access policy); poll the input ring with acquire loads; answer a slot
+// whose sender the policy refuses, or of the wrong type, with a failed response before the
+// handler could see it; call the handler; write the message's fault (its first recorded
+// error) into the response header; publish the response slot's type id last, with release,
+// then the tail; free the input slot (type id cleared, then head released); count the
+// message; stop at message boundaries on QUIESCE and TERMINATE and acknowledge them.
+//
+// Budgets: our DSL's handlers count every loop iteration and abort a message whose budget
+// ran out. CUDA C loops are not instrumented; a handler that wants the same guarantee calls
+// `rk_spend(ctx)` in its loops and returns when it says the budget is spent (the loop then
+// answers `RK_ERROR_BUDGET_EXHAUSTED` with a failed response; the state is the handler's
+// business).
 //
 // A rule written in CUDA C:
 //
@@ -27,7 +35,7 @@
 // Needs sm_70 or newer (acquire/release at system scope, __nanosleep).
 #pragma once
 
-#define RK_ABI_VERSION 1u
+#define RK_ABI_VERSION 2u
 
 // ControlBlock::requested.
 #define RK_REQUEST_IDLE 0u
@@ -46,13 +54,23 @@
 #define RK_ERROR_WRONG_MESSAGE_TYPE 3u
 #define RK_ERROR_INVALID_VALUE 4u
 #define RK_ERROR_NEGATIVE_SQUARE_ROOT 5u
-// The type id of a failed response (a wrong-type slot's answer).
+#define RK_ERROR_UNAUTHORIZED 6u
+#define RK_ERROR_BUDGET_EXHAUSTED 7u
+#define RK_ERROR_HANDLER_FAILED 8u
+// ControlBlock::policy_flags.
+#define RK_POLICY_ENFORCED 1u
+// Loop iterations `rk_spend` allows per message (the DSL's default budget).
+#ifndef RK_MAX_STEPS
+#define RK_MAX_STEPS 4194304u
+#endif
+// The type id of a failed response (a refused or wrong-type slot's answer).
 #define RK_FAILED_RESPONSE_TYPE 0xFFFFFFFFFFFFFFFFull
 // The idle back-off of the loop, in nanoseconds (the artifact's `backoff` setting).
 #ifndef RK_IDLE_BACKOFF_NS
 #define RK_IDLE_BACKOFF_NS 1000u
 #endif
 
+typedef unsigned short rk_u16;
 typedef unsigned int rk_u32;
 typedef unsigned long long rk_u64;
 
@@ -66,7 +84,12 @@ struct __align__(64) rk_control_block {
     rk_u32 abi_version;
     rk_u32 kernel_slot;
     rk_u64 error_sequence;
-    rk_u64 reserved[2];
+    rk_u64 policy_tenant;
+    rk_u32 policy_required;
+    rk_u32 policy_flags;
+    rk_u64 messages_refused;
+    rk_u64 messages_aborted;
+    rk_u64 reserved[6];
 };
 
 struct __align__(64) rk_queue_header {
@@ -87,13 +110,19 @@ struct rk_slot_header {
     rk_u64 sequence;
     rk_u64 correlation;
     rk_u64 hlc;
+    rk_u64 tenant;
+    rk_u32 permissions;
+    rk_u16 sender;
+    rk_u16 fault;
 };
 
-// What a handler sees: the control block (for errors and the clock) and its message's
-// sequence number.
+// What a handler sees: the control block (for errors and the clock), its message's sequence
+// number, the message's fault so far (its first error) and the budget left.
 struct rk_context {
     rk_control_block *cb;
     rk_u64 sequence;
+    rk_u32 fault;
+    rk_u32 fuel;
 };
 
 static __device__ __forceinline__ rk_u32 rk_load_acquire_u32(const rk_u32 *p) {
@@ -117,10 +146,27 @@ static __device__ __forceinline__ void rk_store_release_u64(rk_u64 *p, rk_u64 v)
 }
 
 // Records an error as our PTX does: the count, the first code, the message's sequence.
+// The message's fault is its first error.
 static __device__ __forceinline__ void rk_record_error(rk_context *ctx, rk_u32 code) {
     atomicAdd(&ctx->cb->error_count, 1u);
     atomicCAS(&ctx->cb->error_code, 0u, code);
     ctx->cb->error_sequence = ctx->sequence;
+    if (ctx->fault == 0u) ctx->fault = code;
+}
+
+// One loop iteration: true once the message's budget is spent (the error is then recorded
+// and counted once, and the message will be answered with a failed response).
+static __device__ __forceinline__ bool rk_spend(rk_context *ctx) {
+    if (ctx->fuel == 0u) {
+        if (ctx->fault != RK_ERROR_BUDGET_EXHAUSTED) {
+            rk_record_error(ctx, RK_ERROR_BUDGET_EXHAUSTED);
+            atomicAdd(&ctx->cb->messages_aborted, 1ull);
+            ctx->fault = RK_ERROR_BUDGET_EXHAUSTED;
+        }
+        return true;
+    }
+    ctx->fuel -= 1u;
+    return false;
 }
 
 // `ctx.now()`: the actor's clock, one tick per read.
@@ -128,7 +174,8 @@ static __device__ __forceinline__ rk_u64 rk_now(rk_context *ctx) {
     return atomicAdd(&ctx->cb->hlc, 1ull) + 1ull;
 }
 
-typedef void (*rk_handler_fn)(rk_control_block *, rk_u64, void *, const void *, void *);
+// A handler returns the message's fault (0: none).
+typedef rk_u32 (*rk_handler_fn)(rk_control_block *, rk_u64, void *, const void *, void *);
 
 // The actor loop of the ABI; thread 0 of block 0 runs it, the others return.
 template <rk_handler_fn Handler>
@@ -154,6 +201,10 @@ static __device__ void rk_persistent_loop(rk_control_block *cb, rk_queue_header 
             __nanosleep(RK_IDLE_BACKOFF_NS);
             continue;
         }
+        // The access policy, written before RUN (which we acquired).
+        const bool enforced = (cb->policy_flags & RK_POLICY_ENFORCED) != 0u;
+        const rk_u64 policy_tenant = cb->policy_tenant;
+        const rk_u32 policy_required = cb->policy_required;
         rk_store_release_u32(&cb->acknowledged, RK_ACK_RUNNING);
         while (rk_load_acquire_u32(&cb->requested) == RK_REQUEST_RUN) {
             if (rk_load_acquire_u64(&in->tail) == head ||
@@ -167,19 +218,35 @@ static __device__ void rk_persistent_loop(rk_control_block *cb, rk_queue_header 
             rk_slot_header *response = (rk_slot_header *)reply;
             response->sequence = message->sequence;
             response->correlation = message->correlation;
+            response->tenant = message->tenant;
+            response->permissions = message->permissions;
+            response->sender = message->sender;
             response->hlc = atomicAdd(&cb->hlc, 1ull) + 1ull;
             rk_u64 type = out_type;
-            if (message->type_id != in_type) {
-                rk_context ctx = {cb, message->sequence};
-                rk_record_error(&ctx, RK_ERROR_WRONG_MESSAGE_TYPE);
+            rk_u32 fault = 0u;
+            // The policy, before anything else reads the message.
+            if (enforced && (message->tenant != policy_tenant ||
+                             (message->permissions & policy_required) != policy_required)) {
+                atomicAdd(&cb->messages_refused, 1ull);
+                fault = RK_ERROR_UNAUTHORIZED;
+            } else if (message->type_id != in_type) {
+                fault = RK_ERROR_WRONG_MESSAGE_TYPE;
+            } else {
+                fault = Handler(cb, message->sequence, state, slot + sizeof(rk_slot_header), reply + sizeof(rk_slot_header));
+            }
+            if (fault == RK_ERROR_UNAUTHORIZED || fault == RK_ERROR_WRONG_MESSAGE_TYPE) {
+                rk_context ctx = {cb, message->sequence, 0u, 0u};
+                rk_record_error(&ctx, fault);
+            }
+            if (fault == RK_ERROR_UNAUTHORIZED || fault == RK_ERROR_WRONG_MESSAGE_TYPE ||
+                fault == RK_ERROR_BUDGET_EXHAUSTED) {
                 // A failed response with a zeroed payload, so that no caller waits forever.
                 for (rk_u64 at = sizeof(rk_slot_header); at < out_slot; at += 8) {
                     *(rk_u64 *)(reply + at) = 0;
                 }
                 type = RK_FAILED_RESPONSE_TYPE;
-            } else {
-                Handler(cb, message->sequence, state, slot + sizeof(rk_slot_header), reply + sizeof(rk_slot_header));
             }
+            response->fault = (rk_u16)fault;
             // The slot announces itself last, then the tail.
             rk_store_release_u64(&response->type_id, type);
             tail += 1;
@@ -212,21 +279,23 @@ static __device__ void rk_persistent_loop(rk_control_block *cb, rk_queue_header 
 // The three entry points of a rule with state: `HANDLER(rk_context *, State *, Message)`
 // returns the response.
 #define RINGKERNEL_RULE_WITH_STATE(NAME, MESSAGE, RESPONSE, STATE, HANDLER)                     \
-    extern "C" __device__ __noinline__ void NAME##_handler(rk_control_block *cb, rk_u64 seq,     \
-                                                          void *state, const void *msg,         \
-                                                          void *resp) {                         \
-        rk_context ctx = {cb, seq};                                                            \
+    extern "C" __device__ __noinline__ rk_u32 NAME##_handler(rk_control_block *cb, rk_u64 seq,   \
+                                                            void *state, const void *msg,       \
+                                                            void *resp) {                       \
+        rk_context ctx = {cb, seq, 0u, RK_MAX_STEPS};                                          \
         *(RESPONSE *)resp = HANDLER(&ctx, (STATE *)state, *(const MESSAGE *)msg);              \
+        return ctx.fault;                                                                      \
     }                                                                                          \
     RK_DEFINE_ENTRIES(NAME, MESSAGE, RESPONSE, sizeof(STATE))
 
 // The same for a stateless rule: `HANDLER(rk_context *, Message)`.
 #define RINGKERNEL_RULE(NAME, MESSAGE, RESPONSE, HANDLER)                                       \
-    extern "C" __device__ __noinline__ void NAME##_handler(rk_control_block *cb, rk_u64 seq,     \
-                                                          void *state, const void *msg,         \
-                                                          void *resp) {                         \
-        rk_context ctx = {cb, seq};                                                            \
+    extern "C" __device__ __noinline__ rk_u32 NAME##_handler(rk_control_block *cb, rk_u64 seq,   \
+                                                            void *state, const void *msg,       \
+                                                            void *resp) {                       \
+        rk_context ctx = {cb, seq, 0u, RK_MAX_STEPS};                                          \
         (void)state;                                                                           \
         *(RESPONSE *)resp = HANDLER(&ctx, *(const MESSAGE *)msg);                              \
+        return ctx.fault;                                                                      \
     }                                                                                          \
     RK_DEFINE_ENTRIES(NAME, MESSAGE, RESPONSE, 0)

@@ -9,8 +9,8 @@ mod common;
 use std::time::Duration;
 
 use ringkernel::{
-    Backend, CallError, HandlerError, RingContext, RingKernelHandler, RingMessage, SendError,
-    ring_kernel,
+    Backend, CallError, Fault, HandlerError, RingContext, RingKernelHandler, RingMessage,
+    SendError, ring_kernel,
 };
 
 #[derive(RingMessage, Clone, Copy, Debug, PartialEq)]
@@ -237,15 +237,19 @@ fn hand_written_async_handlers_work_and_failures_reach_the_caller(backend: Backe
     let rt = common::runtime(backend);
     let handle = rt.launch_handler("slow", 4, Slow).unwrap();
     assert_eq!(handle.call_blocking(21), Ok(42));
-    assert!(matches!(handle.call_blocking(13), Err(CallError::HandlerFailed { .. })));
+    let failed = |result: Result<u32, CallError>| {
+        matches!(result, Err(CallError::Faulted { fault: Fault::HandlerFailed, value: None, .. }))
+    };
+    assert!(failed(handle.call_blocking(13)));
     assert_eq!(handle.call_blocking(1), Ok(2));
     // A panic fails that message only: the actor answers the next one.
-    assert!(matches!(handle.call_blocking(666), Err(CallError::HandlerFailed { .. })));
+    assert!(failed(handle.call_blocking(666)));
     assert_eq!(handle.call_blocking(4), Ok(8));
+    let metrics = handle.metrics();
     assert_eq!(
-        handle.metrics().errors,
-        0,
-        "a rejected message is a failed response, not a DSL error"
+        (metrics.errors, metrics.first_error),
+        (2, ringkernel_codegen::abi::error::HANDLER_FAILED),
+        "each failed message is counted"
     );
     handle.terminate();
 }

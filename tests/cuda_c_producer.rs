@@ -94,6 +94,11 @@ fn the_header_s_structs_have_the_abi_s_offsets_and_sizes() {
         ("hlc", o::CB_HLC),
         ("kernel_slot", o::CB_KERNEL_SLOT),
         ("error_sequence", o::CB_ERROR_SEQUENCE),
+        ("policy_tenant", o::CB_POLICY_TENANT),
+        ("policy_required", o::CB_POLICY_REQUIRED),
+        ("policy_flags", o::CB_POLICY_FLAGS),
+        ("messages_refused", o::CB_MESSAGES_REFUSED),
+        ("messages_aborted", o::CB_MESSAGES_ABORTED),
     ]
     .iter()
     .map(|(f, v)| (format!("(char *)&cb.{f} - (char *)&cb"), u64::from(*v)))
@@ -114,6 +119,10 @@ fn the_header_s_structs_have_the_abi_s_offsets_and_sizes() {
             ("sequence", o::SLOT_SEQUENCE),
             ("correlation", o::SLOT_CORRELATION),
             ("hlc", o::SLOT_HLC),
+            ("tenant", o::SLOT_TENANT),
+            ("permissions", o::SLOT_PERMISSIONS),
+            ("sender", o::SLOT_SENDER),
+            ("fault", o::SLOT_FAULT),
         ]
         .iter()
         .map(|(f, v)| (format!("(char *)&s.{f} - (char *)&s"), u64::from(*v))),
@@ -131,6 +140,11 @@ fn the_header_s_structs_have_the_abi_s_offsets_and_sizes() {
         ("RK_ERROR_WRONG_MESSAGE_TYPE".to_owned(), u64::from(error::WRONG_MESSAGE_TYPE)),
         ("RK_ERROR_INVALID_VALUE".to_owned(), u64::from(error::INVALID_VALUE)),
         ("RK_ERROR_NEGATIVE_SQUARE_ROOT".to_owned(), u64::from(error::NEGATIVE_SQUARE_ROOT)),
+        ("RK_ERROR_UNAUTHORIZED".to_owned(), u64::from(error::UNAUTHORIZED)),
+        ("RK_ERROR_BUDGET_EXHAUSTED".to_owned(), u64::from(error::BUDGET_EXHAUSTED)),
+        ("RK_ERROR_HANDLER_FAILED".to_owned(), u64::from(error::HANDLER_FAILED)),
+        ("RK_POLICY_ENFORCED".to_owned(), u64::from(ringkernel_codegen::abi::policy::ENFORCED)),
+        ("RK_MAX_STEPS".to_owned(), u64::from(ringkernel_codegen::abi::DEFAULT_MAX_STEPS)),
         ("RK_ABI_VERSION".to_owned(), u64::from(ringkernel_codegen::abi::ABI_VERSION)),
         ("RK_FAILED_RESPONSE_TYPE".to_owned(), ringkernel_codegen::abi::FAILED_RESPONSE_TYPE),
     ])

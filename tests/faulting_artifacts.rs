@@ -48,11 +48,11 @@ fn a_wild_pointer_in_a_ptx_only_kernel_is_an_error_value(backend: Backend) {
         match backend {
             Backend::Cpu => {
                 assert!(
-                    matches!(result, Err(CallError::HandlerFailed { sequence: 0 })),
+                    matches!(result, Err(CallError::Faulted { sequence: 0, .. })),
                     "{result:?}"
                 );
                 assert!(handle.failure().is_none(), "the actor thread keeps serving");
-                assert!(matches!(handle.call(6).await, Err(CallError::HandlerFailed { .. })));
+                assert!(matches!(handle.call(6).await, Err(CallError::Faulted { .. })));
                 assert_eq!(handle.terminate().processed, 2);
             }
             _ => {

@@ -1,5 +1,6 @@
-//! Waits that end. A handler that never returns (the DSL's runaway loop, natively on `Cpu`
-//! and as PTX on `Emulated`; a hand-written async handler) makes `call_timeout` and
+//! Waits that end. A handler that does not return (the DSL's runaway loop with the largest
+//! budget, natively on `Cpu` and as PTX on `Emulated` — with the default budget it is aborted
+//! instead, see `faults_and_budgets.rs`; a hand-written async handler) makes `call_timeout` and
 //! `terminate_timeout` return `Stuck` with the message and how long it has run, instead of
 //! hanging the caller; `metrics` shows the current message's time growing. A busy actor (slow
 //! but making progress) gives `TimedOut`. A response that arrives after its call gave up never
@@ -15,9 +16,9 @@ use ringkernel::{
     Backend, CallError, HandlerError, RingContext, RingKernelHandler, Runtime, ring_kernel,
 };
 
-#[ring_kernel(id = "runaway")]
+#[ring_kernel(id = "runaway", max_steps = 4294967295)]
 fn runaway(_ctx: &mut RingContext, x: u32) -> u32 {
-    // Never ends for an even `x`: `i` stays even and never equals 7.
+    // Runs out its budget (minutes) for an even `x`: `i` stays even and never equals 7.
     let mut i = x;
     while i != 7 {
         i += 2;

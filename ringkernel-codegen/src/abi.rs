@@ -10,7 +10,11 @@
 //! kernel acknowledges in `acknowledged` once it reached a message boundary, records errors
 //! (`error_code` keeps the first, `error_count` counts all, `error_sequence` names the message
 //! that raised the last one) and counts `messages_processed`. `hlc` holds the actor's hybrid
-//! logical clock, packed as in the runtime's `hlc` module.
+//! logical clock, packed as in the runtime's `hlc` module. The host writes the actor's access
+//! policy (`policy_flags`, `policy_tenant`, `policy_required`) before the first `RUN`; the
+//! kernel reads it each time it starts running and checks every message against it before the
+//! handler (see [`SlotHeader::tenant`]). The second cache line counts the messages refused by
+//! the policy and those aborted by the execution budget.
 //!
 //! # Rings
 //!
@@ -27,16 +31,17 @@
 //! - the consumer loads `tail` with **acquire**, reads the slot, then stores `head + 1` with
 //!   **release** so that the producer, loading `head` with **acquire**, may reuse the slot.
 //!
-//! A slot is a [`SlotHeader`] (type id, sequence, correlation id, HLC timestamp) followed by
-//! the message bytes, the whole rounded up to [`SLOT_ALIGN`] bytes (a cache line), so every
-//! slot starts on its own cache line and every payload 32 bytes into it. Two neighbouring
+//! A slot is a [`SlotHeader`] (type id, sequence, correlation id, HLC timestamp, the sender's
+//! tenant, permission bits and handle, the response's fault) followed by the message bytes,
+//! the whole rounded up to [`SLOT_ALIGN`] bytes (a cache line), so every slot starts on its
+//! own cache line and every payload 48 bytes into it. Two neighbouring
 //! slots never share a line: the producer writing slot `i + 1` does not take away the line
 //! the consumer is reading slot `i` from. Kernels read `slot_size` from the header.
 
 use std::sync::atomic::{AtomicU32, AtomicU64};
 
 /// Version of this ABI, recorded in every control block and artifact.
-pub const ABI_VERSION: u32 = 1;
+pub const ABI_VERSION: u32 = 2;
 
 /// Cache line size the layout is padded to (also the GPU's L2 sector group).
 pub const CACHE_LINE: usize = 64;
@@ -45,9 +50,27 @@ pub const CACHE_LINE: usize = 64;
 pub const SLOT_ALIGN: u32 = CACHE_LINE as u32;
 
 /// Type id of a failed response: the handler did not produce a value for this message (a
-/// wrong message type, a handler error). Its payload is zeroed; sequence and correlation are
-/// those of the message, so the caller waiting for it gets an error instead of waiting.
+/// wrong message type, a refused sender, an exhausted budget, a handler error; the slot's
+/// `fault` says which). Its payload is zeroed; sequence and correlation are those of the
+/// message, so the caller waiting for it gets an error instead of waiting.
 pub const FAILED_RESPONSE_TYPE: u64 = u64::MAX;
+
+/// Loop iterations a handler may run per message unless `#[ring_kernel(max_steps = N)]` says
+/// otherwise: a runaway loop is stopped within about a second on the slowest backend (the PTX
+/// VM runs some ten million simple iterations a second) and within milliseconds natively.
+pub const DEFAULT_MAX_STEPS: u32 = 1 << 22;
+
+/// The largest state (in bytes) whose value before a message is kept so that a message aborted
+/// by its budget leaves the state as it was. A larger state keeps what the handler wrote before
+/// the abort, the same on every backend.
+pub const STATE_SNAPSHOT_LIMIT: u32 = 4096;
+
+/// Bits of [`ControlBlock::policy_flags`].
+pub mod policy {
+    /// An access policy is in force: every message must carry the policy's tenant and hold
+    /// every bit of `policy_required`.
+    pub const ENFORCED: u32 = 1;
+}
 
 /// Values of [`ControlBlock::requested`].
 pub mod request {
@@ -91,6 +114,14 @@ pub mod error {
     pub const INVALID_VALUE: u32 = 4;
     /// `isqrt` of a negative integer (Rust's panics): the result is 0.
     pub const NEGATIVE_SQUARE_ROOT: u32 = 5;
+    /// The sender's tenant or permissions do not satisfy the actor's access policy: the
+    /// handler does not run and the message is answered with a failed response.
+    pub const UNAUTHORIZED: u32 = 6;
+    /// The handler ran more loop iterations than its budget allows: the message is aborted
+    /// (failed response; the state as before the message, see [`super::STATE_SNAPSHOT_LIMIT`]).
+    pub const BUDGET_EXHAUSTED: u32 = 7;
+    /// The handler returned an error or panicked (hand-written Rust handlers only).
+    pub const HANDLER_FAILED: u32 = 8;
 }
 
 /// Per-actor control block. See the module docs for who writes what.
@@ -115,7 +146,17 @@ pub struct ControlBlock {
     pub kernel_slot: u32,
     /// Sequence number of the message that raised the last error.
     pub error_sequence: AtomicU64,
-    reserved: [u64; 2],
+    /// The tenant every message must carry, when [`policy::ENFORCED`] is set.
+    pub policy_tenant: AtomicU64,
+    /// Permission bits every message must hold, when [`policy::ENFORCED`] is set.
+    pub policy_required: AtomicU32,
+    /// Bits of [`policy`]; 0: no policy (every message is accepted).
+    pub policy_flags: AtomicU32,
+    /// Messages refused by the access policy (second cache line: rarely written).
+    pub messages_refused: AtomicU64,
+    /// Messages aborted by their execution budget.
+    pub messages_aborted: AtomicU64,
+    reserved: [u64; 6],
 }
 
 /// Header of one ring; the slots follow it.
@@ -153,6 +194,18 @@ pub struct SlotHeader {
     pub correlation: u64,
     /// HLC timestamp of the send (packed).
     pub hlc: u64,
+    /// Tenant of the sender (0: a plain handle, no tenant). A response carries the tenant of
+    /// the message it answers.
+    pub tenant: u64,
+    /// The sender's permissions as bits of the actor's policy (bit `i`: the policy's `i`-th
+    /// required permission).
+    pub permissions: u32,
+    /// The host-side handle that sent the message (0: none), for hand-written handlers'
+    /// `handle_secure`; kernels copy it to the response and do not read it.
+    pub sender: u16,
+    /// On a response: the fault of the message it answers, one of [`error`] (0: none); the
+    /// first error its handler raised, or why it produced no value. 0 on a message.
+    pub fault: u16,
 }
 
 /// Byte offsets the PTX writer uses (and tests pin).
@@ -176,6 +229,16 @@ pub mod offsets {
     pub const CB_KERNEL_SLOT: u32 = offset_of!(ControlBlock, kernel_slot) as u32;
     /// `ControlBlock::error_sequence`.
     pub const CB_ERROR_SEQUENCE: u32 = offset_of!(ControlBlock, error_sequence) as u32;
+    /// `ControlBlock::policy_tenant`.
+    pub const CB_POLICY_TENANT: u32 = offset_of!(ControlBlock, policy_tenant) as u32;
+    /// `ControlBlock::policy_required`.
+    pub const CB_POLICY_REQUIRED: u32 = offset_of!(ControlBlock, policy_required) as u32;
+    /// `ControlBlock::policy_flags`.
+    pub const CB_POLICY_FLAGS: u32 = offset_of!(ControlBlock, policy_flags) as u32;
+    /// `ControlBlock::messages_refused`.
+    pub const CB_MESSAGES_REFUSED: u32 = offset_of!(ControlBlock, messages_refused) as u32;
+    /// `ControlBlock::messages_aborted`.
+    pub const CB_MESSAGES_ABORTED: u32 = offset_of!(ControlBlock, messages_aborted) as u32;
     /// `QueueHeader::head`.
     pub const Q_HEAD: u32 = offset_of!(QueueHeader, head) as u32;
     /// `QueueHeader::tail`.
@@ -196,6 +259,14 @@ pub mod offsets {
     pub const SLOT_CORRELATION: u32 = offset_of!(SlotHeader, correlation) as u32;
     /// `SlotHeader::hlc`.
     pub const SLOT_HLC: u32 = offset_of!(SlotHeader, hlc) as u32;
+    /// `SlotHeader::tenant`.
+    pub const SLOT_TENANT: u32 = offset_of!(SlotHeader, tenant) as u32;
+    /// `SlotHeader::permissions`.
+    pub const SLOT_PERMISSIONS: u32 = offset_of!(SlotHeader, permissions) as u32;
+    /// `SlotHeader::sender`.
+    pub const SLOT_SENDER: u32 = offset_of!(SlotHeader, sender) as u32;
+    /// `SlotHeader::fault`.
+    pub const SLOT_FAULT: u32 = offset_of!(SlotHeader, fault) as u32;
     /// Where the message starts within a slot.
     pub const SLOT_PAYLOAD: u32 = size_of::<SlotHeader>() as u32;
 
@@ -239,7 +310,7 @@ impl std::error::Error for GeometryError {}
 /// ```
 /// use ringkernel_codegen::abi::RingGeometry;
 /// let ring = RingGeometry::new(1024, 12).unwrap();
-/// assert_eq!(ring.slot_size, 64); // 32-byte header + 12 bytes, rounded up to a cache line
+/// assert_eq!(ring.slot_size, 64); // 48-byte header + 12 bytes, rounded up to a cache line
 /// assert_eq!(ring.total_bytes(), 192 + 1024 * 64);
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -309,8 +380,8 @@ mod tests {
     use core::mem::{align_of, size_of};
 
     #[test]
-    fn control_block_is_one_cache_line_with_pinned_offsets() {
-        assert_eq!(size_of::<ControlBlock>(), CACHE_LINE);
+    fn control_block_is_two_cache_lines_with_pinned_offsets() {
+        assert_eq!(size_of::<ControlBlock>(), 2 * CACHE_LINE);
         assert_eq!(align_of::<ControlBlock>(), CACHE_LINE);
         assert_eq!(
             [
@@ -321,12 +392,23 @@ mod tests {
                 CB_MESSAGES_PROCESSED,
                 CB_HLC,
                 CB_KERNEL_SLOT,
-                CB_ERROR_SEQUENCE
+                CB_ERROR_SEQUENCE,
+                CB_POLICY_TENANT,
+                CB_POLICY_REQUIRED,
+                CB_POLICY_FLAGS,
+                CB_MESSAGES_REFUSED,
+                CB_MESSAGES_ABORTED
             ],
-            [0, 4, 8, 12, 16, 24, 36, 40]
+            [0, 4, 8, 12, 16, 24, 36, 40, 48, 56, 60, 64, 72]
         );
         // 64-bit atomics are naturally aligned (the GPU faults on misaligned atomics).
-        for offset in [CB_MESSAGES_PROCESSED, CB_HLC, CB_ERROR_SEQUENCE] {
+        for offset in [
+            CB_MESSAGES_PROCESSED,
+            CB_HLC,
+            CB_ERROR_SEQUENCE,
+            CB_MESSAGES_REFUSED,
+            CB_MESSAGES_ABORTED,
+        ] {
             assert_eq!(offset % 8, 0);
         }
     }
@@ -340,15 +422,16 @@ mod tests {
     }
 
     #[test]
-    fn slots_are_a_32_byte_header_then_an_aligned_payload() {
+    fn slots_are_a_48_byte_header_then_an_aligned_payload() {
+        assert_eq!((SLOT_TYPE_ID, SLOT_SEQUENCE, SLOT_CORRELATION, SLOT_HLC), (0, 8, 16, 24));
         assert_eq!(
-            (SLOT_TYPE_ID, SLOT_SEQUENCE, SLOT_CORRELATION, SLOT_HLC, SLOT_PAYLOAD),
-            (0, 8, 16, 24, 32)
+            (SLOT_TENANT, SLOT_PERMISSIONS, SLOT_SENDER, SLOT_FAULT, SLOT_PAYLOAD),
+            (32, 40, 44, 46, 48)
         );
         for payload in [0, 1, 8, 15, 16, 17, 32, 33, 1000] {
             let ring = RingGeometry::new(4, payload).unwrap();
             assert_eq!(ring.slot_size % SLOT_ALIGN, 0);
-            assert!(ring.slot_size >= 32 + payload && ring.slot_size < 32 + payload + SLOT_ALIGN);
+            assert!(ring.slot_size >= 48 + payload && ring.slot_size < 48 + payload + SLOT_ALIGN);
         }
     }
 
@@ -358,7 +441,7 @@ mod tests {
         assert_eq!(ring.slot_offset(0), 192);
         assert_eq!(ring.slot_offset(9), ring.slot_offset(1));
         assert_eq!(ring.slot_offset(u64::MAX), 192 + 7 * 64);
-        assert_eq!(RingGeometry::new(8, 33).unwrap().slot_size, 128);
+        assert_eq!(RingGeometry::new(8, 17).unwrap().slot_size, 128);
     }
 
     #[test]
@@ -369,7 +452,9 @@ mod tests {
         assert!(matches!(RingGeometry::new(2, u32::MAX), Err(GeometryError::TooLarge { .. })));
     }
 
-    const PINNED_EMPTY_HASH: u64 = 0x4ef7_fb83_05f7_00f8;
+    // ABI 2 (tenant, permissions, sender and fault in the slot header): artifacts of ABI 1
+    // hash differently and are refused.
+    const PINNED_EMPTY_HASH: u64 = 0xfc0a_c480_4093_80c1;
 
     #[test]
     fn abi_hash_separates_fields_and_is_stable() {

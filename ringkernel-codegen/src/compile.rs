@@ -91,6 +91,7 @@ pub fn compile_source(src: &str, opts: &Options) -> Result<Vec<Artifact>, Diagno
             &attrs.id,
             attrs.version,
             attrs.actor.idle_backoff_ns,
+            attrs.max_steps,
         ) {
             Ok(ptx) => ptx,
             Err(message) => {

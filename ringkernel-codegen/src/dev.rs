@@ -68,7 +68,18 @@ pub struct Context {
     pub kernel_slot: u32,
     /// Error codes recorded, in order (see [`crate::abi::error`]).
     pub errors: Vec<u32>,
+    /// The handler's execution budget (its `max_steps`): loop iterations allowed per
+    /// message, counted as the PTX and the native code count them (one per loop body
+    /// entered). `None`: unlimited (only `run_handler`'s own step limit applies).
+    pub budget: Option<u32>,
+    /// Set when the last message ran out of budget: its response is zeroed, the error
+    /// `BUDGET_EXHAUSTED` recorded and the state put back as it was (when it is at most
+    /// [`crate::abi::STATE_SNAPSHOT_LIMIT`] bytes), as on every backend.
+    pub aborted: bool,
 }
+
+/// The error `Interp::spend` unwinds with when the budget runs out.
+const BUDGET_SPENT: &str = "\u{0}budget spent";
 
 #[derive(Debug, Clone, PartialEq)]
 enum V {
@@ -115,6 +126,8 @@ struct Interp<'a> {
     locals: Vec<V>,
     ctx: &'a mut Context,
     steps: u64,
+    /// Fuel left of the DSL budget (see [`Context::budget`]).
+    fuel: Option<u32>,
 }
 
 /// Runs a handler: `state` (updated in place) and `message` bytes in, response bytes out.
@@ -131,8 +144,10 @@ pub fn run_handler(
     let FnRole::Handler { state: state_local, message: msg_local } = &f.role else {
         return Err("not a handler".into());
     };
+    let fuel = ctx.budget;
+    ctx.aborted = false;
     let mut interp =
-        Interp { module, f, locals: vec![V::Unit; f.locals.len()], ctx, steps: max_steps };
+        Interp { module, f, locals: vec![V::Unit; f.locals.len()], ctx, steps: max_steps, fuel };
     let msg_ty = f.local(*msg_local).ty.clone();
     let mut message = message.to_vec();
     if msg_ty.is_aggregate() {
@@ -142,7 +157,19 @@ pub fn run_handler(
     if let Some(s) = state_local {
         interp.locals[s.0 as usize] = V::Mem(state.to_vec());
     }
-    let result = interp.call_body()?;
+    let result = match interp.call_body() {
+        Err(why) if why == BUDGET_SPENT => {
+            // State as it was (up to the snapshot limit), response zeroed, error recorded.
+            let size = state.len() as u32;
+            if let Some(s) = state_local.filter(|_| size <= crate::abi::STATE_SNAPSHOT_LIMIT) {
+                interp.locals[s.0 as usize] = V::Mem(state.to_vec());
+            }
+            interp.ctx.errors.push(error::BUDGET_EXHAUSTED);
+            interp.ctx.aborted = true;
+            V::Mem(vec![0; interp.size(&f.ret)])
+        }
+        other => other?,
+    };
     if let Some(s) = state_local {
         if let V::Mem(bytes) = &interp.locals[s.0 as usize] {
             state.copy_from_slice(bytes);
@@ -244,6 +271,18 @@ impl Interp<'_> {
         }
     }
 
+    /// One loop body entered: spends a unit of the DSL budget.
+    fn spend(&mut self) -> Result<(), String> {
+        match self.fuel.as_mut() {
+            Some(0) => Err(BUDGET_SPENT.into()),
+            Some(fuel) => {
+                *fuel -= 1;
+                Ok(())
+            }
+            None => Ok(()),
+        }
+    }
+
     fn tick(&mut self) -> Result<(), String> {
         if self.steps == 0 {
             return Err("step limit reached".into());
@@ -313,6 +352,7 @@ impl Interp<'_> {
                 if c != V::Bool(true) {
                     return Ok(Flow::Normal);
                 }
+                self.spend()?;
                 match self.block(body)?.0 {
                     Flow::Break(0) => return Ok(Flow::Normal),
                     Flow::Break(d) => return Ok(Flow::Break(d - 1)),
@@ -323,6 +363,7 @@ impl Interp<'_> {
             },
             Stmt::Loop(body) => loop {
                 self.tick()?;
+                self.spend()?;
                 match self.block(body)?.0 {
                     Flow::Break(0) => return Ok(Flow::Normal),
                     Flow::Break(d) => return Ok(Flow::Break(d - 1)),
@@ -339,6 +380,7 @@ impl Interp<'_> {
                 let (mut i, end) = (signed(a, s), signed(b, s));
                 while if *inclusive { i <= end } else { i < end } {
                     self.tick()?;
+                    self.spend()?;
                     self.locals[var.0 as usize] = V::Int(wrap(i, s));
                     match self.block(body)?.0 {
                         Flow::Break(0) => break,

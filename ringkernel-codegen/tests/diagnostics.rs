@@ -81,7 +81,7 @@ snapshot!(
     unknown_attribute,
     r#"#[ring_kernel(id = "k", queue_size = 64)]
 fn k(ctx: &mut RingContext, x: u32) -> u32 { x }"#,
-    r#"error: unknown `ring_kernel` argument `queue_size`; valid: `id`, `version`, `compute_cap`, `depends_on`, `queue_capacity`, `block_size`, `grid_size`, `shared_memory_bytes`, `idle_backoff_ns`, `fast_math`
+    r#"error: unknown `ring_kernel` argument `queue_size`; valid: `id`, `version`, `compute_cap`, `depends_on`, `queue_capacity`, `block_size`, `grid_size`, `shared_memory_bytes`, `idle_backoff_ns`, `fast_math`, `max_steps`
   --> unknown_attribute.rs:1:25
   = help: write `#[ring_kernel(id = "...")]`"#
 );

@@ -32,7 +32,8 @@ fn compare<S: Copy, M: Copy, R: Copy>(
             message_seq: case.seq,
             clock: case.clock,
             kernel_slot: case.slot,
-            errors: Vec::new(),
+            budget: Some(h.max_steps),
+            ..Default::default()
         };
         let response = run_handler(&h.module, h.id, &mut state, &case.msg, &mut ctx, 1_000_000)
             .unwrap_or_else(|e| panic!("{file}::{fn_name} case {i}: {e}"));

@@ -55,6 +55,13 @@ pub enum HandlerError {
     /// The handler refused the message; the text says why.
     #[error("handler rejected the message: {0}")]
     Rejected(String),
+    /// The handler ran more loop iterations than its budget (`max_steps`) allows; the
+    /// message was aborted and the state left as it was before it.
+    #[error("the handler ran out of its budget of {max_steps} loop iterations")]
+    BudgetExhausted {
+        /// The budget.
+        max_steps: u32,
+    },
 }
 
 /// Handles messages of type `M`, answering with `R`.

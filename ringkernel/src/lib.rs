@@ -20,6 +20,7 @@ mod backend;
 pub mod context;
 pub mod cpu;
 pub mod device;
+pub mod fault;
 pub mod gpu;
 pub mod handle;
 pub mod hlc;
@@ -33,6 +34,8 @@ pub mod watch;
 
 pub use async_trait::async_trait;
 pub use context::{AuthContext, AuthError, RingContext, SecureRingContext, TenantId};
+pub use fault::Fault;
+pub use handle::access::{AccessPolicy, AuthorizedHandle, LaunchOptions};
 pub use handle::{CallError, KernelHandle, KernelMetrics, Response, SendError, TerminateReport};
 pub use hlc::{Hlc, HlcError, HlcTimestamp};
 pub use kernel::{GpuKernel, HandlerError, LaunchConfig, RingKernelHandler};

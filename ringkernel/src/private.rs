@@ -313,6 +313,55 @@ mod tests {
     }
 }
 
+thread_local! {
+    /// Loop iterations the running handler may still start (see [`dsl_step`]); unlimited
+    /// outside [`run_budgeted`], so DSL functions called from ordinary Rust never stop.
+    static FUEL: Cell<u64> = const { Cell::new(u64::MAX) };
+}
+
+/// The unwinding payload of a message whose budget ran out (never shown: no panic hook runs
+/// for `resume_unwind`, and [`run_budgeted`] catches it).
+struct BudgetSpent;
+
+/// One loop iteration of a DSL handler (the rewrite puts a call at the top of every loop
+/// body, as the PTX writer puts its fuel counter): aborts the message when its budget is
+/// spent, by unwinding to [`run_budgeted`].
+#[inline]
+pub fn dsl_step() {
+    let fuel = FUEL.get();
+    if fuel == 0 {
+        budget_spent();
+    }
+    FUEL.set(fuel - 1);
+}
+
+#[cold]
+#[inline(never)]
+fn budget_spent() -> ! {
+    record_error(ringkernel_codegen::abi::error::BUDGET_EXHAUSTED);
+    std::panic::resume_unwind(Box::new(BudgetSpent))
+}
+
+/// Runs a handler call with a budget of `max_steps` loop iterations; a spent budget is
+/// `HandlerError::BudgetExhausted` (the error recorded). Other panics go on unwinding.
+pub fn run_budgeted<T>(
+    max_steps: u32,
+    call: impl FnOnce() -> Result<T, crate::HandlerError>,
+) -> Result<T, crate::HandlerError> {
+    let outer = FUEL.replace(u64::from(max_steps));
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(call));
+    FUEL.set(outer);
+    match result {
+        Ok(result) => result,
+        Err(payload) if payload.is::<BudgetSpent>() => {
+            Err(crate::HandlerError::BudgetExhausted { max_steps })
+        }
+        Err(payload) => std::panic::resume_unwind(payload),
+    }
+}
+
+pub use ringkernel_codegen::abi::STATE_SNAPSHOT_LIMIT;
+
 /// Integer `abs` of the DSL wraps (`MIN.abs() == MIN`); float `abs` is IEEE.
 pub trait DslAbs: Copy {
     /// `x.abs()`.
@@ -533,6 +582,18 @@ pub trait ByteHandler: Send {
         message: &[u8],
         response: &mut [u8],
     ) -> Result<(), crate::HandlerError>;
+    /// `handle_bytes` for a message from an authorised `sender` (`None`: a plain handle);
+    /// hand-written handlers pass it to `handle_secure`, generated ones ignore it.
+    fn handle_bytes_from(
+        &mut self,
+        ctx: &mut crate::RingContext,
+        sender: Option<crate::AuthContext>,
+        message: &[u8],
+        response: &mut [u8],
+    ) -> Result<(), crate::HandlerError> {
+        let _ = sender;
+        self.handle_bytes(ctx, message, response)
+    }
     /// The encoded state (empty for stateless handlers).
     fn state_bytes(&self) -> Vec<u8>;
     /// Replaces the state (for a swap that keeps it); a wrong size or invalid value is an error.

@@ -10,6 +10,7 @@ use crate::cpu::CpuSwapBackend;
 use crate::device::{Device, LaunchShape};
 use crate::gpu::GpuSwapBackend;
 use crate::gpu::actor::ActorSpec;
+use crate::handle::access::LaunchOptions;
 use crate::handle::{HandleCore, KernelHandle, typed};
 use crate::hlc::Hlc;
 use crate::kernel::{GpuKernel, HandlerError, RingKernelHandler};
@@ -241,6 +242,42 @@ impl Runtime {
         typed(core)
     }
 
+    /// [`Runtime::launch`] with options: with an access policy, only senders that satisfy it
+    /// reach the handler (see [`crate::handle::access`]).
+    pub fn launch_with<K, M, R>(
+        &self,
+        kernel: K,
+        options: LaunchOptions,
+    ) -> Result<KernelHandle<M, R>, RuntimeError>
+    where
+        K: GpuKernel + ByteHandler + RingKernelHandler<M, R> + 'static,
+        M: RingMessage,
+        R: RingMessage,
+    {
+        let handle = self.launch(kernel)?;
+        apply(&handle, options)?;
+        Ok(handle)
+    }
+
+    /// [`Runtime::launch_handler`] with options (see [`Runtime::launch_with`]). A sender's
+    /// [`crate::AuthContext`] reaches the handler's `handle_secure`.
+    pub fn launch_handler_with<H, M, R>(
+        &self,
+        id: &str,
+        queue_capacity: u32,
+        handler: H,
+        options: LaunchOptions,
+    ) -> Result<KernelHandle<M, R>, RuntimeError>
+    where
+        H: RingKernelHandler<M, R> + 'static,
+        M: RingMessage,
+        R: RingMessage,
+    {
+        let handle = self.launch_handler(id, queue_capacity, handler)?;
+        apply(&handle, options)?;
+        Ok(handle)
+    }
+
     /// Launches a hand-written `RingKernelHandler` (async handlers included, run on a small
     /// executor of their own in the actor thread). Such a handler is Rust code with no PTX,
     /// so it runs on a host thread whichever the backend, with the same handle and rings.
@@ -315,6 +352,28 @@ impl Runtime {
             .ok_or_else(|| RuntimeError::NoRuleActor(rule_id.to_owned()))?;
         typed(core)
     }
+
+    /// [`Runtime::rule_actor`], putting `options` in force on the rule's actor first (at a
+    /// message boundary; it stays in force across swaps and rollbacks). Authorise senders
+    /// after this call: their permission bits follow the policy in force.
+    pub fn rule_actor_with<M: RingMessage, R: RingMessage>(
+        &self,
+        rule_id: &str,
+        options: LaunchOptions,
+    ) -> Result<KernelHandle<M, R>, RuntimeError> {
+        let handle = self.rule_actor(rule_id)?;
+        apply(&handle, options)?;
+        Ok(handle)
+    }
+}
+
+/// Puts launch options in force on a started actor; an actor that refuses is terminated.
+fn apply<M: RingMessage, R: RingMessage>(
+    handle: &KernelHandle<M, R>,
+    options: LaunchOptions,
+) -> Result<(), RuntimeError> {
+    let Some(policy) = options.policy().cloned() else { return Ok(()) };
+    handle.core.set_access(Some(policy))
 }
 
 /// Runs an async `RingKernelHandler` as a byte handler.
@@ -338,6 +397,20 @@ where
     ) -> Result<(), HandlerError> {
         let message = M::decode(message).map_err(|e| HandlerError::Rejected(e.to_string()))?;
         let result = self.executor.block_on(self.handler.handle(ctx, message))?;
+        result.encode(response).map_err(|e| HandlerError::Rejected(e.to_string()))
+    }
+
+    fn handle_bytes_from(
+        &mut self,
+        ctx: &mut crate::RingContext,
+        sender: Option<crate::AuthContext>,
+        message: &[u8],
+        response: &mut [u8],
+    ) -> Result<(), HandlerError> {
+        let Some(auth) = sender else { return self.handle_bytes(ctx, message, response) };
+        let message = M::decode(message).map_err(|e| HandlerError::Rejected(e.to_string()))?;
+        let mut secure = crate::SecureRingContext::new(ctx.clone(), auth);
+        let result = self.executor.block_on(self.handler.handle_secure(&mut secure, message))?;
         result.encode(response).map_err(|e| HandlerError::Rejected(e.to_string()))
     }
 

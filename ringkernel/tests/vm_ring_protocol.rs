@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use ringkernel::ring::{Consumer, Producer, Ring};
 use ringkernel_codegen::abi::{
-    ControlBlock, FAILED_RESPONSE_TYPE, SlotHeader, ack, error, request,
+    ControlBlock, FAILED_RESPONSE_TYPE, SlotHeader, ack, error, policy, request,
 };
 use ringkernel_codegen::{Options, compile_source};
 use ringkernel_ptx::{Arg, Dims, LaunchHandle, Module, Vm};
@@ -38,6 +38,11 @@ impl Echo {
     /// Compiles the kernel, maps rings of these capacities and the control block, launches the
     /// persistent entry and tells it to run.
     fn launch(in_capacity: u32, out_capacity: u32) -> Echo {
+        Echo::launch_with(in_capacity, out_capacity, None)
+    }
+
+    /// `launch`, with an access policy `(tenant, required bits)` written before `RUN`.
+    fn launch_with(in_capacity: u32, out_capacity: u32, access: Option<(u64, u32)>) -> Echo {
         let src = std::fs::read_to_string(concat!(
             env!("CARGO_MANIFEST_DIR"),
             "/../ringkernel-codegen/tests/in/stateless_scalar.rs"
@@ -60,6 +65,11 @@ impl Echo {
         let args = [Arg::U64(cb_addr), Arg::U64(in_addr), Arg::U64(out_addr), Arg::U64(state)];
         let entry = &artifact.metadata.entries.persistent;
         let kernel = vm.launch_async(&module, entry, Dims::linear(1, 32), &args).unwrap();
+        if let Some((tenant, required)) = access {
+            control.policy_tenant.store(tenant, Ordering::Relaxed);
+            control.policy_required.store(required, Ordering::Relaxed);
+            control.policy_flags.store(policy::ENFORCED, Ordering::Relaxed);
+        }
         control.requested.store(request::RUN, Ordering::Release);
         Echo {
             kernel: Some(kernel),
@@ -123,7 +133,9 @@ fn a_kernel_in_the_vm_and_host_rings_speak_one_protocol() {
                     type_id: IN_TYPE,
                     sequence: seq,
                     correlation: seq ^ 0xabc,
-                    hlc: 0,
+                    tenant: seq % 3,
+                    sender: (seq % 5) as u16,
+                    ..SlotHeader::default()
                 };
                 while !to_kernel
                     .try_push(header, |payload| payload.copy_from_slice(&value(seq).to_le_bytes()))
@@ -147,6 +159,8 @@ fn a_kernel_in_the_vm_and_host_rings_speak_one_protocol() {
             assert_eq!(header.type_id, OUT_TYPE, "message {seq}");
             assert_eq!(header.sequence, seq, "responses out of order");
             assert_eq!(header.correlation, seq ^ 0xabc, "message {seq}: correlation");
+            assert_eq!((header.tenant, header.sender), (seq % 3, (seq % 5) as u16), "sender");
+            assert_eq!(header.fault, 0, "message {seq}: no fault");
             assert_eq!(
                 reply,
                 value(seq).wrapping_add(1),
@@ -169,7 +183,8 @@ fn a_wrong_type_slot_is_answered_with_a_failed_response_as_on_the_cpu() {
     let Echo { to_kernel, from_kernel, .. } = &mut echo;
     let slots = [(IN_TYPE + 7, 1u64, 41u64), (IN_TYPE, 2, 42)];
     for (type_id, sequence, value) in slots {
-        let header = SlotHeader { type_id, sequence, correlation: sequence * 10, hlc: 0 };
+        let header =
+            SlotHeader { type_id, sequence, correlation: sequence * 10, ..SlotHeader::default() };
         assert!(to_kernel.try_push(header, |p| p.copy_from_slice(&value.to_le_bytes())));
     }
     let mut got = Vec::new();
@@ -191,4 +206,59 @@ fn a_wrong_type_slot_is_answered_with_a_failed_response_as_on_the_cpu() {
     assert_eq!(control.error_code.load(Ordering::Acquire), error::WRONG_MESSAGE_TYPE);
     assert_eq!(control.error_sequence.load(Ordering::Acquire), 1);
     assert_eq!(control.messages_processed.load(Ordering::Acquire), 2);
+}
+
+#[test]
+fn the_access_policy_is_checked_before_the_handler_and_refusals_are_answered() {
+    // Tenant 5 with both permission bits; anything less is refused before the handler.
+    let mut echo = Echo::launch_with(8, 8, Some((5, 0b11)));
+    let Echo { to_kernel, from_kernel, .. } = &mut echo;
+    let slots: [(u64, u64, u32); 6] = [
+        (IN_TYPE, 5, 0b11),
+        (IN_TYPE, 5, 0b01),
+        (IN_TYPE, 4, 0b11),
+        (IN_TYPE, 0, 0),
+        (IN_TYPE + 1, 5, 0b111),
+        (IN_TYPE, 5, 0b111),
+    ];
+    for (sequence, (type_id, tenant, permissions)) in slots.into_iter().enumerate() {
+        let sequence = sequence as u64;
+        let header = SlotHeader {
+            type_id,
+            sequence,
+            correlation: sequence + 100,
+            tenant,
+            permissions,
+            ..SlotHeader::default()
+        };
+        assert!(to_kernel.try_push(header, |p| p.copy_from_slice(&sequence.to_le_bytes())));
+    }
+    let mut got = Vec::new();
+    wait_for("six responses", || {
+        let popped = from_kernel.try_pop(|h, p| {
+            (h.type_id, h.correlation, h.tenant, h.fault, u64::from_le_bytes(p.try_into().unwrap()))
+        });
+        got.extend(popped);
+        got.len() == 6
+    });
+    let refused = |correlation, tenant| {
+        (FAILED_RESPONSE_TYPE, correlation, tenant, error::UNAUTHORIZED as u16, 0)
+    };
+    assert_eq!(
+        got,
+        [
+            (OUT_TYPE, 100, 5, 0, 1),
+            refused(101, 5),
+            refused(102, 4),
+            refused(103, 0),
+            (FAILED_RESPONSE_TYPE, 104, 5, error::WRONG_MESSAGE_TYPE as u16, 0),
+            (OUT_TYPE, 105, 5, 0, 6),
+        ]
+    );
+    echo.stop();
+    let control = &echo.control;
+    assert_eq!(control.messages_refused.load(Ordering::Acquire), 3);
+    assert_eq!(control.error_count.load(Ordering::Acquire), 4);
+    assert_eq!(control.error_code.load(Ordering::Acquire), error::UNAUTHORIZED);
+    assert_eq!(control.messages_processed.load(Ordering::Acquire), 6);
 }

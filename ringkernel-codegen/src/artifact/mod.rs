@@ -779,7 +779,7 @@ mod tests {
         );
         assert!(parse_error(&good.replace("b@4:4", "b@6:4")).contains("ends past"));
         assert!(
-            parse_error(&good.replace("version=1 hash", "version=9 hash"))
+            parse_error(&good.replace("version=2 hash", "version=9 hash"))
                 .contains("ABI version 9")
         );
         assert!(parse_error(&good.replace("id: counter", "id: a b")).contains("[A-Za-z0-9_.-]"));

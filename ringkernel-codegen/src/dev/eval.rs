@@ -100,12 +100,13 @@ impl Interp<'_> {
                     locals: vec![V::Unit; callee.locals.len()],
                     ctx: self.ctx,
                     steps: self.steps,
+                    fuel: self.fuel,
                 };
                 for (p, v) in callee.params.iter().zip(values) {
                     inner.locals[p.0 as usize] = v;
                 }
                 let result = inner.call_body()?;
-                self.steps = inner.steps;
+                (self.steps, self.fuel) = (inner.steps, inner.fuel);
                 result
             }
             ExprKind::Math(fun, args) => {

@@ -47,6 +47,9 @@ pub struct KernelAttrs {
     /// `fast_math`: the handler body's `f32` `exp ln sin cos` use the GPU's `.approx`
     /// instructions instead of the math library (faster; CPU and GPU differ in the last bits).
     pub fast_math: bool,
+    /// `max_steps = N`: loop iterations the handler may run per message before the message is
+    /// aborted with `BUDGET_EXHAUSTED` (default [`crate::abi::DEFAULT_MAX_STEPS`]).
+    pub max_steps: u32,
 }
 
 /// The DSL items of one source text.
@@ -205,7 +208,7 @@ pub(crate) fn collect_items(file: &syn::File, diags: &mut Diagnostics) -> Source
     items
 }
 
-const KERNEL_KEYS: &str = "`id`, `version`, `compute_cap`, `depends_on`, `queue_capacity`, `block_size`, `grid_size`, `shared_memory_bytes`, `idle_backoff_ns`, `fast_math`";
+const KERNEL_KEYS: &str = "`id`, `version`, `compute_cap`, `depends_on`, `queue_capacity`, `block_size`, `grid_size`, `shared_memory_bytes`, `idle_backoff_ns`, `fast_math`, `max_steps`";
 
 /// Parses the arguments of `#[ring_kernel(...)]` (`is_rule == false`) or `#[rule(...)]`;
 /// shared with the proc macros, so both report the same errors with the same spans.
@@ -225,6 +228,7 @@ pub fn parse_kernel_args(
         depends_on: Vec::new(),
         actor: ActorSettings::default(),
         fast_math: false,
+        max_steps: crate::abi::DEFAULT_MAX_STEPS,
     };
     let mut seen: Vec<String> = Vec::new();
     let name = if is_rule { "rule" } else { "ring_kernel" };
@@ -296,6 +300,18 @@ pub fn parse_kernel_args(
             "grid_size" => attrs.actor.grid_size = u32_value(&meta)?,
             "shared_memory_bytes" => attrs.actor.shared_memory_bytes = u32_value(&meta)?,
             "idle_backoff_ns" => attrs.actor.idle_backoff_ns = u32_value(&meta)?,
+            "max_steps" => {
+                let lit: syn::LitInt = meta.value()?.parse()?;
+                attrs.max_steps = match lit.base10_parse::<u32>() {
+                    Ok(n) if n > 0 => n,
+                    _ => {
+                        return Err(syn::Error::new(
+                            lit.span(),
+                            "`max_steps` must be a whole number from 1 to 4294967295 (loop iterations per message)",
+                        ));
+                    }
+                };
+            }
             "fast_math" => {
                 attrs.fast_math = if meta.input.peek(syn::Token![=]) {
                     meta.value()?.parse::<syn::LitBool>()?.value

@@ -151,6 +151,8 @@ pub struct Handler {
     pub state_ty: Option<Ty>,
     pub msg_ty: Ty,
     pub ret_ty: Ty,
+    /// The handler's `max_steps` budget.
+    pub max_steps: u32,
 }
 
 pub fn handler(file: &str, fn_name: &str) -> Handler {
@@ -158,10 +160,10 @@ pub fn handler(file: &str, fn_name: &str) -> Handler {
         std::fs::read_to_string(format!("{}/tests/in/{file}.rs", env!("CARGO_MANIFEST_DIR")))
             .unwrap();
     let (module, handlers) = lower_source(&source).unwrap_or_else(|d| panic!("{file}: {d}"));
-    let id = handlers
+    let (max_steps, id) = handlers
         .iter()
-        .map(|(_, id)| *id)
-        .find(|id| module.function(*id).name == fn_name)
+        .map(|(attrs, id)| (attrs.max_steps, *id))
+        .find(|(_, id)| module.function(*id).name == fn_name)
         .unwrap_or_else(|| panic!("{file}: no handler {fn_name}"));
     let f = module.function(id);
     let FnRole::Handler { state, message } = &f.role else { unreachable!() };
@@ -177,6 +179,7 @@ pub fn handler(file: &str, fn_name: &str) -> Handler {
         state_ty,
         msg_ty,
         ret_ty,
+        max_steps,
     }
 }
 
@@ -271,7 +274,8 @@ pub fn interpreted(h: &Handler, input: &Case) -> (Case, Vec<u32>) {
         message_seq: input.seq,
         clock: input.clock,
         kernel_slot: input.slot,
-        errors: Vec::new(),
+        budget: Some(h.max_steps),
+        ..Default::default()
     };
     let response = ringkernel_codegen::dev::run_handler(
         &h.module, h.id, &mut state, &input.msg, &mut ctx, 1_000_000,

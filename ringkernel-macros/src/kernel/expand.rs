@@ -93,9 +93,27 @@ pub(crate) fn handler(kind: Kind, h: &Handler<'_>) -> Result<TokenStream, syn::E
         };
     let state_arg_comma = if h.state.is_some() { quote!(#state_arg,) } else { quote!() };
     let call_sync = if func.sig.asyncness.is_some() {
-        quote!(#p::ready(#fn_name(ctx, #state_arg_comma message))?)
+        quote!(#p::ready(#fn_name(ctx, #state_arg_comma message)))
     } else {
-        quote!(#fn_name(ctx, #state_arg_comma message))
+        quote!(::core::result::Result::Ok(#fn_name(ctx, #state_arg_comma message)))
+    };
+    let max_steps = attrs.max_steps;
+    // A message aborted by its budget leaves the state as it was (up to the snapshot limit,
+    // as on the GPU).
+    let (save_state, restore_state) = match h.state {
+        Some(state) => (
+            quote! {
+                let saved = if <#state as #p::RingMessage>::LAYOUT.size <= #p::STATE_SNAPSHOT_LIMIT {
+                    ::core::option::Option::Some(self.state)
+                } else {
+                    ::core::option::Option::None
+                };
+            },
+            quote! {
+                if let ::core::option::Option::Some(saved) = saved { self.state = saved; }
+            },
+        ),
+        None => (quote!(), quote!()),
     };
     let rule_items = if kind == Kind::Rule {
         quote! {
@@ -178,7 +196,14 @@ pub(crate) fn handler(kind: Kind, h: &Handler<'_>) -> Result<TokenStream, syn::E
         impl #p::ByteHandler for #ty {
             fn handle_bytes(&mut self, ctx: &mut ::ringkernel::RingContext, message: &[u8], response: &mut [u8]) -> ::core::result::Result<(), ::ringkernel::HandlerError> {
                 let message = <#msg as #p::RingMessage>::decode(message).map_err(|e| ::ringkernel::HandlerError::Rejected(e.to_string()))?;
-                let result: #resp = #call_sync;
+                #save_state
+                let result: #resp = match #p::run_budgeted(#max_steps, || #call_sync) {
+                    ::core::result::Result::Ok(result) => result,
+                    ::core::result::Result::Err(err) => {
+                        #restore_state
+                        return ::core::result::Result::Err(err);
+                    }
+                };
                 <#resp as #p::RingMessage>::encode(&result, response).map_err(|e| ::ringkernel::HandlerError::Rejected(e.to_string()))
             }
             fn state_bytes(&self) -> ::std::vec::Vec<u8> { #state_bytes }

@@ -1,7 +1,7 @@
 //! Rewrites a handler body so that, natively, it has the DSL's semantics (those of the GPU):
 //! integer arithmetic wraps, `/` and `%` by zero give 0 and record an error, shifts take their
 //! amount modulo the width, an out-of-bounds index reads 0 or drops the write and records an
-//! error, integer `abs` wraps.
+//! error, integer `abs` wraps, and every loop iteration spends the handler's budget.
 
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
@@ -154,6 +154,15 @@ impl VisitMut for Native {
         }
         syn::visit_mut::visit_expr_mut(self, e);
         let p = private();
+        // Every loop iteration spends one unit of the handler's budget, counted where the PTX
+        // counts it: on entering the body.
+        let step: syn::Stmt = syn::parse_quote!(#p::dsl_step(););
+        match e {
+            syn::Expr::While(w) => w.body.stmts.insert(0, step),
+            syn::Expr::Loop(l) => l.body.stmts.insert(0, step),
+            syn::Expr::ForLoop(f) => f.body.stmts.insert(0, step),
+            _ => {}
+        }
         match e {
             syn::Expr::Binary(binary) => {
                 use syn::BinOp as B;

@@ -20,8 +20,10 @@ use ringkernel_codegen::abi::{ControlBlock, SlotHeader, ack, request};
 
 use crate::__private::{ByteHandler, drain_errors};
 use crate::context::RingContext;
+use crate::handle::access::Senders;
+use crate::kernel::HandlerError;
 use crate::ring::{Consumer, Producer};
-use ringkernel_codegen::abi::FAILED_RESPONSE_TYPE;
+use ringkernel_codegen::abi::{FAILED_RESPONSE_TYPE, error, policy};
 
 /// A replacement handler waiting for the actor to install it (while quiesced).
 pub(crate) struct Pending {
@@ -69,6 +71,11 @@ impl Shared {
 
 pub(crate) struct Actor {
     pub shared: Arc<Shared>,
+    /// The identities of authorised senders, for `handle_secure`.
+    pub senders: Arc<Senders>,
+    /// The access policy (tenant, required permission bits), read from the control block
+    /// whenever the actor starts running, as the PTX entry does.
+    pub policy: Option<(u64, u32)>,
     pub input: Consumer,
     pub output: Producer,
     pub handler: Box<dyn ByteHandler>,
@@ -100,6 +107,7 @@ impl Actor {
                 request::RUN => {
                     if self.shared.control.acknowledged.load(Ordering::Relaxed) != ack::RUNNING {
                         self.install_pending();
+                        self.policy = read_policy(&self.shared.control);
                         self.shared.control.acknowledged.store(ack::RUNNING, Ordering::Release);
                     }
                     if self.process_one() {
@@ -158,12 +166,14 @@ impl Actor {
         *self.shared.installed.lock() = Some(outcome);
     }
 
-    /// Handles one message if there is one and room for its response. The handler writes its
-    /// response straight into the output slot, which is published afterwards, marked failed
-    /// (and zeroed) when the handler failed or panicked or the message's type was wrong, so
-    /// the caller always gets an answer. Returns whether a message was handled.
+    /// Handles one message if there is one and room for its response. The message is checked
+    /// against the access policy, then its type, before the handler runs. The handler writes
+    /// its response straight into the output slot, which is published afterwards with the
+    /// message's fault (its first error), or marked failed (and zeroed) when the message was
+    /// refused, of the wrong type, aborted by its budget, or the handler failed or panicked,
+    /// so the caller always gets an answer. Returns whether a message was handled.
     fn process_one(&mut self) -> bool {
-        let Actor { input, output, handler, ctx, shared, .. } = self;
+        let Actor { input, output, handler, ctx, shared, senders, policy, .. } = self;
         if !output.has_room() {
             // Blocked on the caller: let the senders see the room we made.
             input.publish_head();
@@ -174,35 +184,64 @@ impl Actor {
         // would cost as much as a trivial handler.
         let processed = shared.control.messages_processed.load(Ordering::Relaxed);
         let sampled = slot_is_sampled(processed);
+        let control = &shared.control;
         let handled = input.try_pop(|slot, payload| {
             let started = sampled.then(std::time::Instant::now);
             let _ = ctx.begin_message(slot.sequence, slot.correlation, None);
             let pushed = output.try_push_with(|response| {
-                let ok = if slot.type_id == expected_type {
+                let admitted = policy.is_none_or(|(tenant, required)| {
+                    slot.tenant == tenant && slot.permissions & required == required
+                });
+                let outcome = if !admitted {
+                    control.messages_refused.fetch_add(1, Ordering::Relaxed);
+                    Err(error::UNAUTHORIZED)
+                } else if slot.type_id != expected_type {
+                    Err(error::WRONG_MESSAGE_TYPE)
+                } else {
+                    let sender = senders.get(slot.sender);
                     // A handler that panics (hand-written Rust can) fails this message's
                     // response and nothing else: the actor thread lives on.
-                    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                        handler.handle_bytes(ctx, payload, response).is_ok()
-                    }))
-                    .unwrap_or(false)
-                } else {
-                    record(
-                        &shared.control,
-                        ringkernel_codegen::abi::error::WRONG_MESSAGE_TYPE,
-                        slot.sequence,
-                    );
-                    false
+                    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                        handler.handle_bytes_from(ctx, sender, payload, response)
+                    }));
+                    match result {
+                        Ok(Ok(())) => Ok(()),
+                        // Recorded (as the PTX records it) where the budget ran out.
+                        Ok(Err(HandlerError::BudgetExhausted { .. })) => {
+                            control.messages_aborted.fetch_add(1, Ordering::Relaxed);
+                            Err(0)
+                        }
+                        Ok(Err(HandlerError::Unauthorized(_))) => {
+                            control.messages_refused.fetch_add(1, Ordering::Relaxed);
+                            Err(error::UNAUTHORIZED)
+                        }
+                        Ok(Err(HandlerError::Rejected(_))) | Err(_) => Err(error::HANDLER_FAILED),
+                    }
                 };
-                drain_errors(|code| record(&shared.control, code, slot.sequence));
-                if !ok {
-                    response.fill(0);
-                }
-                SlotHeader {
-                    type_id: if ok { response_type } else { FAILED_RESPONSE_TYPE },
+                let mut first = 0;
+                drain_errors(|code| {
+                    first = if first == 0 { code } else { first };
+                    record(control, code, slot.sequence);
+                });
+                let mut header = SlotHeader {
+                    type_id: response_type,
                     sequence: slot.sequence,
                     correlation: slot.correlation,
                     hlc: slot.hlc,
+                    tenant: slot.tenant,
+                    permissions: slot.permissions,
+                    sender: slot.sender,
+                    fault: first as u16,
+                };
+                if let Err(code) = outcome {
+                    if code != 0 {
+                        record(control, code, slot.sequence);
+                    }
+                    header.fault = if code != 0 { code } else { error::BUDGET_EXHAUSTED } as u16;
+                    header.type_id = FAILED_RESPONSE_TYPE;
+                    response.fill(0);
                 }
+                header
             });
             debug_assert!(pushed, "room was checked before popping");
             if let Some(started) = started {
@@ -265,6 +304,17 @@ const IDLE_ROUNDS_UNTIMED: u32 = 64;
 
 fn slot_is_sampled(processed: u64) -> bool {
     processed % 64 == 0
+}
+
+/// The access policy in a control block: `(tenant, required bits)` when one is enforced.
+fn read_policy(control: &ControlBlock) -> Option<(u64, u32)> {
+    let flags = control.policy_flags.load(Ordering::Relaxed);
+    (flags & policy::ENFORCED != 0).then(|| {
+        (
+            control.policy_tenant.load(Ordering::Relaxed),
+            control.policy_required.load(Ordering::Relaxed),
+        )
+    })
 }
 
 /// Records an error as the GPU does: first code kept, every error counted, last sequence kept.

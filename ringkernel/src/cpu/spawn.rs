@@ -11,6 +11,7 @@ use super::actor::{Actor, Shared};
 use crate::__private::ByteHandler;
 use crate::backend::RuntimeError;
 use crate::context::RingContext;
+use crate::handle::access::Senders;
 use crate::handle::{ActorLink, HandleCore};
 use crate::hlc::Hlc;
 use crate::ring::Ring;
@@ -61,8 +62,11 @@ pub(crate) fn start(
     let (output_producer, output_consumer) = Ring::create(capacity, to_u32(resp_size)?, resp_type)
         .map_err(|e| launch_error(e.to_string()))?;
     let shared = Arc::new(Shared::new());
+    let senders = Arc::new(Senders::default());
     let actor = Actor {
         shared: shared.clone(),
+        senders: senders.clone(),
+        policy: None,
         input: input_consumer,
         output: output_producer,
         handler,
@@ -73,8 +77,15 @@ pub(crate) fn start(
     let thread =
         actor.spawn(format!("ringkernel-{id}")).map_err(|e| launch_error(e.to_string()))?;
     let link = Arc::new(CpuLink { shared: shared.clone(), thread: Mutex::new(Some(thread)) });
-    let core =
-        Arc::new(HandleCore::new(id, link, input_producer, output_consumer, msg_size, resp_size));
+    let core = Arc::new(HandleCore::new(
+        id,
+        link,
+        input_producer,
+        output_consumer,
+        msg_size,
+        resp_size,
+        senders,
+    ));
     core.start(Duration::from_secs(5))?;
     Ok((core, shared))
 }

@@ -335,6 +335,7 @@ pub(crate) fn launch(
         output_consumer,
         spec.message.1,
         spec.response.1,
+        Default::default(),
     ));
     core.start(Duration::from_secs(10))?;
     Ok((core, link))

@@ -15,9 +15,11 @@ use parking_lot::Mutex;
 use ringkernel_codegen::abi::{ControlBlock, FAILED_RESPONSE_TYPE, SlotHeader, ack, request};
 
 use crate::backend::RuntimeError;
+use crate::fault::Fault;
 use crate::message::{MessageError, RingMessage};
 use crate::ring::{Consumer, Producer};
 
+pub mod access;
 pub mod metrics;
 mod timeout;
 
@@ -53,6 +55,8 @@ pub(crate) struct HandleCore {
     pub next_correlation: AtomicU64,
     /// The actor's state after it terminated.
     final_state: Mutex<Option<Vec<u8>>>,
+    /// The access policy in force and the senders `authorized` registered.
+    pub access: access::Access,
     /// Progress as last observed (see `timeout`).
     pub progress: Mutex<Option<timeout::Progress>>,
     pub message: (u64, usize),
@@ -70,6 +74,8 @@ impl HandleCore {
             processed: control.messages_processed.load(Ordering::Acquire),
             queued,
             errors: control.error_count.load(Ordering::Relaxed),
+            refused: control.messages_refused.load(Ordering::Relaxed),
+            aborted: control.messages_aborted.load(Ordering::Relaxed),
             first_error: control.error_code.load(Ordering::Relaxed),
             latency_p50: self.link.latency(0.5),
             latency_p99: self.link.latency(0.99),
@@ -85,6 +91,7 @@ impl HandleCore {
         output: Consumer,
         message_size: usize,
         response_size: usize,
+        senders: Arc<access::Senders>,
     ) -> Self {
         let (message_type, response_type) = (input.type_id(), output.type_id());
         HandleCore {
@@ -96,6 +103,7 @@ impl HandleCore {
             next_sequence: AtomicU64::new(0),
             next_correlation: AtomicU64::new(1),
             final_state: Mutex::new(None),
+            access: access::Access::new(senders),
             progress: Mutex::new(None),
             message: (message_type, message_size),
             response: (response_type, response_size),
@@ -221,8 +229,12 @@ pub struct Response<R> {
     pub sequence: u64,
     /// Correlation id (0 for plain sends).
     pub correlation: u64,
-    /// The handler's result.
+    /// The handler's result (under the DSL's semantics when `fault` is set).
     pub value: R,
+    /// The first fault the handler raised on this message (a division by zero, an index out
+    /// of bounds...), `None` when there was none. Faults without a value (a refused sender,
+    /// an exhausted budget...) come as `Err(CallError::Faulted { .. })` instead.
+    pub fault: Option<Fault>,
 }
 
 /// Why a message could not be sent; the message is handed back.
@@ -251,11 +263,19 @@ pub enum CallError {
     /// The actor was terminated.
     #[error("the actor was terminated")]
     Terminated,
-    /// The handler failed on this message (see the actor's error counters).
-    #[error("the handler failed on message {sequence}")]
-    HandlerFailed {
+    /// The message faulted (see [`Fault`]): only its own caller gets this. `value` holds
+    /// the encoded response the handler still computed under the DSL's semantics (for
+    /// arithmetic and memory faults; decode it with [`CallError::faulted_value`]), `None`
+    /// when the handler produced none (a refused sender, a wrong type, an exhausted budget,
+    /// a failed hand-written handler).
+    #[error("message {sequence} faulted: {fault}")]
+    Faulted {
+        /// What went wrong.
+        fault: Fault,
         /// Sequence number of the message.
         sequence: u64,
+        /// The response's bytes, when there is a value.
+        value: Option<Vec<u8>>,
     },
     /// The response bytes did not decode.
     #[error("the response does not decode: {0}")]
@@ -277,6 +297,25 @@ pub enum CallError {
     },
 }
 
+impl CallError {
+    /// The value a faulted message still produced, decoded as `R`; `None` for other errors
+    /// and for faults without a value.
+    pub fn faulted_value<R: RingMessage>(&self) -> Option<R> {
+        match self {
+            CallError::Faulted { value: Some(bytes), .. } => R::decode(bytes).ok(),
+            _ => None,
+        }
+    }
+
+    /// The fault, when this is one.
+    pub fn fault(&self) -> Option<Fault> {
+        match self {
+            CallError::Faulted { fault, .. } => Some(*fault),
+            _ => None,
+        }
+    }
+}
+
 /// What `terminate` found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct TerminateReport {
@@ -295,6 +334,10 @@ pub struct KernelMetrics {
     pub queued: u64,
     /// Errors recorded (division by zero, index out of bounds, failed handlers...).
     pub errors: u32,
+    /// Messages refused by the actor's access policy (answered `Unauthorized`).
+    pub refused: u64,
+    /// Messages aborted because their handler ran out of its loop budget.
+    pub aborted: u64,
     /// First error code recorded (see `ringkernel_codegen::abi::error`).
     pub first_error: u32,
     /// Median handler time (bucket upper bound).
@@ -384,12 +427,15 @@ impl std::future::Future for YieldNow {
 /// queue (the ring has one producer), concurrent receivers on the output queue.
 pub struct KernelHandle<M, R> {
     pub(crate) core: Arc<HandleCore>,
+    /// What every message this handle sends carries in its slot header (zero for a plain
+    /// handle; set only by `authorized`).
+    pub(crate) stamp: access::Stamp,
     pub(crate) _types: PhantomData<fn(M) -> R>,
 }
 
 impl<M, R> Clone for KernelHandle<M, R> {
     fn clone(&self) -> Self {
-        Self { core: self.core.clone(), _types: PhantomData }
+        Self { core: self.core.clone(), stamp: self.stamp, _types: PhantomData }
     }
 }
 
@@ -406,7 +452,7 @@ impl<M: RingMessage, R: RingMessage> KernelHandle<M, R> {
     fn push(&self, msg: &M, correlation: u64) -> Result<u64, ()> {
         let mut producer = self.core.producer.lock();
         let sequence = self.core.next_sequence.load(Ordering::Relaxed);
-        let header = SlotHeader { type_id: M::TYPE_ID, sequence, correlation, hlc: 0 };
+        let header = self.stamp.header(M::TYPE_ID, sequence, correlation);
         let pushed = producer.try_push(header, |slot| {
             // The ring was sized for M: encoding cannot fail on size.
             let _ = msg.encode(slot);
@@ -473,15 +519,35 @@ impl<M: RingMessage, R: RingMessage> KernelHandle<M, R> {
         response
     }
 
+    /// A response slot as `receive` gives it: a fault without a value is an error.
     fn decode_slot(header: &SlotHeader, bytes: &[u8]) -> Result<Response<R>, CallError> {
+        let fault = Fault::from_code(u32::from(header.fault));
         if header.type_id == FAILED_RESPONSE_TYPE {
-            return Err(CallError::HandlerFailed { sequence: header.sequence });
+            return Err(CallError::Faulted {
+                fault: fault.unwrap_or(Fault::HandlerFailed),
+                sequence: header.sequence,
+                value: None,
+            });
         }
         Ok(Response {
             sequence: header.sequence,
             correlation: header.correlation,
             value: R::decode(bytes)?,
+            fault,
         })
+    }
+
+    /// A response slot as `call` gives it: any fault is an error, with the value if any.
+    fn decode_call(header: &SlotHeader, bytes: &[u8]) -> Result<R, CallError> {
+        let response = Self::decode_slot(header, bytes)?;
+        match response.fault {
+            None => Ok(response.value),
+            Some(fault) => Err(CallError::Faulted {
+                fault,
+                sequence: response.sequence,
+                value: Some(bytes.to_vec()),
+            }),
+        }
     }
 
     /// Waits for the next response of a plain `send`.
@@ -525,12 +591,12 @@ impl<M: RingMessage, R: RingMessage> KernelHandle<M, R> {
             router.claimed.iter().position(|raw| raw.header.correlation == correlation)
         {
             let raw = router.claimed.swap_remove(i);
-            Some(Self::decode_slot(&raw.header, &raw.bytes).map(|r| r.value))
+            Some(Self::decode_call(&raw.header, &raw.bytes))
         } else {
             loop {
                 let popped = router.consumer.try_pop(|header, bytes| {
                     if header.correlation == correlation {
-                        Ok(Self::decode_slot(header, bytes).map(|r| r.value))
+                        Ok(Self::decode_call(header, bytes))
                     } else {
                         Err(Raw { header: *header, bytes: bytes.to_vec() })
                     }
@@ -570,7 +636,7 @@ impl<M: RingMessage, R: RingMessage> KernelHandle<M, R> {
         let mut sequence = self.core.next_sequence.load(Ordering::Relaxed);
         let mut sent = 0;
         for msg in messages {
-            let header = SlotHeader { type_id: M::TYPE_ID, sequence, correlation: 0, hlc: 0 };
+            let header = self.stamp.header(M::TYPE_ID, sequence, 0);
             if !producer.try_push(header, |slot| {
                 let _ = msg.encode(slot);
             }) {
@@ -729,7 +795,7 @@ pub(crate) fn typed<M: RingMessage, R: RingMessage>(
             wanted: format!("{} -> {}", M::LAYOUT.name, R::LAYOUT.name),
         });
     }
-    Ok(KernelHandle { core, _types: PhantomData })
+    Ok(KernelHandle { core, stamp: access::Stamp::default(), _types: PhantomData })
 }
 
 /// Waits until the actor acknowledges `state` (see [`pause_while_waiting`] for how). Returns

@@ -94,6 +94,48 @@ fn slot_type_id<'a>(slot: *mut u8) -> &'a AtomicU64 {
     unsafe { AtomicU64::from_ptr(slot.add(offsets::SLOT_TYPE_ID as usize).cast::<u64>()) }
 }
 
+/// Writes every field of a slot's header but `type_id` (which announces the slot).
+///
+/// # Safety
+/// `slot` points to a free slot of a live ring, owned by its producer (cache-line aligned,
+/// at least `SLOT_PAYLOAD` bytes).
+unsafe fn write_header_fields(slot: *mut u8, header: &SlotHeader) {
+    // SAFETY: the caller's contract; every offset is inside the header and aligned for its
+    // field (the header's offsets are pinned by the ABI's tests).
+    unsafe {
+        let at = |offset: u32| slot.add(offset as usize);
+        at(offsets::SLOT_SEQUENCE).cast::<u64>().write(header.sequence);
+        at(offsets::SLOT_CORRELATION).cast::<u64>().write(header.correlation);
+        at(offsets::SLOT_HLC).cast::<u64>().write(header.hlc);
+        at(offsets::SLOT_TENANT).cast::<u64>().write(header.tenant);
+        at(offsets::SLOT_PERMISSIONS).cast::<u32>().write(header.permissions);
+        at(offsets::SLOT_SENDER).cast::<u16>().write(header.sender);
+        at(offsets::SLOT_FAULT).cast::<u16>().write(header.fault);
+    }
+}
+
+/// Reads a published slot's header, given its `type_id` (read atomically by the caller).
+///
+/// # Safety
+/// `slot` points to a slot of a live ring that its producer published and its consumer (the
+/// caller) has not freed.
+unsafe fn read_header_fields(slot: *mut u8, type_id: u64) -> SlotHeader {
+    // SAFETY: the caller's contract; as in `write_header_fields`.
+    unsafe {
+        let at = |offset: u32| slot.add(offset as usize);
+        SlotHeader {
+            type_id,
+            sequence: at(offsets::SLOT_SEQUENCE).cast::<u64>().read(),
+            correlation: at(offsets::SLOT_CORRELATION).cast::<u64>().read(),
+            hlc: at(offsets::SLOT_HLC).cast::<u64>().read(),
+            tenant: at(offsets::SLOT_TENANT).cast::<u64>().read(),
+            permissions: at(offsets::SLOT_PERMISSIONS).cast::<u32>().read(),
+            sender: at(offsets::SLOT_SENDER).cast::<u16>().read(),
+            fault: at(offsets::SLOT_FAULT).cast::<u16>().read(),
+        }
+    }
+}
+
 /// How many slots ahead of its writes a producer prefetches (see `Producer::prefetch_ahead`).
 const PREFETCH_AHEAD: u64 = 4;
 
@@ -280,7 +322,7 @@ impl Producer {
         let slot = self.memory.slot(self.tail);
         let payload_size = self.payload_size();
         // SAFETY: the slot at `tail` is free (tail - head < capacity) and only the producer
-        // (us, `&mut self`) writes free slots; it spans `slot_size >= 32 + payload_size` bytes
+        // (us, `&mut self`) writes free slots; it spans `slot_size >= SLOT_PAYLOAD + payload_size` bytes
         // inside the allocation, cache-line aligned (SlotHeader needs 8). `type_id` is not
         // written here: the consumer may be polling it (atomically) right now.
         let header = unsafe {
@@ -289,10 +331,7 @@ impl Producer {
                 payload_size,
             );
             let header = write(payload);
-            let fields = slot.cast::<u64>();
-            fields.add(1).write(header.sequence);
-            fields.add(2).write(header.correlation);
-            fields.add(3).write(header.hlc);
+            write_header_fields(slot, &header);
             header
         };
         debug_assert_ne!(header.type_id, 0, "type id 0 marks an empty slot");
@@ -424,13 +463,7 @@ impl Consumer {
         // reused before `publish_head` stores a head past it, and holds initialised header
         // fields and `payload_size` payload bytes. `type_id` is read through its atomic only.
         let result = unsafe {
-            let fields = slot.cast::<u64>();
-            let header = SlotHeader {
-                type_id: type_id.load(Ordering::Relaxed),
-                sequence: fields.add(1).read(),
-                correlation: fields.add(2).read(),
-                hlc: fields.add(3).read(),
-            };
+            let header = read_header_fields(slot, type_id.load(Ordering::Relaxed));
             let payload = std::slice::from_raw_parts(
                 slot.add(offsets::SLOT_PAYLOAD as usize),
                 self.payload_size(),
@@ -462,7 +495,7 @@ mod tests {
     use super::*;
 
     fn header(sequence: u64) -> SlotHeader {
-        SlotHeader { type_id: 9, sequence, correlation: sequence * 10, hlc: 0 }
+        SlotHeader { type_id: 9, sequence, correlation: sequence * 10, ..SlotHeader::default() }
     }
 
     #[test]
@@ -508,12 +541,33 @@ mod tests {
         let (mut p, mut c) = Ring::create(4, 8, 9).unwrap();
         assert!(p.try_push_with(|payload| {
             payload.copy_from_slice(&77u64.to_le_bytes());
-            SlotHeader { type_id: 9, sequence: 5, correlation: 6, hlc: 7 }
+            SlotHeader {
+                type_id: 9,
+                sequence: 5,
+                correlation: 6,
+                hlc: 7,
+                tenant: 8,
+                permissions: 9,
+                sender: 10,
+                fault: 11,
+            }
         }));
         let popped = c.try_pop(|h, b| (*h, u64::from_le_bytes(b.try_into().unwrap())));
         assert_eq!(
             popped,
-            Some((SlotHeader { type_id: 9, sequence: 5, correlation: 6, hlc: 7 }, 77))
+            Some((
+                SlotHeader {
+                    type_id: 9,
+                    sequence: 5,
+                    correlation: 6,
+                    hlc: 7,
+                    tenant: 8,
+                    permissions: 9,
+                    sender: 10,
+                    fault: 11
+                },
+                77
+            ))
         );
         for i in 0..4 {
             assert!(p.try_push(header(i), |_| {}));

@@ -5,9 +5,15 @@
 //!   polls the input ring with acquire loads, calls the handler for each message, writes the
 //!   response slot and publishes it with release stores, honours `QUIESCE` and `TERMINATE`
 //!   at message boundaries and acknowledges them, sleeps with `nanosleep` when idle or when
-//!   the output ring is full (back-pressure), counts processed messages, and records a
-//!   wrong-type slot as an error without calling the handler, answering it with a failed
-//!   response (type id `FAILED_RESPONSE_TYPE`, zeroed payload) as the CPU backend does.
+//!   the output ring is full (back-pressure), and counts processed messages. Before the
+//!   handler runs, each message is checked against the actor's access policy (read from the
+//!   control block whenever the kernel starts running: tenant equal, every required permission
+//!   bit held) and then its type id; a refused or wrong-type message is recorded as an error
+//!   (and a refusal counted) without calling the handler, and answered with a failed response
+//!   (type id `FAILED_RESPONSE_TYPE`, zeroed payload) as the CPU backend does. The handler
+//!   returns the message's fault (its first error, or `BUDGET_EXHAUSTED` when its budget ran
+//!   out, which also fails the response); the response slot's header carries it, with the
+//!   message's tenant, permissions and sender.
 //!
 //!   Both rings follow the host ring's protocol (`ringkernel::ring`): a response slot's
 //!   `type_id` is stored last, with release, after the header and the handler's payload, and
@@ -19,7 +25,7 @@
 
 use std::fmt::Write as _;
 
-use crate::abi::{ack, error, offsets as o, request};
+use crate::abi::{ack, error, offsets as o, policy, request};
 
 pub(super) fn persistent(name: &str, idle_backoff_ns: u32) -> String {
     let sym = format!("{name}_persistent");
@@ -28,7 +34,7 @@ pub(super) fn persistent(name: &str, idle_backoff_ns: u32) -> String {
         t,
         ".visible .entry {sym}(.param .u64 {sym}_cb, .param .u64 {sym}_in, .param .u64 {sym}_out, .param .u64 {sym}_state)\n{{"
     );
-    t.push_str("\t.reg .pred \t%p<4>;\n\t.reg .b32 \t%r<12>;\n\t.reg .b64 \t%rd<32>;\n");
+    t.push_str("\t.reg .pred \t%p<4>;\n\t.reg .b32 \t%r<16>;\n\t.reg .b64 \t%rd<32>;\n");
     let lines = [
         "mov.u32 \t%r1, %tid.x;".to_owned(),
         "mov.u32 \t%r2, %ctaid.x;".into(),
@@ -78,6 +84,11 @@ pub(super) fn persistent(name: &str, idle_backoff_ns: u32) -> String {
     push(
         &mut t,
         &[
+            "// the access policy (written before RUN, which we acquired)".into(),
+            format!("ld.u32 \t%r9, [%rd1+{}];", o::CB_POLICY_FLAGS),
+            format!("and.b32 \t%r9, %r9, {};", policy::ENFORCED),
+            format!("ld.u64 \t%rd30, [%rd1+{}];", o::CB_POLICY_TENANT),
+            format!("ld.u32 \t%r10, [%rd1+{}];", o::CB_POLICY_REQUIRED),
             format!("mov.u32 \t%r8, {};", ack::RUNNING),
             format!("st.release.sys.u32 \t[%rd1+{}], %r8;", o::CB_ACKNOWLEDGED),
         ],
@@ -102,21 +113,42 @@ pub(super) fn persistent(name: &str, idle_backoff_ns: u32) -> String {
             format!("ld.u64 \t%rd18, [%rd17+{}];", o::SLOT_TYPE_ID),
             format!("ld.u64 \t%rd19, [%rd17+{}];", o::SLOT_SEQUENCE),
             format!("ld.u64 \t%rd20, [%rd17+{}];", o::SLOT_CORRELATION),
-            "// the response slot's header: the message's sequence and correlation, a tick".into(),
+            format!("ld.u64 \t%rd31, [%rd17+{}];", o::SLOT_TENANT),
+            format!("ld.u32 \t%r12, [%rd17+{}];", o::SLOT_PERMISSIONS),
+            format!("ld.u16 \t%r13, [%rd17+{}];", o::SLOT_SENDER),
+            "// the response slot's header: the message's ids and sender, a tick".into(),
             "and.b64 \t%rd21, %rd13, %rd9;".into(),
             "mad.lo.u64 \t%rd21, %rd21, %rd10, %rd3;".into(),
             format!("add.u64 \t%rd21, %rd21, {};", o::Q_SLOTS),
             format!("st.u64 \t[%rd21+{}], %rd19;", o::SLOT_SEQUENCE),
             format!("st.u64 \t[%rd21+{}], %rd20;", o::SLOT_CORRELATION),
+            format!("st.u64 \t[%rd21+{}], %rd31;", o::SLOT_TENANT),
+            format!("st.u32 \t[%rd21+{}], %r12;", o::SLOT_PERMISSIONS),
+            format!("st.u16 \t[%rd21+{}], %r13;", o::SLOT_SENDER),
             format!("atom.add.u64 \t%rd22, [%rd1+{}], 1;", o::CB_HLC),
             "add.u64 \t%rd22, %rd22, 1;".into(),
             format!("st.u64 \t[%rd21+{}], %rd22;", o::SLOT_HLC),
             "mov.u64 \t%rd29, %rd6;".into(),
+            "// the policy, before anything else reads the message".into(),
+            "setp.eq.u32 \t%p1, %r9, 0;".into(),
+            "@%p1 bra \t$L__admitted;".into(),
+            "setp.ne.u64 \t%p1, %rd31, %rd30;".into(),
+            "@%p1 bra \t$L__refused;".into(),
+            "and.b32 \t%r14, %r12, %r10;".into(),
+            "setp.ne.u32 \t%p1, %r14, %r10;".into(),
+            "@%p1 bra \t$L__refused;".into(),
+        ],
+    );
+    t.push_str("$L__admitted:\n");
+    push(
+        &mut t,
+        &[
             "setp.ne.u64 \t%p1, %rd18, %rd5;".into(),
             "@%p1 bra \t$L__wrong_type;".into(),
             format!("add.u64 \t%rd23, %rd17, {};", o::SLOT_PAYLOAD),
             format!("add.u64 \t%rd24, %rd21, {};", o::SLOT_PAYLOAD),
             "{".into(),
+            ".param .b32 rk_h_status;".into(),
             ".param .b64 rk_h_cb;".into(),
             ".param .b64 rk_h_seq;".into(),
             ".param .b64 rk_h_state;".into(),
@@ -128,13 +160,28 @@ pub(super) fn persistent(name: &str, idle_backoff_ns: u32) -> String {
             "st.param.b64 \t[rk_h_msg], %rd23;".into(),
             "st.param.b64 \t[rk_h_resp], %rd24;".into(),
             format!(
-                "call.uni \t{name}_handler, (rk_h_cb, rk_h_seq, rk_h_state, rk_h_msg, rk_h_resp);"
+                "call.uni \t(rk_h_status), {name}_handler, (rk_h_cb, rk_h_seq, rk_h_state, rk_h_msg, rk_h_resp);"
             ),
+            "ld.param.b32 \t%r11, [rk_h_status];".into(),
             "}".into(),
+            "// an aborted message (budget exhausted) has no value".into(),
+            format!("setp.eq.u32 \t%p1, %r11, {};", error::BUDGET_EXHAUSTED),
+            "@%p1 bra \t$L__no_value;".into(),
             "bra.uni \t$L__publish;".into(),
         ],
     );
+    t.push_str("$L__refused:\n");
+    push(
+        &mut t,
+        &[
+            format!("red.add.u64 \t[%rd1+{}], 1;", o::CB_MESSAGES_REFUSED),
+            format!("mov.u32 \t%r11, {};", error::UNAUTHORIZED),
+            "bra.uni \t$L__failed;".into(),
+        ],
+    );
     t.push_str("$L__wrong_type:\n");
+    push(&mut t, &[format!("mov.u32 \t%r11, {};", error::WRONG_MESSAGE_TYPE)]);
+    t.push_str("$L__failed:\n");
     push(
         &mut t,
         &[
@@ -143,10 +190,16 @@ pub(super) fn persistent(name: &str, idle_backoff_ns: u32) -> String {
             ".param .b32 rk_e_code;".into(),
             ".param .b64 rk_e_seq;".into(),
             "st.param.b64 \t[rk_e_cb], %rd1;".into(),
-            format!("st.param.b32 \t[rk_e_code], {};", error::WRONG_MESSAGE_TYPE),
+            "st.param.b32 \t[rk_e_code], %r11;".into(),
             "st.param.b64 \t[rk_e_seq], %rd19;".into(),
             "call.uni \trk_record_error, (rk_e_cb, rk_e_code, rk_e_seq);".into(),
             "}".into(),
+        ],
+    );
+    t.push_str("$L__no_value:\n");
+    push(
+        &mut t,
+        &[
             "// a failed response (zeroed payload), so that no caller waits forever".into(),
             format!("add.u64 \t%rd27, %rd21, {};", o::SLOT_PAYLOAD),
             "add.u64 \t%rd28, %rd21, %rd10;".into(),
@@ -170,6 +223,7 @@ pub(super) fn persistent(name: &str, idle_backoff_ns: u32) -> String {
     push(
         &mut t,
         &[
+            format!("st.u16 \t[%rd21+{}], %r11;", o::SLOT_FAULT),
             "// the slot announces itself last, then tail".into(),
             format!("st.release.sys.u64 \t[%rd21+{}], %rd29;", o::SLOT_TYPE_ID),
             "add.u64 \t%rd13, %rd13, 1;".into(),

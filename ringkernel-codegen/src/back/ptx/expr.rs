@@ -902,6 +902,7 @@ impl FuncWriter<'_> {
             let c = self.scalar(cond);
             self.emit(format!("@!{c} bra \t{end};"));
         }
+        self.tick();
         self.loops.push(LoopLabels { continue_to: top.clone(), break_to: end.clone() });
         self.block_value(body, &Ty::Unit);
         self.loops.pop();
@@ -937,6 +938,7 @@ impl FuncWriter<'_> {
             arith(s)
         ));
         self.emit(format!("@!{go} bra \t{done};"));
+        self.tick();
         self.loops.push(LoopLabels { continue_to: next.clone(), break_to: done.clone() });
         self.block_value(body, &Ty::Unit);
         self.loops.pop();

@@ -112,6 +112,20 @@ pub(crate) enum Home {
     Mem(Addr),
 }
 
+/// The execution budget of a handler: `fuel` counts down at every loop iteration and the
+/// message is aborted at `abort` when it is spent (see `FuncWriter::tick`).
+pub(crate) struct Budget {
+    pub fuel: Reg,
+    pub abort: String,
+    pub max_steps: u32,
+    /// Whether a loop consumed fuel (otherwise no budget code is written at all).
+    pub used: bool,
+    /// Where in the body the budget's set-up goes (after the handler's inputs are bound).
+    pub prologue_at: usize,
+    /// The state, when its value before the message is kept for an abort.
+    pub state: Option<(Ty, Addr)>,
+}
+
 /// Loop labels for `break` and `continue`.
 pub(crate) struct LoopLabels {
     pub continue_to: String,
@@ -144,6 +158,10 @@ pub(crate) struct FuncWriter<'a> {
     /// Pure expressions already computed, by operator and operand registers, one scope per
     /// conditionally executed region: an entry is only reused where its definition dominates.
     memo: Vec<Vec<(String, Reg)>>,
+    /// The first error code this message raised (0: none), returned to the persistent loop.
+    pub fault: Reg,
+    /// The handler's execution budget.
+    pub budget: Option<Budget>,
 }
 
 impl<'a> FuncWriter<'a> {
@@ -173,11 +191,90 @@ impl<'a> FuncWriter<'a> {
             inline_result: None,
             preloaded: Vec::new(),
             memo: vec![Vec::new()],
+            fault: Reg { class: Class::B32, n: 0 },
+            budget: None,
         };
         w.cb = w.reg(Class::B64);
         w.seq = w.reg(Class::B64);
         w.frame_base = w.reg(Class::B64);
+        w.fault = w.reg(Class::B32);
+        let fault = w.fault;
+        w.emit(format!("mov.u32 \t{fault}, 0;"));
         w
+    }
+
+    /// Gives the function an execution budget of `max_steps` loop iterations.
+    pub fn set_budget(&mut self, max_steps: u32) {
+        let fuel = self.reg(Class::B32);
+        let abort = self.label("budget_exhausted");
+        self.budget = Some(Budget {
+            fuel,
+            abort,
+            max_steps,
+            used: false,
+            prologue_at: self.body.len(),
+            state: None,
+        });
+    }
+
+    /// One loop iteration: spends one unit of fuel, aborting the message when none is left.
+    pub fn tick(&mut self) {
+        let Some(budget) = self.budget.as_mut() else { return };
+        budget.used = true;
+        let (fuel, abort) = (budget.fuel, budget.abort.clone());
+        let spent = self.reg(Class::Pred);
+        self.emit(format!("setp.eq.u32 \t{spent}, {fuel}, 0;"));
+        self.emit(format!("@{spent} bra \t{abort};"));
+        self.emit(format!("sub.u32 \t{fuel}, {fuel}, 1;"));
+    }
+
+    /// Writes what a used budget needs: the fuel's start value and the copy of the state at the
+    /// start (inserted where the inputs were bound), and at `abort` the state put back, the
+    /// error recorded and counted and the fault set. A budget no loop used writes nothing.
+    pub fn finish_budget(&mut self) {
+        let Some(budget) = self.budget.take() else { return };
+        if !budget.used {
+            return;
+        }
+        let body = std::mem::take(&mut self.body);
+        let fuel = budget.fuel;
+        self.emit(format!("mov.u32 \t{fuel}, {};", budget.max_steps));
+        let saved = budget.state.as_ref().map(|(ty, state)| {
+            let slot = self.frame_slot(ty);
+            self.copy(ty, *state, slot);
+            slot
+        });
+        let prologue = std::mem::replace(&mut self.body, body);
+        self.body.insert_str(budget.prologue_at, &prologue);
+        let done = self.return_label.clone();
+        self.emit(format!("bra.uni \t{done};"));
+        self.place_label(&budget.abort);
+        if let (Some((ty, state)), Some(saved)) = (&budget.state, saved) {
+            self.copy(ty, saved, *state);
+        }
+        // No value: the response is zeroed (the persistent loop also marks it failed).
+        if let Some(response) = self.response {
+            let (size, _) = self.size_align(&self.f.ret.clone());
+            let (at, end, zero) =
+                (self.reg(Class::B64), self.reg(Class::B64), self.reg(Class::B32));
+            let (top, zeroed, past) =
+                (self.label("zero"), self.label("zeroed"), self.reg(Class::Pred));
+            self.emit(format!("mov.u64 \t{at}, {response};"));
+            self.emit(format!("add.u64 \t{end}, {response}, {size};"));
+            self.emit(format!("mov.u32 \t{zero}, 0;"));
+            self.place_label(&top);
+            self.emit(format!("setp.ge.u64 \t{past}, {at}, {end};"));
+            self.emit(format!("@{past} bra \t{zeroed};"));
+            self.emit(format!("st.u8 \t[{at}], {zero};"));
+            self.emit(format!("add.u64 \t{at}, {at}, 1;"));
+            self.emit(format!("bra.uni \t{top};"));
+            self.place_label(&zeroed);
+        }
+        let code = crate::abi::error::BUDGET_EXHAUSTED;
+        self.record_error(code);
+        let (cb, fault) = (self.cb, self.fault);
+        self.emit(format!("red.add.u64 \t[{cb}+{}], 1;", crate::abi::offsets::CB_MESSAGES_ABORTED));
+        self.emit(format!("mov.u32 \t{fault}, {code};"));
     }
 
     pub fn reg(&mut self, class: Class) -> Reg {
@@ -460,6 +557,10 @@ impl<'a> FuncWriter<'a> {
         self.emit(format!("st.param.b64 \t[rk_err_seq], {seq};"));
         self.emit("call.uni \trk_record_error, (rk_err_cb, rk_err_code, rk_err_seq);");
         self.emit("}");
+        // The message's fault is its first error.
+        let (fault, first) = (self.fault, self.reg(Class::Pred));
+        self.emit(format!("setp.eq.u32 \t{first}, {fault}, 0;"));
+        self.emit(format!("@{first} mov.u32 \t{fault}, {code};"));
     }
 
     /// Records `code` where `ok` is false.

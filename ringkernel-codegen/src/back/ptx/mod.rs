@@ -57,6 +57,7 @@ pub fn write_handler(
     id: &str,
     version: u64,
     idle_backoff_ns: u32,
+    max_steps: u32,
 ) -> Result<String, String> {
     let (major, minor) = isa_version(compute_cap)?;
     let f = module.function(handler);
@@ -72,9 +73,9 @@ pub fn write_handler(
     out.push_str(".func rk_record_error(.param .b64 rk_record_error_param_0, .param .b32 rk_record_error_param_1, .param .b64 rk_record_error_param_2);\n");
     let _ = writeln!(out, "{};\n", handler_signature(&f.name));
     out.push_str(RECORD_ERROR);
-    out.push_str(&write_function(module, f)?);
+    out.push_str(&write_function(module, f, max_steps)?);
     out.push_str(&entry::persistent(&f.name, idle_backoff_ns));
-    out.push_str(&write_batch_entry(module, f)?);
+    out.push_str(&write_batch_entry(module, f, max_steps)?);
     Ok(out)
 }
 
@@ -87,12 +88,12 @@ fn handler_signature(name: &str) -> String {
         .iter()
         .map(|p| format!(".param .b64 {sym}_{p}"))
         .collect();
-    format!(".func {sym}({})", params.join(", "))
+    format!(".func (.param .b32 {sym}_status) {sym}({})", params.join(", "))
 }
 
-/// The handler as a `.func` (called by the persistent loop). Device functions have no
-/// `.func` of their own: they are inlined where called.
-fn write_function(module: &Module, f: &Function) -> Result<String, String> {
+/// The handler as a `.func` (called by the persistent loop), returning the message's fault.
+/// Device functions have no `.func` of their own: they are inlined where called.
+fn write_function(module: &Module, f: &Function, max_steps: u32) -> Result<String, String> {
     let mut w = FuncWriter::new(f, &module.structs, &module.enums, &module.functions);
     let sym = format!("{}_handler", f.name);
     let (cb, seq) = (w.cb, w.seq);
@@ -104,9 +105,10 @@ fn write_function(module: &Module, f: &Function) -> Result<String, String> {
         w.emit(format!("ld.param.u64 \t{state_ptr}, [{sym}_state];"));
         w.emit(format!("ld.param.u64 \t{msg_ptr}, [{sym}_msg];"));
         w.emit(format!("ld.param.u64 \t{resp_ptr}, [{sym}_resp];"));
-        bind_handler_inputs(&mut w, *state, *message, state_ptr, msg_ptr, resp_ptr);
+        bind_handler_inputs(&mut w, *state, *message, state_ptr, msg_ptr, resp_ptr, max_steps);
     }
-    finish_function(w, &handler_signature(&f.name))
+    let status = format!("{sym}_status");
+    finish_function(w, &handler_signature(&f.name), Some(&status))
 }
 
 fn bind_handler_inputs(
@@ -116,20 +118,33 @@ fn bind_handler_inputs(
     state_ptr: func::Reg,
     msg_ptr: func::Reg,
     resp_ptr: func::Reg,
+    max_steps: u32,
 ) {
     let message_ty = w.f.local(message).ty.clone();
     w.preload_message(&message_ty, msg_ptr);
+    w.set_budget(max_steps);
     if let Some(state) = state {
-        w.homes[state.0 as usize] =
-            Some(Home::Mem(func::Addr { base: state_ptr, offset: 0, guard: None }));
+        let home = func::Addr { base: state_ptr, offset: 0, guard: None };
+        w.homes[state.0 as usize] = Some(Home::Mem(home));
+        let ty = w.f.local(state).ty.clone();
+        let (size, _) = w.size_align(&ty);
+        if let Some(budget) = w.budget.as_mut().filter(|_| size <= crate::abi::STATE_SNAPSHOT_LIMIT)
+        {
+            budget.state = Some((ty, home));
+        }
     }
     w.homes[message.0 as usize] =
         Some(Home::Mem(func::Addr { base: msg_ptr, offset: 0, guard: None }));
     w.response = Some(resp_ptr);
 }
 
-/// Emits the body, then assembles declarations, frame set-up, body and epilogue.
-fn finish_function(mut w: FuncWriter<'_>, signature: &str) -> Result<String, String> {
+/// Emits the body, then assembles declarations, frame set-up, body and epilogue; `status`
+/// names the return parameter the message's fault goes to.
+fn finish_function(
+    mut w: FuncWriter<'_>,
+    signature: &str,
+    status: Option<&str>,
+) -> Result<String, String> {
     let f = w.f;
     for stmt in &f.body.stmts {
         w.stmt(stmt);
@@ -137,6 +152,7 @@ fn finish_function(mut w: FuncWriter<'_>, signature: &str) -> Result<String, Str
     if let Some(tail) = f.body.tail {
         w.write_result(tail);
     }
+    w.finish_budget();
     if w.frame_size > MAX_LOCAL_BYTES {
         return Err(format!(
             "`{}` needs {} bytes of local memory per thread for its arrays and temporaries; the GPU allows {MAX_LOCAL_BYTES}",
@@ -155,14 +171,18 @@ fn finish_function(mut w: FuncWriter<'_>, signature: &str) -> Result<String, Str
         );
     }
     text.push_str(&w.body);
-    let _ = writeln!(text, "{}:\n\tret;\n}}\n", w.return_label);
+    let _ = writeln!(text, "{}:", w.return_label);
+    if let Some(status) = status {
+        let _ = writeln!(text, "\tst.param.b32 \t[{status}], {};", w.fault);
+    }
+    text.push_str("\tret;\n}\n\n");
     Ok(text)
 }
 
 /// `<name>_batch(cb, states, messages, responses, count)`: one thread per message, element
 /// `i` of each array and sequence number `i`, with the handler's body written in place (no
 /// call, which ptxas does not always inline).
-fn write_batch_entry(module: &Module, f: &Function) -> Result<String, String> {
+fn write_batch_entry(module: &Module, f: &Function, max_steps: u32) -> Result<String, String> {
     let FnRole::Handler { state, message } = &f.role else { return Ok(String::new()) };
     let sym = format!("{}_batch", f.name);
     let size = |ty: &Ty| module.size_of(ty);
@@ -195,11 +215,11 @@ fn write_batch_entry(module: &Module, f: &Function) -> Result<String, String> {
     let state_ptr = pointer(&mut w, "states", state_size);
     let msg_ptr = pointer(&mut w, "msgs", msg_size);
     let resp_ptr = pointer(&mut w, "resps", resp_size);
-    bind_handler_inputs(&mut w, *state, *message, state_ptr, msg_ptr, resp_ptr);
+    bind_handler_inputs(&mut w, *state, *message, state_ptr, msg_ptr, resp_ptr, max_steps);
     let signature = format!(
         ".visible .entry {sym}(.param .u64 {sym}_cb, .param .u64 {sym}_states, .param .u64 {sym}_msgs, .param .u64 {sym}_resps, .param .u32 {sym}_count)"
     );
-    finish_function(w, &signature)
+    finish_function(w, &signature, None)
 }
 
 /// Records an error in the control block: first code kept, every error counted, the
