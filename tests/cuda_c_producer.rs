@@ -307,3 +307,49 @@ fn a_cuda_c_version_replaces_the_running_rust_version_under_load() {
         swap_in_the_cuda_c_version(backend, &v2, &key, &v1);
     }
 }
+
+/// The header's loop enforces the access policy before the handler, carries the handler's
+/// fault into the response and answers a spent budget with `BudgetExhausted`, on the emulated
+/// backend (its persistent entry) as our own PTX does.
+#[test]
+fn the_cuda_c_loop_enforces_policies_and_reports_faults_and_budgets() {
+    use ringkernel::{AccessPolicy, AuthContext, Fault, LaunchOptions};
+    let source = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/cuda/guarded_v3.cu"),
+    )
+    .unwrap();
+    let Some(ptx) = nvrtc("guarded_v3", &source) else { return };
+    let like = Artifact::parse(std::str::from_utf8(&CudacV1Rule::compiled().ptx).unwrap()).unwrap();
+    let v3 = Artifact::wrap(&ptx, "cudac", 3, &like.metadata, "nvrtc (tests/cuda/guarded_v3.cu)")
+        .unwrap();
+    let rt = Runtime::builder().backend(Backend::Emulated).build().unwrap();
+    let registry = rt.rule_registry().clone();
+    let tokio = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    tokio.block_on(registry.register_rule(CudacV1Rule::compiled(), "sm_90")).unwrap();
+    let options = LaunchOptions::default().access(AccessPolicy::new(4).require("load"));
+    let plain = rt.rule_actor_with::<Tagged, Stamped>("cudac", options).unwrap();
+    tokio.block_on(registry.reload_rule(CompiledRule::from_artifact(&v3), "sm_90")).unwrap();
+    let owner = plain.authorized(AuthContext::new("o", 4).with_permission("load")).unwrap();
+    let stranger = plain.authorized(AuthContext::new("s", 5).with_permission("load")).unwrap();
+    assert_eq!(owner.call_blocking(Tagged { stream: 3, seq: 1 }).unwrap().version, 3000);
+    assert_eq!(
+        stranger.call_blocking(Tagged { stream: 3, seq: 2 }).unwrap_err().fault(),
+        Some(Fault::Unauthorized)
+    );
+    assert_eq!(
+        plain.call_blocking(Tagged { stream: 3, seq: 3 }).unwrap_err().fault(),
+        Some(Fault::Unauthorized)
+    );
+    let fault = owner.call_blocking(Tagged { stream: 100, seq: 5 }).unwrap_err();
+    assert_eq!(fault.fault(), Some(Fault::DivisionByZero), "100 iterations fit the budget");
+    assert_eq!(fault.faulted_value::<Stamped>().map(|s| (s.version, s.count)), Some((3000, 2)));
+    let spent = owner.call_blocking(Tagged { stream: 101, seq: 6 }).unwrap_err();
+    assert!(matches!(
+        spent,
+        ringkernel::CallError::Faulted { fault: Fault::BudgetExhausted, value: None, .. }
+    ));
+    assert_eq!(owner.call_blocking(Tagged { stream: 0, seq: 7 }).unwrap().count, 3);
+    let metrics = plain.metrics();
+    assert_eq!((metrics.refused, metrics.aborted, metrics.errors), (2, 1, 4));
+    plain.terminate();
+}
