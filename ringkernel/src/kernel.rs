@@ -57,9 +57,9 @@ pub enum HandlerError {
     Rejected(String),
     /// The handler ran more loop iterations than its budget (`max_steps`) allows; the
     /// message was aborted and the state left as it was before it.
-    #[error("the handler ran out of its budget of {max_steps} loop iterations")]
+    #[error("the handler ran out of its budget of loop iterations ({max_steps}; 0: not known)")]
     BudgetExhausted {
-        /// The budget.
+        /// The budget (0 where it is not known: a PTX-only artifact's is in its PTX).
         max_steps: u32,
     },
 }

@@ -6,6 +6,8 @@
 //! | `ringkernel_queue_depth` | gauge | `actor`, `backend` | messages waiting in its input ring |
 //! | `ringkernel_errors_total` | counter | `actor`, `backend` | errors recorded (division by zero, out-of-bounds index, invalid value, ...) |
 //! | `ringkernel_first_error_code` | gauge | `actor`, `backend` | the first error's `abi::error` code (0: none) |
+//! | `ringkernel_messages_refused_total` | counter | `actor`, `backend` | messages the access policy refused |
+//! | `ringkernel_messages_aborted_total` | counter | `actor`, `backend` | messages aborted by their loop budget |
 //! | `ringkernel_handler_seconds` | gauge | `actor`, `backend`, `quantile` (`0.5`, `0.99`) | handler time (upper bound of its log2 bucket) |
 //! | `ringkernel_rule_active_version` | gauge | `rule` | the version that runs |
 //! | `ringkernel_rule_versions` | gauge | `rule`, `status` | staged versions by status (`registered`, `active`, `superseded`, `rolled_back`, `failed`, ...) |
@@ -54,7 +56,7 @@ pub(crate) fn render(
     let backend = escape(backend);
     let mut out = String::new();
     type Pick = fn(&crate::KernelMetrics) -> String;
-    let series: [(&str, &str, &str, Pick); 4] = [
+    let series: [(&str, &str, &str, Pick); 6] = [
         ("ringkernel_messages_processed_total", "counter", "Messages the actor handled.", |m| {
             m.processed.to_string()
         }),
@@ -69,6 +71,18 @@ pub(crate) fn render(
             "gauge",
             "The first recorded error's code (0: none).",
             |m| m.first_error.to_string(),
+        ),
+        (
+            "ringkernel_messages_refused_total",
+            "counter",
+            "Messages the actor's access policy refused.",
+            |m| m.refused.to_string(),
+        ),
+        (
+            "ringkernel_messages_aborted_total",
+            "counter",
+            "Messages aborted because their handler ran out of its loop budget.",
+            |m| m.aborted.to_string(),
         ),
     ];
     for (name, kind, help, pick) in series {

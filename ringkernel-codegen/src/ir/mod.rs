@@ -37,6 +37,9 @@ use std::fmt;
 
 pub use crate::layout::Scalar;
 
+mod bound;
+pub use bound::loop_bound;
+
 /// A position in the source text: 1-based line and column.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
 pub struct Span {

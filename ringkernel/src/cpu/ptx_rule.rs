@@ -97,7 +97,9 @@ impl Drop for PtxHandler {
 }
 
 impl PtxHandler {
-    fn run(&self, message: &[u8], response: &mut [u8]) -> Result<(), String> {
+    /// Runs the batch entry on one message; `Ok(true)` when its budget ran out (the entry
+    /// counted the abort, zeroed the response and put the state back).
+    fn run(&self, message: &[u8], response: &mut [u8]) -> Result<bool, String> {
         let (vm, at) = (&self.program.vm, |offset: u64| self.base + offset);
         vm.write(self.base, &[0; size_of::<ControlBlock>()]).map_err(|e| e.to_string())?;
         vm.write(at(self.layout.message), message).map_err(|e| e.to_string())?;
@@ -123,7 +125,10 @@ impl PtxHandler {
         for _ in 0..count {
             record_error(code);
         }
-        Ok(())
+        let mut aborted = [0u8; 8];
+        vm.read(self.base + u64::from(offsets::CB_MESSAGES_ABORTED), &mut aborted)
+            .map_err(|e| e.to_string())?;
+        Ok(u64::from_le_bytes(aborted) != 0)
     }
 }
 
@@ -142,7 +147,12 @@ impl ByteHandler for PtxHandler {
                 response.len()
             )));
         }
-        self.run(message, response).map_err(HandlerError::Rejected)
+        match self.run(message, response) {
+            Ok(false) => Ok(()),
+            // The artifact's budget is in its PTX, not known here.
+            Ok(true) => Err(HandlerError::BudgetExhausted { max_steps: 0 }),
+            Err(why) => Err(HandlerError::Rejected(why)),
+        }
     }
 
     fn state_bytes(&self) -> Vec<u8> {

@@ -166,8 +166,16 @@ pub(super) fn persistent(name: &str, idle_backoff_ns: u32) -> String {
             "}".into(),
             "// an aborted message (budget exhausted) has no value".into(),
             format!("setp.eq.u32 \t%p1, %r11, {};", error::BUDGET_EXHAUSTED),
-            "@%p1 bra \t$L__no_value;".into(),
+            "@%p1 bra \t$L__aborted;".into(),
             "bra.uni \t$L__publish;".into(),
+        ],
+    );
+    t.push_str("$L__aborted:\n");
+    push(
+        &mut t,
+        &[
+            format!("red.add.u64 \t[%rd1+{}], 1;", o::CB_MESSAGES_ABORTED),
+            "bra.uni \t$L__no_value;".into(),
         ],
     );
     t.push_str("$L__refused:\n");

@@ -230,8 +230,10 @@ impl<'a> FuncWriter<'a> {
 
     /// Writes what a used budget needs: the fuel's start value and the copy of the state at the
     /// start (inserted where the inputs were bound), and at `abort` the state put back, the
-    /// error recorded and counted and the fault set. A budget no loop used writes nothing.
-    pub fn finish_budget(&mut self) {
+    /// error recorded and the fault set. `batch`: the batch entry, which has no persistent
+    /// loop around it to zero the response and count the abort, so it does both itself. A
+    /// budget no loop used writes nothing.
+    pub fn finish_budget(&mut self, batch: bool) {
         let Some(budget) = self.budget.take() else { return };
         if !budget.used {
             return;
@@ -252,29 +254,50 @@ impl<'a> FuncWriter<'a> {
         if let (Some((ty, state)), Some(saved)) = (&budget.state, saved) {
             self.copy(ty, saved, *state);
         }
-        // No value: the response is zeroed (the persistent loop also marks it failed).
-        if let Some(response) = self.response {
-            let (size, _) = self.size_align(&self.f.ret.clone());
-            let (at, end, zero) =
-                (self.reg(Class::B64), self.reg(Class::B64), self.reg(Class::B32));
-            let (top, zeroed, past) =
-                (self.label("zero"), self.label("zeroed"), self.reg(Class::Pred));
-            self.emit(format!("mov.u64 \t{at}, {response};"));
-            self.emit(format!("add.u64 \t{end}, {response}, {size};"));
-            self.emit(format!("mov.u32 \t{zero}, 0;"));
-            self.place_label(&top);
-            self.emit(format!("setp.ge.u64 \t{past}, {at}, {end};"));
-            self.emit(format!("@{past} bra \t{zeroed};"));
-            self.emit(format!("st.u8 \t[{at}], {zero};"));
-            self.emit(format!("add.u64 \t{at}, {at}, 1;"));
-            self.emit(format!("bra.uni \t{top};"));
-            self.place_label(&zeroed);
-        }
         let code = crate::abi::error::BUDGET_EXHAUSTED;
         self.record_error(code);
-        let (cb, fault) = (self.cb, self.fault);
-        self.emit(format!("red.add.u64 \t[{cb}+{}], 1;", crate::abi::offsets::CB_MESSAGES_ABORTED));
+        let fault = self.fault;
         self.emit(format!("mov.u32 \t{fault}, {code};"));
+        if let Some(response) = self.response.filter(|_| batch) {
+            self.zero_response(response);
+            // A plain increment: the CPU backend runs the batch entry one thread at a time,
+            // and an atomic here would be a warp-aggregated reduction ten times the size.
+            let (cb, count) = (self.cb, self.reg(Class::B64));
+            let at = crate::abi::offsets::CB_MESSAGES_ABORTED;
+            self.emit(format!("ld.u64 \t{count}, [{cb}+{at}];"));
+            self.emit(format!("add.u64 \t{count}, {count}, 1;"));
+            self.emit(format!("st.u64 \t[{cb}+{at}], {count};"));
+        }
+    }
+
+    /// Zeroes the response (an aborted message has no value): a few stores of its alignment,
+    /// or a loop kept rolled (it only runs on an abort) for a large one.
+    fn zero_response(&mut self, response: Reg) {
+        let (size, align) = self.size_align(&self.f.ret.clone());
+        let unit = align.clamp(1, 8);
+        let (class, ty) = if unit == 8 { (Class::B64, "u64") } else { (Class::B32, "") };
+        let ty = if ty.is_empty() { ["u8", "u16", "", "u32"][unit as usize - 1] } else { ty };
+        let zero = self.reg(class);
+        self.emit(format!("mov.{} \t{zero}, 0;", if unit == 8 { "u64" } else { "u32" }));
+        let stores = size / unit;
+        if stores <= 8 {
+            for i in 0..stores {
+                self.emit(format!("st.{ty} \t[{response}+{}], {zero};", i * unit));
+            }
+            return;
+        }
+        let (at, end) = (self.reg(Class::B64), self.reg(Class::B64));
+        let (top, zeroed, past) = (self.label("zero"), self.label("zeroed"), self.reg(Class::Pred));
+        self.emit(format!("mov.u64 \t{at}, {response};"));
+        self.emit(format!("add.u64 \t{end}, {response}, {size};"));
+        self.place_label(&top);
+        self.emit(".pragma \"nounroll\";");
+        self.emit(format!("setp.ge.u64 \t{past}, {at}, {end};"));
+        self.emit(format!("@{past} bra \t{zeroed};"));
+        self.emit(format!("st.{ty} \t[{at}], {zero};"));
+        self.emit(format!("add.u64 \t{at}, {at}, {unit};"));
+        self.emit(format!("bra.uni \t{top};"));
+        self.place_label(&zeroed);
     }
 
     pub fn reg(&mut self, class: Class) -> Reg {

@@ -73,9 +73,12 @@ pub fn write_handler(
     out.push_str(".func rk_record_error(.param .b64 rk_record_error_param_0, .param .b32 rk_record_error_param_1, .param .b64 rk_record_error_param_2);\n");
     let _ = writeln!(out, "{};\n", handler_signature(&f.name));
     out.push_str(RECORD_ERROR);
-    out.push_str(&write_function(module, f, max_steps)?);
+    // A handler whose loops cannot outrun the budget (constant `for` bounds) needs no fuel.
+    let budget = loop_bound(module, f).is_none_or(|most| most > u64::from(max_steps));
+    let budget = budget.then_some(max_steps);
+    out.push_str(&write_function(module, f, budget)?);
     out.push_str(&entry::persistent(&f.name, idle_backoff_ns));
-    out.push_str(&write_batch_entry(module, f, max_steps)?);
+    out.push_str(&write_batch_entry(module, f, budget)?);
     Ok(out)
 }
 
@@ -93,7 +96,7 @@ fn handler_signature(name: &str) -> String {
 
 /// The handler as a `.func` (called by the persistent loop), returning the message's fault.
 /// Device functions have no `.func` of their own: they are inlined where called.
-fn write_function(module: &Module, f: &Function, max_steps: u32) -> Result<String, String> {
+fn write_function(module: &Module, f: &Function, budget: Option<u32>) -> Result<String, String> {
     let mut w = FuncWriter::new(f, &module.structs, &module.enums, &module.functions);
     let sym = format!("{}_handler", f.name);
     let (cb, seq) = (w.cb, w.seq);
@@ -105,7 +108,7 @@ fn write_function(module: &Module, f: &Function, max_steps: u32) -> Result<Strin
         w.emit(format!("ld.param.u64 \t{state_ptr}, [{sym}_state];"));
         w.emit(format!("ld.param.u64 \t{msg_ptr}, [{sym}_msg];"));
         w.emit(format!("ld.param.u64 \t{resp_ptr}, [{sym}_resp];"));
-        bind_handler_inputs(&mut w, *state, *message, state_ptr, msg_ptr, resp_ptr, max_steps);
+        bind_handler_inputs(&mut w, *state, *message, state_ptr, msg_ptr, resp_ptr, budget);
     }
     let status = format!("{sym}_status");
     finish_function(w, &handler_signature(&f.name), Some(&status))
@@ -118,11 +121,13 @@ fn bind_handler_inputs(
     state_ptr: func::Reg,
     msg_ptr: func::Reg,
     resp_ptr: func::Reg,
-    max_steps: u32,
+    budget: Option<u32>,
 ) {
     let message_ty = w.f.local(message).ty.clone();
     w.preload_message(&message_ty, msg_ptr);
-    w.set_budget(max_steps);
+    if let Some(max_steps) = budget {
+        w.set_budget(max_steps);
+    }
     if let Some(state) = state {
         let home = func::Addr { base: state_ptr, offset: 0, guard: None };
         w.homes[state.0 as usize] = Some(Home::Mem(home));
@@ -152,7 +157,7 @@ fn finish_function(
     if let Some(tail) = f.body.tail {
         w.write_result(tail);
     }
-    w.finish_budget();
+    w.finish_budget(status.is_none());
     if w.frame_size > MAX_LOCAL_BYTES {
         return Err(format!(
             "`{}` needs {} bytes of local memory per thread for its arrays and temporaries; the GPU allows {MAX_LOCAL_BYTES}",
@@ -182,7 +187,7 @@ fn finish_function(
 /// `<name>_batch(cb, states, messages, responses, count)`: one thread per message, element
 /// `i` of each array and sequence number `i`, with the handler's body written in place (no
 /// call, which ptxas does not always inline).
-fn write_batch_entry(module: &Module, f: &Function, max_steps: u32) -> Result<String, String> {
+fn write_batch_entry(module: &Module, f: &Function, budget: Option<u32>) -> Result<String, String> {
     let FnRole::Handler { state, message } = &f.role else { return Ok(String::new()) };
     let sym = format!("{}_batch", f.name);
     let size = |ty: &Ty| module.size_of(ty);
@@ -215,7 +220,7 @@ fn write_batch_entry(module: &Module, f: &Function, max_steps: u32) -> Result<St
     let state_ptr = pointer(&mut w, "states", state_size);
     let msg_ptr = pointer(&mut w, "msgs", msg_size);
     let resp_ptr = pointer(&mut w, "resps", resp_size);
-    bind_handler_inputs(&mut w, *state, *message, state_ptr, msg_ptr, resp_ptr, max_steps);
+    bind_handler_inputs(&mut w, *state, *message, state_ptr, msg_ptr, resp_ptr, budget);
     let signature = format!(
         ".visible .entry {sym}(.param .u64 {sym}_cb, .param .u64 {sym}_states, .param .u64 {sym}_msgs, .param .u64 {sym}_resps, .param .u32 {sym}_count)"
     );
