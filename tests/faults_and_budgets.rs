@@ -206,3 +206,31 @@ fn a_state_above_the_snapshot_limit_keeps_the_writes_before_the_abort(backend: B
     // The second message wrote cells 0..5 before its sixth step aborted it.
     assert_eq!(&state.cells[..7], &[2, 2, 2, 2, 2, 0, 0], "{backend}");
 }
+
+/// A PTX-only rule (compiled here at run time: no host implementation in this binary) with a
+/// runaway loop, on the CPU backend, which runs its batch entry in the PTX VM: the abort is
+/// reported as on every other path, and the actor goes on.
+#[test]
+fn a_ptx_only_rule_on_the_cpu_backend_reports_its_budget() {
+    let source = r#"
+        #[rule(id = "ptx-only-runaway", version = 1, max_steps = 50)]
+        fn spin(_ctx: &mut RingContext, x: u32) -> u32 {
+            let mut i = x;
+            while i != 7 { i += 2; }
+            i
+        }
+    "#;
+    let artifact =
+        ringkernel_codegen::compile_source(source, &Default::default()).unwrap().remove(0);
+    let rule = ringkernel::rules::CompiledRule::from_artifact(&artifact);
+    assert!(ringkernel::rules::find_host_rule(&rule).is_none());
+    let rt = common::runtime(Backend::Cpu);
+    common::block_on(rt.rule_registry().register_rule(rule, "sm_90")).unwrap();
+    let handle = rt.rule_actor::<u32, u32>("ptx-only-runaway").unwrap();
+    assert_eq!(handle.call_blocking(1), Ok(7));
+    let err = handle.call_blocking(2).unwrap_err();
+    assert!(matches!(err, CallError::Faulted { fault: Fault::BudgetExhausted, value: None, .. }));
+    assert_eq!(handle.call_blocking(5), Ok(7));
+    assert_eq!(handle.metrics().aborted, 1);
+    handle.terminate();
+}

@@ -594,6 +594,10 @@ pub trait ByteHandler: Send {
         let _ = sender;
         self.handle_bytes(ctx, message, response)
     }
+    /// Whether `handle_bytes_from` uses the sender (the actor looks it up only then).
+    fn wants_sender(&self) -> bool {
+        false
+    }
     /// The encoded state (empty for stateless handlers).
     fn state_bytes(&self) -> Vec<u8>;
     /// Replaces the state (for a swap that keeps it); a wrong size or invalid value is an error.

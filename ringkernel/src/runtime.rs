@@ -414,6 +414,10 @@ where
         result.encode(response).map_err(|e| HandlerError::Rejected(e.to_string()))
     }
 
+    fn wants_sender(&self) -> bool {
+        true
+    }
+
     fn state_bytes(&self) -> Vec<u8> {
         Vec::new()
     }

@@ -198,7 +198,9 @@ impl Actor {
                 } else if slot.type_id != expected_type {
                     Err(error::WRONG_MESSAGE_TYPE)
                 } else {
-                    let sender = senders.get(slot.sender);
+                    // Only hand-written handlers take the sender (a lookup and a clone).
+                    let sender =
+                        if handler.wants_sender() { senders.get(slot.sender) } else { None };
                     // A handler that panics (hand-written Rust can) fails this message's
                     // response and nothing else: the actor thread lives on.
                     let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
