@@ -87,6 +87,14 @@ fn k(ctx: &mut RingContext, x: u32) -> u32 { x }"#,
 );
 
 snapshot!(
+    zero_budget,
+    r#"#[ring_kernel(id = "k", max_steps = 0)]
+fn k(ctx: &mut RingContext, x: u32) -> u32 { x }"#,
+    r#"error: `max_steps` must be a whole number from 1 to 4294967295 (loop iterations per message)
+  --> zero_budget.rs:1:37"#
+);
+
+snapshot!(
     await_in_body,
     r#"#[ring_kernel(id = "k")]
 async fn k(ctx: &mut RingContext, x: u32) -> u32 { helper().await }"#,

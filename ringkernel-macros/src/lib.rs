@@ -25,7 +25,10 @@ mod kernel;
 /// `RingKernelHandler<M, R>` with the PTX build.rs compiled from the same source.
 ///
 /// Arguments: `id = "..."` (required), `queue_capacity`, `block_size`, `grid_size`,
-/// `shared_memory_bytes`, `idle_backoff_ns`, `compute_cap`.
+/// `shared_memory_bytes`, `idle_backoff_ns`, `compute_cap`, `fast_math`, `max_steps = N`
+/// (loop iterations per message before the message is aborted with `BudgetExhausted`,
+/// counted identically natively and in the PTX; default
+/// `ringkernel_codegen::abi::DEFAULT_MAX_STEPS`).
 #[proc_macro_attribute]
 pub fn ring_kernel(args: TokenStream, item: TokenStream) -> TokenStream {
     kernel::expand(kernel::Kind::RingKernel, args.into(), item.into()).into()
