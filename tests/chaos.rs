@@ -17,7 +17,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use ringkernel::{
     AccessPolicy, AuthContext, Backend, CallError, Fault, LaunchOptions, RingContext, RingMessage,
-    RuntimeError, rule,
+    RuntimeError, device, rule,
 };
 use std::sync::Mutex;
 
@@ -54,13 +54,24 @@ pub struct Ledger {
     pub foreign: u64,
 }
 
+/// What every version adds to the total: the amount over the divisor (0 for a zero divisor,
+/// a fault).
+#[device]
+fn share(e: Entry) -> i64 {
+    (e.amount / e.divisor) as i64
+}
+
+/// 1 for a message of a sender other than tenant 1 (which must never arrive).
+#[device]
+fn foreign(e: Entry) -> u64 {
+    if e.tenant != 1 { 1 } else { 0 }
+}
+
 #[rule(id = "chaos-ledger", version = 1, max_steps = 1000)]
 fn ledger_v1(_ctx: &mut RingContext, s: &mut Ledger, e: Entry) -> Receipt {
     s.count += 1;
-    s.total += (e.amount / e.divisor) as i64;
-    if e.tenant != 1 {
-        s.foreign += 1;
-    }
+    s.total += share(e);
+    s.foreign += foreign(e);
     let mut i = 0;
     while i < e.spin {
         i += 1;
@@ -71,10 +82,8 @@ fn ledger_v1(_ctx: &mut RingContext, s: &mut Ledger, e: Entry) -> Receipt {
 #[rule(id = "chaos-ledger", version = 2, max_steps = 1000)]
 fn ledger_v2(_ctx: &mut RingContext, s: &mut Ledger, e: Entry) -> Receipt {
     s.count += 1;
-    s.total += (e.amount / e.divisor) as i64;
-    if e.tenant != 1 {
-        s.foreign += 1;
-    }
+    s.total += share(e);
+    s.foreign += foreign(e);
     for _ in 0..e.spin {
         s.foreign += 0;
     }
@@ -84,10 +93,8 @@ fn ledger_v2(_ctx: &mut RingContext, s: &mut Ledger, e: Entry) -> Receipt {
 #[rule(id = "chaos-ledger", version = 3, max_steps = 1000)]
 fn ledger_v3(_ctx: &mut RingContext, s: &mut Ledger, e: Entry) -> Receipt {
     s.count += 1;
-    s.total += (e.amount / e.divisor) as i64;
-    if e.tenant != 1 {
-        s.foreign += 1;
-    }
+    s.total += share(e);
+    s.foreign += foreign(e);
     let mut left = e.spin;
     loop {
         if left == 0 {

@@ -539,36 +539,22 @@ mod tests {
     #[test]
     fn a_header_decided_after_the_payload_is_published_with_it() {
         let (mut p, mut c) = Ring::create(4, 8, 9).unwrap();
+        let stamped = SlotHeader {
+            type_id: 9,
+            sequence: 5,
+            correlation: 6,
+            hlc: 7,
+            tenant: 8,
+            permissions: 9,
+            sender: 10,
+            fault: 11,
+        };
         assert!(p.try_push_with(|payload| {
             payload.copy_from_slice(&77u64.to_le_bytes());
-            SlotHeader {
-                type_id: 9,
-                sequence: 5,
-                correlation: 6,
-                hlc: 7,
-                tenant: 8,
-                permissions: 9,
-                sender: 10,
-                fault: 11,
-            }
+            stamped
         }));
         let popped = c.try_pop(|h, b| (*h, u64::from_le_bytes(b.try_into().unwrap())));
-        assert_eq!(
-            popped,
-            Some((
-                SlotHeader {
-                    type_id: 9,
-                    sequence: 5,
-                    correlation: 6,
-                    hlc: 7,
-                    tenant: 8,
-                    permissions: 9,
-                    sender: 10,
-                    fault: 11
-                },
-                77
-            ))
-        );
+        assert_eq!(popped, Some((stamped, 77)));
         for i in 0..4 {
             assert!(p.try_push(header(i), |_| {}));
         }
