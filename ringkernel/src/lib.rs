@@ -17,6 +17,7 @@
 pub mod __private;
 pub mod auth;
 mod backend;
+pub mod checkpoint;
 pub mod context;
 pub mod cpu;
 pub mod device;
@@ -33,6 +34,7 @@ pub mod runtime;
 pub mod watch;
 
 pub use async_trait::async_trait;
+pub use checkpoint::{Checkpoint, CheckpointError};
 pub use context::{AuthContext, AuthError, RingContext, SecureRingContext, TenantId};
 pub use fault::Fault;
 pub use handle::access::{AccessPolicy, AuthorizedHandle, LaunchOptions};

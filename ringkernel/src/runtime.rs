@@ -6,6 +6,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use crate::__private::ByteHandler;
+use crate::checkpoint::{Checkpoint, CheckpointError, Identity};
 use crate::cpu::CpuSwapBackend;
 use crate::device::{Device, LaunchShape};
 use crate::gpu::GpuSwapBackend;
@@ -187,6 +188,10 @@ impl Runtime {
         let id = kernel.id().to_owned();
         let capacity = kernel.queue_capacity();
         let slot = self.slots.fetch_add(1, Ordering::Relaxed);
+        let identity = kernel
+            .ptx_artifact()
+            .and_then(|text| ringkernel_codegen::artifact::Artifact::parse(text).ok())
+            .map(|artifact| Identity::of(&artifact));
         let Some(device) = &self.device else {
             let (core, _) = crate::cpu::spawn::start(
                 &id,
@@ -196,6 +201,7 @@ impl Runtime {
                 0,
                 self.clock.clone(),
             )?;
+            *core.identity.lock() = identity;
             self.track(&core);
             return typed(core);
         };
@@ -238,8 +244,57 @@ impl Runtime {
             }
         };
         let (core, _) = crate::gpu::actor::launch(device.clone(), &spec, function, Some(module))?;
+        *core.identity.lock() = identity;
         self.track(&core);
         typed(core)
+    }
+
+    /// Launches `kernel` with the state, clock and counters of `checkpoint` (taken on any
+    /// backend); its handle numbers messages on from the checkpoint's `messages_processed`.
+    /// Refused, with the reason and nothing launched, when the checkpoint's digest
+    /// fails or its state layout or ABI hash is not the kernel's.
+    pub fn launch_restored<K, M, R>(
+        &self,
+        mut kernel: K,
+        checkpoint: &Checkpoint,
+    ) -> Result<KernelHandle<M, R>, CheckpointError>
+    where
+        K: GpuKernel + ByteHandler + RingKernelHandler<M, R> + 'static,
+        M: RingMessage,
+        R: RingMessage,
+    {
+        // A checkpoint built or edited in memory is checked like one read from a file.
+        let checkpoint = &Checkpoint::from_bytes(&checkpoint.to_bytes())?;
+        let id = kernel.id().to_owned();
+        let artifact = kernel
+            .ptx_artifact()
+            .and_then(|text| ringkernel_codegen::artifact::Artifact::parse(text).ok())
+            .ok_or_else(|| CheckpointError::Incompatible {
+                checkpoint: checkpoint.kernel_id.clone(),
+                kernel: id.clone(),
+                reason: "the kernel has no artifact to compare layouts with".into(),
+            })?;
+        Identity::of(&artifact).accepts(&id, checkpoint)?;
+        kernel.set_state_bytes(&checkpoint.state).map_err(|e| CheckpointError::Incompatible {
+            checkpoint: checkpoint.kernel_id.clone(),
+            kernel: id.clone(),
+            reason: format!("its state does not decode: {e}"),
+        })?;
+        let launch_error =
+            |e: RuntimeError| CheckpointError::Actor { id: id.clone(), reason: e.to_string() };
+        if self.device.is_none() {
+            let sent_at = crate::hlc::HlcTimestamp { packed: checkpoint.hlc, node: 0 };
+            self.clock.update(sent_at).map_err(|e| CheckpointError::Incompatible {
+                checkpoint: checkpoint.kernel_id.clone(),
+                kernel: id.clone(),
+                reason: format!("its clock: {e}"),
+            })?;
+        }
+        let handle = self.launch(kernel).map_err(launch_error)?;
+        crate::checkpoint::restore_counters(handle.core.link.control(), checkpoint);
+        // Sequence numbers go on from the messages the checkpointed actor had handled.
+        handle.core.next_sequence.store(checkpoint.messages_processed, Ordering::Relaxed);
+        Ok(handle)
     }
 
     /// [`Runtime::launch`] with options: with an access policy, only senders that satisfy it

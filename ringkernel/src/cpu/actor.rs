@@ -44,6 +44,10 @@ pub(crate) struct Shared {
     pub installed: Mutex<Option<Result<u64, String>>>,
     /// Handler time per message, in nanoseconds, for the latency histogram.
     pub latency: crate::handle::metrics::Histogram,
+    /// Set by a checkpoint while the actor is quiesced: the actor puts its state in
+    /// `snapshot` and clears it.
+    pub snapshot_wanted: AtomicBool,
+    pub snapshot: Mutex<Option<Vec<u8>>>,
 }
 
 impl Shared {
@@ -55,6 +59,8 @@ impl Shared {
             mailbox: Mutex::new(None),
             installed: Mutex::new(None),
             latency: crate::handle::metrics::Histogram::default(),
+            snapshot_wanted: AtomicBool::new(false),
+            snapshot: Mutex::new(None),
         }
     }
 
@@ -88,7 +94,9 @@ pub(crate) struct Actor {
 impl Actor {
     pub fn spawn(self, name: String) -> std::io::Result<JoinHandle<Actor>> {
         let shared = self.shared.clone();
-        let handle = std::thread::Builder::new().name(name).spawn(move || {
+        // A large state lives on this stack while it is decoded or kept for a budget abort.
+        let builder = std::thread::Builder::new().name(name).stack_size(8 << 20);
+        let handle = builder.spawn(move || {
             let mut actor = self;
             actor.run();
             actor
@@ -122,12 +130,15 @@ impl Actor {
                         continue;
                     }
                 }
-                request::QUIESCE
-                    if self.shared.control.acknowledged.load(Ordering::Relaxed)
-                        != ack::QUIESCED =>
-                {
-                    self.input.publish_head();
-                    self.shared.control.acknowledged.store(ack::QUIESCED, Ordering::Release);
+                request::QUIESCE => {
+                    if self.shared.control.acknowledged.load(Ordering::Relaxed) != ack::QUIESCED {
+                        self.input.publish_head();
+                        self.shared.control.acknowledged.store(ack::QUIESCED, Ordering::Release);
+                    }
+                    if self.shared.snapshot_wanted.swap(false, Ordering::AcqRel) {
+                        *self.shared.snapshot.lock() = Some(self.handler.state_bytes());
+                        continue;
+                    }
                 }
                 request::TERMINATE => {
                     self.input.publish_head();
@@ -292,6 +303,9 @@ impl Actor {
     }
 
     fn requested_changed(&self) -> bool {
+        if self.shared.snapshot_wanted.load(Ordering::Acquire) {
+            return true;
+        }
         let requested = self.shared.control.requested.load(Ordering::Acquire);
         let acknowledged = self.shared.control.acknowledged.load(Ordering::Acquire);
         !matches!(

@@ -20,6 +20,7 @@ use crate::ring::Ring;
 pub(crate) struct CpuLink {
     pub shared: Arc<Shared>,
     thread: Mutex<Option<JoinHandle<Actor>>>,
+    clock: Arc<Hlc>,
 }
 
 impl ActorLink for CpuLink {
@@ -38,6 +39,35 @@ impl ActorLink for CpuLink {
 
     fn latency(&self, quantile: f64) -> Option<Duration> {
         self.shared.latency.quantile(quantile)
+    }
+
+    fn state_at_boundary(&self) -> Result<Vec<u8>, String> {
+        // The actor thread owns the handler: it answers while it sits quiesced.
+        *self.shared.snapshot.lock() = None;
+        self.shared.snapshot_wanted.store(true, std::sync::atomic::Ordering::Release);
+        let started = std::time::Instant::now();
+        let mut round = 0u32;
+        loop {
+            round = round.saturating_add(1);
+            self.shared.wake();
+            if let Some(state) = self.shared.snapshot.lock().take() {
+                return Ok(state);
+            }
+            if started.elapsed() > Duration::from_secs(5) {
+                self.shared.snapshot_wanted.store(false, std::sync::atomic::Ordering::Release);
+                return Err("the actor thread did not hand its state over within 5 s".into());
+            }
+            // The actor answers within microseconds unless it was parked: yield, then sleep.
+            if round < 2000 {
+                std::thread::yield_now();
+            } else {
+                std::thread::sleep(Duration::from_micros(20));
+            }
+        }
+    }
+
+    fn clock(&self) -> u64 {
+        self.clock.now().packed
     }
 }
 
@@ -70,13 +100,14 @@ pub(crate) fn start(
         input: input_consumer,
         output: output_producer,
         handler,
-        ctx: RingContext::new(id, slot, clock),
+        ctx: RingContext::new(id, slot, clock.clone()),
         tag,
         idle_phase: 0,
     };
     let thread =
         actor.spawn(format!("ringkernel-{id}")).map_err(|e| launch_error(e.to_string()))?;
-    let link = Arc::new(CpuLink { shared: shared.clone(), thread: Mutex::new(Some(thread)) });
+    let link =
+        Arc::new(CpuLink { shared: shared.clone(), thread: Mutex::new(Some(thread)), clock });
     let core = Arc::new(HandleCore::new(
         id,
         link,

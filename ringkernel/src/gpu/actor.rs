@@ -249,6 +249,18 @@ impl ActorLink for GpuLink {
     fn failure(&self) -> Option<String> {
         self.failure.get().cloned()
     }
+
+    fn state_at_boundary(&self) -> Result<Vec<u8>, String> {
+        let mut state = vec![0; self.state_len];
+        if self.state_len > 0 {
+            self.device.read(self.state_address, &mut state).map_err(|e| e.to_string())?;
+        }
+        Ok(state)
+    }
+
+    fn clock(&self) -> u64 {
+        self.control_block().hlc.load(Ordering::Acquire)
+    }
 }
 
 /// Polls the actor's launch until the actor is joined or dropped (see the module docs).

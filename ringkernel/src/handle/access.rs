@@ -269,6 +269,15 @@ pub struct AuthorizedHandle<M, R> {
     auth: AuthContext,
 }
 
+impl<M, R> std::fmt::Debug for AuthorizedHandle<M, R> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AuthorizedHandle")
+            .field("id", &self.inner.core.id)
+            .field("principal", &self.auth.principal())
+            .finish_non_exhaustive()
+    }
+}
+
 impl<M, R> Clone for AuthorizedHandle<M, R> {
     fn clone(&self) -> Self {
         Self { inner: self.inner.clone(), auth: self.auth.clone() }

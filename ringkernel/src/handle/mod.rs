@@ -38,6 +38,10 @@ pub(crate) trait ActorLink: Send + Sync {
     fn failure(&self) -> Option<String> {
         None
     }
+    /// The actor's state bytes, read while it is quiesced at a message boundary.
+    fn state_at_boundary(&self) -> Result<Vec<u8>, String>;
+    /// The actor's hybrid logical clock (packed).
+    fn clock(&self) -> u64;
 }
 
 /// The untyped side of a running actor, shared by every handle to it.
@@ -57,6 +61,8 @@ pub(crate) struct HandleCore {
     final_state: Mutex<Option<Vec<u8>>>,
     /// The access policy in force and the senders `authorized` registered.
     pub access: access::Access,
+    /// Its artifact's identity, for checkpoints (`None`: a hand-written handler).
+    pub identity: Mutex<Option<crate::checkpoint::Identity>>,
     /// Progress as last observed (see `timeout`).
     pub progress: Mutex<Option<timeout::Progress>>,
     pub message: (u64, usize),
@@ -104,6 +110,7 @@ impl HandleCore {
             next_correlation: AtomicU64::new(1),
             final_state: Mutex::new(None),
             access: access::Access::new(senders),
+            identity: Mutex::new(None),
             progress: Mutex::new(None),
             message: (message_type, message_size),
             response: (response_type, response_size),
@@ -431,6 +438,12 @@ pub struct KernelHandle<M, R> {
     /// handle; set only by `authorized`).
     pub(crate) stamp: access::Stamp,
     pub(crate) _types: PhantomData<fn(M) -> R>,
+}
+
+impl<M, R> std::fmt::Debug for KernelHandle<M, R> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("KernelHandle").field("id", &self.core.id).finish_non_exhaustive()
+    }
 }
 
 impl<M, R> Clone for KernelHandle<M, R> {
