@@ -224,22 +224,29 @@ static __device__ void rk_persistent_loop(rk_control_block *cb, rk_queue_header 
             response->hlc = atomicAdd(&cb->hlc, 1ull) + 1ull;
             rk_u64 type = out_type;
             rk_u32 fault = 0u;
+            bool forwarded = false;
             // The policy, before anything else reads the message.
             if (enforced && (message->tenant != policy_tenant ||
                              (message->permissions & policy_required) != policy_required)) {
                 atomicAdd(&cb->messages_refused, 1ull);
                 fault = RK_ERROR_UNAUTHORIZED;
+            } else if (message->type_id == RK_FAILED_RESPONSE_TYPE) {
+                // Failed in a stage before us (a pipeline): passed on, its fault kept.
+                fault = message->fault;
+                forwarded = true;
             } else if (message->type_id != in_type) {
                 fault = RK_ERROR_WRONG_MESSAGE_TYPE;
             } else {
                 fault = Handler(cb, message->sequence, state, slot + sizeof(rk_slot_header), reply + sizeof(rk_slot_header));
+                // The first fault along a pipeline is the one reported.
+                if (message->fault != 0u && fault != RK_ERROR_BUDGET_EXHAUSTED) fault = message->fault;
             }
-            if (fault == RK_ERROR_UNAUTHORIZED || fault == RK_ERROR_WRONG_MESSAGE_TYPE) {
+            const bool refused = fault == RK_ERROR_UNAUTHORIZED || fault == RK_ERROR_WRONG_MESSAGE_TYPE;
+            if (!forwarded && refused) {
                 rk_context ctx = {cb, message->sequence, 0u, 0u};
                 rk_record_error(&ctx, fault);
             }
-            if (fault == RK_ERROR_UNAUTHORIZED || fault == RK_ERROR_WRONG_MESSAGE_TYPE ||
-                fault == RK_ERROR_BUDGET_EXHAUSTED) {
+            if (forwarded || refused || fault == RK_ERROR_BUDGET_EXHAUSTED) {
                 // A failed response with a zeroed payload, so that no caller waits forever.
                 for (rk_u64 at = sizeof(rk_slot_header); at < out_slot; at += 8) {
                     *(rk_u64 *)(reply + at) = 0;

@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use crate::__private::ByteHandler;
 use crate::checkpoint::{Checkpoint, CheckpointError, Identity};
 use crate::cpu::CpuSwapBackend;
-use crate::device::{Device, LaunchShape};
+use crate::device::{Device, FunctionId, LaunchShape, ModuleId};
 use crate::gpu::GpuSwapBackend;
 use crate::gpu::actor::ActorSpec;
 use crate::handle::access::LaunchOptions;
@@ -205,6 +205,22 @@ impl Runtime {
             self.track(&core);
             return typed(core);
         };
+        let (spec, function, module) = self.device_actor(device, &kernel, slot)?;
+        let (core, _) = crate::gpu::actor::launch(device.clone(), &spec, function, Some(module))?;
+        *core.identity.lock() = identity;
+        self.track(&core);
+        typed(core)
+    }
+
+    /// What a device needs to run `kernel` as actor `slot`: its layout checked against its
+    /// artifact, its module loaded, its persistent entry found.
+    pub(crate) fn device_actor(
+        &self,
+        device: &Arc<dyn Device>,
+        kernel: &dyn crate::pipeline::StageKernel,
+        slot: u32,
+    ) -> Result<(ActorSpec, FunctionId, ModuleId), RuntimeError> {
+        let id = kernel.id().to_owned();
         let fail = |reason: String| RuntimeError::Launch { id: id.clone(), reason };
         let ptx = kernel.ptx_artifact().ok_or_else(|| {
             fail(format!("it has no PTX artifact, which the {} backend runs", self.backend))
@@ -224,7 +240,7 @@ impl Runtime {
         let spec = ActorSpec {
             id: id.clone(),
             slot,
-            capacity,
+            capacity: kernel.queue_capacity(),
             message: (message_type, message_size),
             response: (response_type, response_size),
             state: kernel.state_bytes(),
@@ -236,17 +252,13 @@ impl Runtime {
             },
         };
         let module = device.load_module(ptx).map_err(|e| fail(e.to_string()))?;
-        let function = match device.function(module, &image.persistent) {
-            Ok(function) => function,
+        match device.function(module, &image.persistent) {
+            Ok(function) => Ok((spec, function, module)),
             Err(e) => {
                 let _ = device.unload(module);
-                return Err(fail(e.to_string()));
+                Err(fail(e.to_string()))
             }
-        };
-        let (core, _) = crate::gpu::actor::launch(device.clone(), &spec, function, Some(module))?;
-        *core.identity.lock() = identity;
-        self.track(&core);
-        typed(core)
+        }
     }
 
     /// Launches `kernel` with the state, clock and counters of `checkpoint` (taken on any
@@ -365,7 +377,22 @@ impl Runtime {
         typed(core)
     }
 
-    fn track(&self, core: &Arc<HandleCore>) {
+    /// The device actors run on (`None`: host threads).
+    pub(crate) fn device(&self) -> Option<&Arc<dyn Device>> {
+        self.device.as_ref()
+    }
+
+    /// The runtime's clock.
+    pub(crate) fn clock(&self) -> &Arc<Hlc> {
+        &self.clock
+    }
+
+    /// A fresh actor slot number.
+    pub(crate) fn next_slot(&self) -> u32 {
+        self.slots.fetch_add(1, Ordering::Relaxed)
+    }
+
+    pub(crate) fn track(&self, core: &Arc<HandleCore>) {
         tracing::info!(target: "ringkernel::actor", actor = %core.id, backend = %self.backend, "actor started");
         let mut actors = self.actors.lock();
         actors.retain(|a| a.strong_count() > 0);

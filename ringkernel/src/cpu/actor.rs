@@ -82,6 +82,8 @@ pub(crate) struct Actor {
     /// The access policy (tenant, required permission bits), read from the control block
     /// whenever the actor starts running, as the PTX entry does.
     pub policy: Option<(u64, u32)>,
+    /// The next stage of a pipeline, which reads our output ring: woken after each response.
+    pub downstream: Option<Arc<Shared>>,
     pub input: Consumer,
     pub output: Producer,
     pub handler: Box<dyn ByteHandler>,
@@ -206,6 +208,9 @@ impl Actor {
                 let outcome = if !admitted {
                     control.messages_refused.fetch_add(1, Ordering::Relaxed);
                     Err(error::UNAUTHORIZED)
+                } else if slot.type_id == FAILED_RESPONSE_TYPE {
+                    // Failed in a stage before us (a pipeline): passed on, fault kept.
+                    Err(u32::from(slot.fault) | FORWARDED)
                 } else if slot.type_id != expected_type {
                     Err(error::WRONG_MESSAGE_TYPE)
                 } else {
@@ -244,13 +249,18 @@ impl Actor {
                     tenant: slot.tenant,
                     permissions: slot.permissions,
                     sender: slot.sender,
-                    fault: first as u16,
+                    // The first fault along a pipeline is the one reported.
+                    fault: if slot.fault != 0 { slot.fault } else { first as u16 },
                 };
                 if let Err(code) = outcome {
-                    if code != 0 {
-                        record(control, code, slot.sequence);
-                    }
-                    header.fault = if code != 0 { code } else { error::BUDGET_EXHAUSTED } as u16;
+                    header.fault = match code {
+                        0 => error::BUDGET_EXHAUSTED as u16,
+                        forwarded if forwarded & FORWARDED != 0 => slot.fault,
+                        code => {
+                            record(control, code, slot.sequence);
+                            code as u16
+                        }
+                    };
                     header.type_id = FAILED_RESPONSE_TYPE;
                     response.fill(0);
                 }
@@ -266,6 +276,9 @@ impl Actor {
         }
         // Single writer: a plain increment published with release, as the GPU kernel does.
         shared.control.messages_processed.store(processed + 1, Ordering::Release);
+        if let Some(next) = &self.downstream {
+            next.wake();
+        }
         true
     }
 
@@ -314,6 +327,9 @@ impl Actor {
         )
     }
 }
+
+/// Marks a failed message passed on from an earlier stage (not counted again).
+const FORWARDED: u32 = 1 << 31;
 
 /// Idle rounds spun before the actor starts timing its idleness (see `Actor::back_off`).
 const IDLE_ROUNDS_UNTIMED: u32 = 64;

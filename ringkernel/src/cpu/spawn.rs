@@ -71,6 +71,46 @@ impl ActorLink for CpuLink {
     }
 }
 
+/// What an actor thread is made of, besides its rings.
+pub(crate) struct ActorParts<'a> {
+    pub id: &'a str,
+    pub slot: u32,
+    pub handler: Box<dyn ByteHandler>,
+    pub tag: u64,
+    pub clock: Arc<Hlc>,
+    pub senders: Arc<Senders>,
+    /// The actor reading this one's output ring, woken after each response (pipelines).
+    pub downstream: Option<Arc<Shared>>,
+}
+
+/// Starts an actor thread on the given ends of its rings (not yet told to run).
+pub(crate) fn start_actor(
+    parts: ActorParts<'_>,
+    input: crate::ring::Consumer,
+    output: crate::ring::Producer,
+) -> Result<(Arc<CpuLink>, Arc<Shared>), RuntimeError> {
+    let ActorParts { id, slot, handler, tag, clock, senders, downstream } = parts;
+    let shared = Arc::new(Shared::new());
+    let actor = Actor {
+        shared: shared.clone(),
+        senders,
+        policy: None,
+        downstream,
+        input,
+        output,
+        handler,
+        ctx: RingContext::new(id, slot, clock.clone()),
+        tag,
+        idle_phase: 0,
+    };
+    let thread = actor
+        .spawn(format!("ringkernel-{id}"))
+        .map_err(|e| RuntimeError::Launch { id: id.to_owned(), reason: e.to_string() })?;
+    let link =
+        Arc::new(CpuLink { shared: shared.clone(), thread: Mutex::new(Some(thread)), clock });
+    Ok((link, shared))
+}
+
 /// Starts an actor running `handler` and returns its untyped core and the shared block the
 /// CPU swap backend installs handlers through.
 pub(crate) fn start(
@@ -91,23 +131,12 @@ pub(crate) fn start(
         .map_err(|e| launch_error(e.to_string()))?;
     let (output_producer, output_consumer) = Ring::create(capacity, to_u32(resp_size)?, resp_type)
         .map_err(|e| launch_error(e.to_string()))?;
-    let shared = Arc::new(Shared::new());
     let senders = Arc::new(Senders::default());
-    let actor = Actor {
-        shared: shared.clone(),
-        senders: senders.clone(),
-        policy: None,
-        input: input_consumer,
-        output: output_producer,
-        handler,
-        ctx: RingContext::new(id, slot, clock.clone()),
-        tag,
-        idle_phase: 0,
-    };
-    let thread =
-        actor.spawn(format!("ringkernel-{id}")).map_err(|e| launch_error(e.to_string()))?;
-    let link =
-        Arc::new(CpuLink { shared: shared.clone(), thread: Mutex::new(Some(thread)), clock });
+    let (link, shared) = start_actor(
+        ActorParts { id, slot, handler, tag, clock, senders: senders.clone(), downstream: None },
+        input_consumer,
+        output_producer,
+    )?;
     let core = Arc::new(HandleCore::new(
         id,
         link,

@@ -303,21 +303,64 @@ pub(crate) fn launch(
 ) -> Result<(Arc<HandleCore>, Arc<GpuLink>), RuntimeError> {
     let id = spec.id.as_str();
     let fail = |reason: String| RuntimeError::Launch { id: id.to_owned(), reason };
-    let unload = || {
-        if let Some(module) = owned_module {
-            let _ = device.unload(module);
-        }
-    };
-    let laid_out = lay_out(&device, spec).map_err(|e| {
-        unload();
+    let rings = mapped_ring(&device, spec.capacity, spec.message)
+        .and_then(|input| Ok((input, mapped_ring(&device, spec.capacity, spec.response)?)));
+    let ((input_producer, input_consumer), (output_producer, output_consumer)) =
+        rings.inspect_err(|_| unload(&device, owned_module)).map_err(fail)?;
+    let link = launch_stage(device, spec, function, owned_module, input_consumer, output_producer)?;
+    let core = Arc::new(HandleCore::new(
+        id,
+        link.clone(),
+        input_producer,
+        output_consumer,
+        spec.message.1,
+        spec.response.1,
+        Default::default(),
+    ));
+    core.start(Duration::from_secs(10))?;
+    Ok((core, link))
+}
+
+fn unload(device: &Arc<dyn Device>, module: Option<ModuleId>) {
+    if let Some(module) = module {
+        let _ = device.unload(module);
+    }
+}
+
+/// A ring in memory the device maps, for messages of `(type id, size)`.
+pub(crate) fn mapped_ring(
+    device: &Arc<dyn Device>,
+    capacity: u32,
+    (type_id, size): (u64, usize),
+) -> Result<(Producer, Consumer), String> {
+    let payload = u32::try_from(size).map_err(|_| format!("a {size}-byte message is too large"))?;
+    let bytes = Ring::bytes_needed(capacity, payload).map_err(|e| e.to_string())?;
+    let bytes = usize::try_from(bytes).map_err(|_| "the ring is too large".to_owned())?;
+    let memory = device.alloc_mapped(bytes).map_err(|e| e.to_string())?;
+    Ring::create_in(memory, capacity, payload, type_id).map_err(|e| e.to_string())
+}
+
+/// Launches an actor running `function` on the given device-side ends of its rings (made by
+/// [`mapped_ring`]): a standalone actor's, or a pipeline stage's whose neighbours hold the
+/// other ends. The actor is not yet told to run.
+pub(crate) fn launch_stage(
+    device: Arc<dyn Device>,
+    spec: &ActorSpec,
+    function: FunctionId,
+    owned_module: Option<ModuleId>,
+    input: Consumer,
+    output: Producer,
+) -> Result<Arc<GpuLink>, RuntimeError> {
+    let id = spec.id.as_str();
+    let fail = |reason: String| RuntimeError::Launch { id: id.to_owned(), reason };
+    let (control, state_address) = lay_out(&device, spec).map_err(|e| {
+        unload(&device, owned_module);
         fail(e)
-    });
-    let (control, rings, state_address) = laid_out?;
-    let (input_producer, input_consumer, output_producer, output_consumer) = rings;
+    })?;
     let params = [
         control.device_address(),
-        input_consumer.device_address().unwrap_or_default(),
-        output_producer.device_address().unwrap_or_default(),
+        input.device_address().unwrap_or_default(),
+        output.device_address().unwrap_or_default(),
         state_address,
     ];
     let link = Arc::new(GpuLink {
@@ -332,7 +375,7 @@ pub(crate) fn launch(
         owned_module: Mutex::new(owned_module),
         failure: OnceLock::new(),
         joined: AtomicBool::new(false),
-        kernel_ends: std::mem::ManuallyDrop::new((input_consumer, output_producer)),
+        kernel_ends: std::mem::ManuallyDrop::new((input, output)),
     });
     link.start_kernel(function).map_err(|e| fail(e.to_string()))?;
     let weak = Arc::downgrade(&link);
@@ -340,35 +383,11 @@ pub(crate) fn launch(
         .name(format!("ringkernel-monitor-{id}"))
         .spawn(move || monitor(weak))
         .map_err(|e| fail(e.to_string()))?;
-    let core = Arc::new(HandleCore::new(
-        id,
-        link.clone(),
-        input_producer,
-        output_consumer,
-        spec.message.1,
-        spec.response.1,
-        Default::default(),
-    ));
-    core.start(Duration::from_secs(10))?;
-    Ok((core, link))
+    Ok(link)
 }
 
-type Rings = (Producer, Consumer, Producer, Consumer);
-
-fn lay_out(
-    device: &Arc<dyn Device>,
-    spec: &ActorSpec,
-) -> Result<(MappedMemory, Rings, u64), String> {
-    let size = |n: usize| u32::try_from(n).map_err(|_| format!("a {n}-byte message is too large"));
-    let (message_size, response_size) = (size(spec.message.1)?, size(spec.response.1)?);
-    let ring = |payload: u32, type_id: u64| -> Result<_, String> {
-        let bytes = Ring::bytes_needed(spec.capacity, payload).map_err(|e| e.to_string())?;
-        let bytes = usize::try_from(bytes).map_err(|_| "the ring is too large".to_owned())?;
-        let memory = device.alloc_mapped(bytes).map_err(|e| e.to_string())?;
-        Ring::create_in(memory, spec.capacity, payload, type_id).map_err(|e| e.to_string())
-    };
-    let (input_producer, input_consumer) = ring(message_size, spec.message.0)?;
-    let (output_producer, output_consumer) = ring(response_size, spec.response.0)?;
+/// The control block and the state of an actor, in device-visible memory.
+fn lay_out(device: &Arc<dyn Device>, spec: &ActorSpec) -> Result<(MappedMemory, u64), String> {
     let control = device.alloc_mapped(size_of::<ControlBlock>()).map_err(|e| e.to_string())?;
     // SAFETY: fresh zero-filled mapping of a ControlBlock's size, 64-byte aligned; no kernel
     // has its address yet, so plain writes of the non-atomic fields are fine.
@@ -385,5 +404,5 @@ fn lay_out(
             return Err(e.to_string());
         }
     }
-    Ok((control, (input_producer, input_consumer, output_producer, output_consumer), state_address))
+    Ok((control, state_address))
 }

@@ -42,6 +42,15 @@ pub(crate) trait ActorLink: Send + Sync {
     fn state_at_boundary(&self) -> Result<Vec<u8>, String>;
     /// The actor's hybrid logical clock (packed).
     fn clock(&self) -> u64;
+    /// Asks the actor for a state (one of `abi::request`) and wakes it.
+    fn request(&self, state: u32) {
+        self.control().requested.store(state, Ordering::Release);
+        self.wake();
+    }
+    /// The state the actor last acknowledged (one of `abi::ack`).
+    fn acknowledged(&self) -> u32 {
+        self.control().acknowledged.load(Ordering::Acquire)
+    }
 }
 
 /// The untyped side of a running actor, shared by every handle to it.
@@ -132,13 +141,12 @@ impl HandleCore {
 
     /// Stores a request into the control block and wakes the actor.
     pub fn request(&self, state: u32) {
-        self.link.control().requested.store(state, Ordering::Release);
-        self.link.wake();
+        self.link.request(state);
     }
 
     /// The state the actor last acknowledged.
     pub fn acknowledged(&self) -> u32 {
-        self.link.control().acknowledged.load(Ordering::Acquire)
+        self.link.acknowledged()
     }
 
     /// Tells the actor to terminate and waits for it; keeps its final state. Idempotent.

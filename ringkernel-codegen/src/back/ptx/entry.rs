@@ -13,7 +13,9 @@
 //!   (type id `FAILED_RESPONSE_TYPE`, zeroed payload) as the CPU backend does. The handler
 //!   returns the message's fault (its first error, or `BUDGET_EXHAUSTED` when its budget ran
 //!   out, which also fails the response); the response slot's header carries it, with the
-//!   message's tenant, permissions and sender.
+//!   message's tenant, permissions and sender. A message that already carries a fault (from
+//!   the stage before us in a pipeline) keeps it, and a failed one is passed on failed, its
+//!   fault kept, without running the handler or counting an error again.
 //!
 //!   Both rings follow the host ring's protocol (`ringkernel::ring`): a response slot's
 //!   `type_id` is stored last, with release, after the header and the handler's payload, and
@@ -116,6 +118,7 @@ pub(super) fn persistent(name: &str, idle_backoff_ns: u32) -> String {
             format!("ld.u64 \t%rd31, [%rd17+{}];", o::SLOT_TENANT),
             format!("ld.u32 \t%r12, [%rd17+{}];", o::SLOT_PERMISSIONS),
             format!("ld.u16 \t%r13, [%rd17+{}];", o::SLOT_SENDER),
+            format!("ld.u16 \t%r15, [%rd17+{}];", o::SLOT_FAULT),
             "// the response slot's header: the message's ids and sender, a tick".into(),
             "and.b64 \t%rd21, %rd13, %rd9;".into(),
             "mad.lo.u64 \t%rd21, %rd21, %rd10, %rd3;".into(),
@@ -143,6 +146,9 @@ pub(super) fn persistent(name: &str, idle_backoff_ns: u32) -> String {
     push(
         &mut t,
         &[
+            "// a failed message from a stage before us: passed on, its fault kept".into(),
+            format!("setp.eq.u64 \t%p1, %rd18, {:#X};", crate::abi::FAILED_RESPONSE_TYPE),
+            "@%p1 bra \t$L__forward;".into(),
             "setp.ne.u64 \t%p1, %rd18, %rd5;".into(),
             "@%p1 bra \t$L__wrong_type;".into(),
             format!("add.u64 \t%rd23, %rd17, {};", o::SLOT_PAYLOAD),
@@ -167,9 +173,14 @@ pub(super) fn persistent(name: &str, idle_backoff_ns: u32) -> String {
             "// an aborted message (budget exhausted) has no value".into(),
             format!("setp.eq.u32 \t%p1, %r11, {};", error::BUDGET_EXHAUSTED),
             "@%p1 bra \t$L__aborted;".into(),
+            "// the first fault along a pipeline is the one reported".into(),
+            "setp.ne.u32 \t%p1, %r15, 0;".into(),
+            "@%p1 mov.u32 \t%r11, %r15;".into(),
             "bra.uni \t$L__publish;".into(),
         ],
     );
+    t.push_str("$L__forward:\n");
+    push(&mut t, &["mov.u32 \t%r11, %r15;".into(), "bra.uni \t$L__no_value;".into()]);
     t.push_str("$L__aborted:\n");
     push(
         &mut t,

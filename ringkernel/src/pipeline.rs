@@ -1,0 +1,335 @@
+//! Pipelines: actors linked directly, one's output ring the next one's input ring.
+//!
+//! ```text
+//! let pipeline = runtime.pipeline(ParseKernel).then(ScoreKernel).then(RouteKernel).launch()?;
+//! let routed = pipeline.handle().call_blocking(raw_order)?;   // parse -> score -> route
+//! let scored = pipeline.stages()[1].metrics().processed;
+//! ```
+//! (`examples/pipeline.rs` runs one.)
+//!
+//! `runtime.pipeline(first).then(second).then(third).launch()` starts every stage on the
+//! runtime's backend and links stage N's output ring to stage N+1's input ring: on `Cpu` each
+//! stage is an actor thread (woken by the stage before it when it parked), on `Emulated` and
+//! `Cuda` each is a persistent kernel of its own and the link rings live in memory both
+//! kernels map. The host touches only the ends: the [`Pipeline`]'s `handle()` sends into the
+//! first stage and receives from the last (`KernelHandle<M_first, R_last>`: the types chain at
+//! compile time). Back-pressure flows upstream through the rings: a stage whose output ring
+//! is full waits at a message boundary; nothing is lost and order is kept. Each stage's
+//! sequence and correlation ids, tenant and sender pass through with its message, so a
+//! `call` on the ends finds its answer; a stage's fault rides on as a failed message that
+//! the next stages answer as a wrong-typed one (the first fault is counted where it happened).
+//!
+//! The link protocol is the ABI's ring: no entry point changed for pipelines.
+
+use std::marker::PhantomData;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use ringkernel_codegen::abi::{ControlBlock, ack, request};
+
+use crate::__private::ByteHandler;
+use crate::backend::RuntimeError;
+use crate::handle::{ActorLink, HandleCore, KernelHandle, KernelMetrics, typed};
+use crate::kernel::{GpuKernel, RingKernelHandler};
+use crate::message::RingMessage;
+use crate::ring::{Consumer, Producer, Ring};
+use crate::runtime::Runtime;
+
+/// A kernel that can be a stage: what `#[ring_kernel]` generates.
+pub(crate) trait StageKernel: GpuKernel + ByteHandler {}
+
+impl<T: GpuKernel + ByteHandler> StageKernel for T {}
+
+/// Stages of a pipeline being built: messages `M` in, responses `R` out of the last one.
+pub struct PipelineBuilder<'rt, M, R> {
+    runtime: &'rt Runtime,
+    stages: Vec<Box<dyn StageKernel>>,
+    _types: PhantomData<fn(M) -> R>,
+}
+
+impl Runtime {
+    /// Starts a pipeline whose first stage is `first` (see [`crate::pipeline`]).
+    pub fn pipeline<K, M, R>(&self, first: K) -> PipelineBuilder<'_, M, R>
+    where
+        K: GpuKernel + ByteHandler + RingKernelHandler<M, R> + 'static,
+        M: RingMessage,
+        R: RingMessage,
+    {
+        PipelineBuilder { runtime: self, stages: vec![Box::new(first)], _types: PhantomData }
+    }
+}
+
+impl<'rt, M: RingMessage, R: RingMessage> PipelineBuilder<'rt, M, R> {
+    /// Adds a stage taking the previous stage's responses (`R`) as its messages.
+    pub fn then<K, R2>(mut self, next: K) -> PipelineBuilder<'rt, M, R2>
+    where
+        K: GpuKernel + ByteHandler + RingKernelHandler<R, R2> + 'static,
+        R2: RingMessage,
+    {
+        self.stages.push(Box::new(next));
+        PipelineBuilder { runtime: self.runtime, stages: self.stages, _types: PhantomData }
+    }
+
+    /// Launches every stage, linked, and returns the pipeline once all of them run.
+    pub fn launch(self) -> Result<Pipeline<M, R>, RuntimeError> {
+        let ids: Vec<String> = self.stages.iter().map(|k| k.id().to_owned()).collect();
+        let id = ids.join(" -> ");
+        let fail = |reason: String| RuntimeError::Launch { id: id.clone(), reason };
+        check_chain(&self.stages).map_err(&fail)?;
+        let rt = self.runtime;
+        let links = match rt.device() {
+            None => cpu_stages(rt, self.stages)?,
+            Some(device) => device_stages(rt, device, self.stages)?,
+        };
+        let Links { stages, first, last } = links;
+        let (message, response) = (first.payload_size(), last.payload_size());
+        let link = Arc::new(PipelineLink { stages: stages.clone() });
+        let core = Arc::new(HandleCore::new(
+            &id,
+            link,
+            first,
+            last,
+            message,
+            response,
+            Default::default(),
+        ));
+        core.start(Duration::from_secs(10))?;
+        rt.track(&core);
+        let handle = typed(core)?;
+        let stages =
+            ids.into_iter().zip(stages).map(|(id, link)| StageHandle { id, link }).collect();
+        Ok(Pipeline { handle, stages })
+    }
+}
+
+/// Each stage's responses are the next stage's messages (checked again at launch, by type id
+/// and size, beyond what the generic types already guarantee).
+fn check_chain(stages: &[Box<dyn StageKernel>]) -> Result<(), String> {
+    for pair in stages.windows(2) {
+        let (out_type, in_type) = (pair[0].type_ids().1, pair[1].type_ids().0);
+        let (out_size, in_size) = (pair[0].sizes().1, pair[1].sizes().0);
+        if (out_type, out_size) != (in_type, in_size) {
+            return Err(format!(
+                "`{}` answers type {out_type:#x} ({out_size} bytes) but `{}` takes type {in_type:#x} ({in_size} bytes)",
+                pair[0].id(),
+                pair[1].id()
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// The launched stages and the host's two ends.
+struct Links {
+    stages: Vec<Arc<dyn ActorLink>>,
+    first: Producer,
+    last: Consumer,
+}
+
+/// Ring `i` feeds stage `i`; the last ring carries the last stage's responses.
+fn ring_shapes(stages: &[Box<dyn StageKernel>]) -> Vec<(u32, (u64, usize))> {
+    let mut shapes: Vec<(u32, (u64, usize))> =
+        stages.iter().map(|k| (k.queue_capacity(), (k.type_ids().0, k.sizes().0))).collect();
+    if let Some(last) = stages.last() {
+        shapes.push((last.queue_capacity(), (last.type_ids().1, last.sizes().1)));
+    }
+    shapes
+}
+
+fn cpu_stages(rt: &Runtime, stages: Vec<Box<dyn StageKernel>>) -> Result<Links, RuntimeError> {
+    let fail = |reason: String| RuntimeError::Launch { id: "pipeline".into(), reason };
+    let mut producers = Vec::new();
+    let mut consumers = Vec::new();
+    for (capacity, (type_id, size)) in ring_shapes(&stages) {
+        let size = u32::try_from(size).map_err(|_| fail(format!("a {size}-byte message")))?;
+        let (p, c) = Ring::create(capacity, size, type_id).map_err(|e| fail(e.to_string()))?;
+        producers.push(Some(p));
+        consumers.push(Some(c));
+    }
+    let n = stages.len();
+    let mut links: Vec<Arc<dyn ActorLink>> = Vec::with_capacity(n);
+    let mut downstream = None;
+    // Last stage first, so that each stage knows the one it wakes.
+    for (i, kernel) in stages.into_iter().enumerate().rev() {
+        let id = kernel.id().to_owned();
+        let parts = crate::cpu::spawn::ActorParts {
+            id: &id,
+            slot: rt.next_slot(),
+            handler: kernel,
+            tag: 0,
+            clock: rt.clock().clone(),
+            senders: Default::default(),
+            downstream: downstream.take(),
+        };
+        let (input, output) = (consumers[i].take(), producers[i + 1].take());
+        let (Some(input), Some(output)) = (input, output) else { unreachable!("one ring each") };
+        let (link, shared) = crate::cpu::spawn::start_actor(parts, input, output)?;
+        downstream = Some(shared);
+        links.push(link);
+    }
+    links.reverse();
+    let (Some(first), Some(last)) = (producers[0].take(), consumers[n].take()) else {
+        unreachable!("the ends are left")
+    };
+    Ok(Links { stages: links, first, last })
+}
+
+fn device_stages(
+    rt: &Runtime,
+    device: &Arc<dyn crate::device::Device>,
+    stages: Vec<Box<dyn StageKernel>>,
+) -> Result<Links, RuntimeError> {
+    let fail = |reason: String| RuntimeError::Launch { id: "pipeline".into(), reason };
+    let mut producers = Vec::new();
+    let mut consumers = Vec::new();
+    for (capacity, shape) in ring_shapes(&stages) {
+        let (p, c) = crate::gpu::actor::mapped_ring(device, capacity, shape).map_err(fail)?;
+        producers.push(Some(p));
+        consumers.push(Some(c));
+    }
+    let n = stages.len();
+    let mut links: Vec<Arc<dyn ActorLink>> = Vec::with_capacity(n);
+    for (i, kernel) in stages.iter().enumerate() {
+        let (spec, function, module) = rt.device_actor(device, kernel.as_ref(), rt.next_slot())?;
+        let (input, output) = (consumers[i].take(), producers[i + 1].take());
+        let (Some(input), Some(output)) = (input, output) else { unreachable!("one ring each") };
+        let link = crate::gpu::actor::launch_stage(
+            device.clone(),
+            &spec,
+            function,
+            Some(module),
+            input,
+            output,
+        )?;
+        links.push(link);
+    }
+    let (Some(first), Some(last)) = (producers[0].take(), consumers[n].take()) else {
+        unreachable!("the ends are left")
+    };
+    Ok(Links { stages: links, first, last })
+}
+
+/// The ends' view of a pipeline: requests go to every stage; the counters are the last
+/// stage's (messages that came through).
+struct PipelineLink {
+    stages: Vec<Arc<dyn ActorLink>>,
+}
+
+impl ActorLink for PipelineLink {
+    fn control(&self) -> &ControlBlock {
+        self.stages.last().expect("a pipeline has stages").control()
+    }
+
+    fn wake(&self) {
+        self.stages.iter().for_each(|s| s.wake());
+    }
+
+    fn join(&self) -> Option<Vec<u8>> {
+        let states: Vec<Option<Vec<u8>>> = self.stages.iter().map(|s| s.join()).collect();
+        states.into_iter().last().flatten()
+    }
+
+    fn latency(&self, _quantile: f64) -> Option<Duration> {
+        None
+    }
+
+    fn failure(&self) -> Option<String> {
+        self.stages.iter().find_map(|s| s.failure())
+    }
+
+    fn state_at_boundary(&self) -> Result<Vec<u8>, String> {
+        Err("a pipeline has one state per stage: checkpoint the stages".into())
+    }
+
+    fn clock(&self) -> u64 {
+        self.stages.iter().map(|s| s.clock()).max().unwrap_or_default()
+    }
+
+    fn request(&self, state: u32) {
+        self.stages.iter().for_each(|s| s.request(state));
+    }
+
+    /// A state every stage acknowledged, or `u32::MAX` while they differ.
+    fn acknowledged(&self) -> u32 {
+        let mut states = self.stages.iter().map(|s| s.acknowledged());
+        let first = states.next().unwrap_or(u32::MAX);
+        if states.all(|s| s == first) { first } else { u32::MAX }
+    }
+}
+
+/// A running pipeline: the handle to its ends, and one handle per stage.
+pub struct Pipeline<M, R> {
+    handle: KernelHandle<M, R>,
+    stages: Vec<StageHandle>,
+}
+
+impl<M: RingMessage, R: RingMessage> Pipeline<M, R> {
+    /// Sends into the first stage, receives from the last.
+    pub fn handle(&self) -> &KernelHandle<M, R> {
+        &self.handle
+    }
+
+    /// The stages, in order.
+    pub fn stages(&self) -> &[StageHandle] {
+        &self.stages
+    }
+
+    /// Stops every stage at a message boundary (messages between stages stay where they are).
+    pub fn terminate(&self) -> crate::TerminateReport {
+        self.handle.terminate()
+    }
+}
+
+/// One stage of a pipeline: its counters and its run state.
+pub struct StageHandle {
+    id: String,
+    link: Arc<dyn ActorLink>,
+}
+
+impl StageHandle {
+    /// The stage's kernel id.
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    /// The stage's counters (`queued` and latencies are not measured per stage).
+    pub fn metrics(&self) -> KernelMetrics {
+        let control = self.link.control();
+        KernelMetrics {
+            processed: control.messages_processed.load(Ordering::Acquire),
+            queued: 0,
+            errors: control.error_count.load(Ordering::Relaxed),
+            refused: control.messages_refused.load(Ordering::Relaxed),
+            aborted: control.messages_aborted.load(Ordering::Relaxed),
+            first_error: control.error_code.load(Ordering::Relaxed),
+            latency_p50: self.link.latency(0.5),
+            latency_p99: self.link.latency(0.99),
+            current_message_for: None,
+        }
+    }
+
+    /// Stops this stage at its next message boundary; messages wait in its input ring (and
+    /// the stages before it wait when that ring fills).
+    pub fn deactivate(&self) -> bool {
+        self.wait(request::QUIESCE, ack::QUIESCED)
+    }
+
+    /// Resumes this stage.
+    pub fn activate(&self) -> bool {
+        self.wait(request::RUN, ack::RUNNING)
+    }
+
+    fn wait(&self, state: u32, acked: u32) -> bool {
+        self.link.request(state);
+        let started = std::time::Instant::now();
+        while self.link.acknowledged() != acked {
+            if started.elapsed() > Duration::from_secs(5) || self.link.failure().is_some() {
+                return false;
+            }
+            self.link.wake();
+            std::thread::yield_now();
+        }
+        true
+    }
+}
