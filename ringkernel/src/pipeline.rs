@@ -36,15 +36,55 @@ use crate::message::RingMessage;
 use crate::ring::{Consumer, Producer, Ring};
 use crate::runtime::Runtime;
 
+/// A rule actor moved onto a pipeline's rings: its link, and on `Cpu` the shared block the
+/// stage before it wakes.
+pub(crate) type AdoptedStage = (Arc<dyn ActorLink>, Option<Arc<crate::cpu::actor::Shared>>);
+
 /// A kernel that can be a stage: what `#[ring_kernel]` generates.
 pub(crate) trait StageKernel: GpuKernel + ByteHandler {}
 
 impl<T: GpuKernel + ByteHandler> StageKernel for T {}
 
+/// One stage to launch: a kernel, or the running actor of a registered rule (hot-swappable
+/// in place by the registry).
+enum Stage {
+    Kernel(Box<dyn StageKernel>),
+    Rule { id: String, capacity: u32, message: (u64, usize), response: (u64, usize) },
+}
+
+impl Stage {
+    fn id(&self) -> &str {
+        match self {
+            Stage::Kernel(k) => k.id(),
+            Stage::Rule { id, .. } => id,
+        }
+    }
+
+    /// (type id, size) of messages and of responses.
+    fn shapes(&self) -> ((u64, usize), (u64, usize)) {
+        match self {
+            Stage::Kernel(k) => {
+                let ((mt, rt), (ms, rs, _)) = (k.type_ids(), k.sizes());
+                ((mt, ms), (rt, rs))
+            }
+            Stage::Rule { message, response, .. } => (*message, *response),
+        }
+    }
+
+    fn capacity(&self) -> u32 {
+        match self {
+            Stage::Kernel(k) => k.queue_capacity(),
+            Stage::Rule { capacity, .. } => *capacity,
+        }
+    }
+}
+
 /// Stages of a pipeline being built: messages `M` in, responses `R` out of the last one.
 pub struct PipelineBuilder<'rt, M, R> {
     runtime: &'rt Runtime,
-    stages: Vec<Box<dyn StageKernel>>,
+    stages: Vec<Stage>,
+    /// Why a stage cannot be used (reported by `launch`).
+    problem: Option<String>,
     _types: PhantomData<fn(M) -> R>,
 }
 
@@ -56,7 +96,12 @@ impl Runtime {
         M: RingMessage,
         R: RingMessage,
     {
-        PipelineBuilder { runtime: self, stages: vec![Box::new(first)], _types: PhantomData }
+        PipelineBuilder {
+            runtime: self,
+            stages: vec![Stage::Kernel(Box::new(first))],
+            problem: None,
+            _types: PhantomData,
+        }
     }
 }
 
@@ -67,8 +112,41 @@ impl<'rt, M: RingMessage, R: RingMessage> PipelineBuilder<'rt, M, R> {
         K: GpuKernel + ByteHandler + RingKernelHandler<R, R2> + 'static,
         R2: RingMessage,
     {
-        self.stages.push(Box::new(next));
-        PipelineBuilder { runtime: self.runtime, stages: self.stages, _types: PhantomData }
+        self.stages.push(Stage::Kernel(Box::new(next)));
+        PipelineBuilder {
+            runtime: self.runtime,
+            stages: self.stages,
+            problem: self.problem,
+            _types: PhantomData,
+        }
+    }
+
+    /// Adds the running actor of the registered rule `rule_id` as a stage taking `R` and
+    /// answering `R2`: its actor moves onto the pipeline's rings (its standalone handle then
+    /// fails with `Terminated`) and the registry's reloads and rollbacks swap it in place,
+    /// while traffic flows through the pipeline. Its layouts are checked at launch.
+    pub fn then_rule<R2: RingMessage>(mut self, rule_id: &str) -> PipelineBuilder<'rt, M, R2> {
+        match self.runtime.rule_core(rule_id) {
+            Some(core) => {
+                let capacity = core.producer.lock().capacity();
+                self.stages.push(Stage::Rule {
+                    id: rule_id.to_owned(),
+                    capacity,
+                    message: core.message,
+                    response: core.response,
+                });
+            }
+            None => {
+                let why = format!("rule `{rule_id}` has no running actor: register it first");
+                self.problem.get_or_insert(why);
+            }
+        }
+        PipelineBuilder {
+            runtime: self.runtime,
+            stages: self.stages,
+            problem: self.problem,
+            _types: PhantomData,
+        }
     }
 
     /// Launches every stage, linked, and returns the pipeline once all of them run.
@@ -76,7 +154,21 @@ impl<'rt, M: RingMessage, R: RingMessage> PipelineBuilder<'rt, M, R> {
         let ids: Vec<String> = self.stages.iter().map(|k| k.id().to_owned()).collect();
         let id = ids.join(" -> ");
         let fail = |reason: String| RuntimeError::Launch { id: id.clone(), reason };
+        if let Some(problem) = self.problem {
+            return Err(fail(problem));
+        }
         check_chain(&self.stages).map_err(&fail)?;
+        let (first, last) =
+            (self.stages[0].shapes().0, self.stages[self.stages.len() - 1].shapes().1);
+        if (first, last)
+            != ((M::TYPE_ID, M::LAYOUT.size as usize), (R::TYPE_ID, R::LAYOUT.size as usize))
+        {
+            return Err(fail(format!(
+                "the ends carry {first:?} -> {last:?}, not {} -> {}",
+                M::LAYOUT.name,
+                R::LAYOUT.name
+            )));
+        }
         let rt = self.runtime;
         let links = match rt.device() {
             None => cpu_stages(rt, self.stages)?,
@@ -103,17 +195,20 @@ impl<'rt, M: RingMessage, R: RingMessage> PipelineBuilder<'rt, M, R> {
     }
 }
 
-/// Each stage's responses are the next stage's messages (checked again at launch, by type id
-/// and size, beyond what the generic types already guarantee).
-fn check_chain(stages: &[Box<dyn StageKernel>]) -> Result<(), String> {
+/// Each stage's responses are the next stage's messages: checked by size (a rule's PTX-only
+/// version knows its types only by layout; kernels' types already chain at compile time).
+fn check_chain(stages: &[Stage]) -> Result<(), String> {
     for pair in stages.windows(2) {
-        let (out_type, in_type) = (pair[0].type_ids().1, pair[1].type_ids().0);
-        let (out_size, in_size) = (pair[0].sizes().1, pair[1].sizes().0);
-        if (out_type, out_size) != (in_type, in_size) {
+        let (out, into) = (pair[0].shapes().1, pair[1].shapes().0);
+        if out.1 != into.1 {
             return Err(format!(
-                "`{}` answers type {out_type:#x} ({out_size} bytes) but `{}` takes type {in_type:#x} ({in_size} bytes)",
+                "`{}` answers {}-byte messages (type {:#x}) but `{}` takes {}-byte ones (type {:#x})",
                 pair[0].id(),
-                pair[1].id()
+                out.1,
+                out.0,
+                pair[1].id(),
+                into.1,
+                into.0
             ));
         }
     }
@@ -127,17 +222,21 @@ struct Links {
     last: Consumer,
 }
 
-/// Ring `i` feeds stage `i`; the last ring carries the last stage's responses.
-fn ring_shapes(stages: &[Box<dyn StageKernel>]) -> Vec<(u32, (u64, usize))> {
-    let mut shapes: Vec<(u32, (u64, usize))> =
-        stages.iter().map(|k| (k.queue_capacity(), (k.type_ids().0, k.sizes().0))).collect();
+/// Ring `i` feeds stage `i` (typed as the stage before it answers); the last ring carries
+/// the last stage's responses.
+fn ring_shapes(stages: &[Stage]) -> Vec<(u32, (u64, usize))> {
+    let mut shapes = Vec::with_capacity(stages.len() + 1);
+    for (i, stage) in stages.iter().enumerate() {
+        let shape = if i == 0 { stage.shapes().0 } else { stages[i - 1].shapes().1 };
+        shapes.push((stage.capacity(), shape));
+    }
     if let Some(last) = stages.last() {
-        shapes.push((last.queue_capacity(), (last.type_ids().1, last.sizes().1)));
+        shapes.push((last.capacity(), last.shapes().1));
     }
     shapes
 }
 
-fn cpu_stages(rt: &Runtime, stages: Vec<Box<dyn StageKernel>>) -> Result<Links, RuntimeError> {
+fn cpu_stages(rt: &Runtime, stages: Vec<Stage>) -> Result<Links, RuntimeError> {
     let fail = |reason: String| RuntimeError::Launch { id: "pipeline".into(), reason };
     let mut producers = Vec::new();
     let mut consumers = Vec::new();
@@ -151,21 +250,29 @@ fn cpu_stages(rt: &Runtime, stages: Vec<Box<dyn StageKernel>>) -> Result<Links, 
     let mut links: Vec<Arc<dyn ActorLink>> = Vec::with_capacity(n);
     let mut downstream = None;
     // Last stage first, so that each stage knows the one it wakes.
-    for (i, kernel) in stages.into_iter().enumerate().rev() {
-        let id = kernel.id().to_owned();
-        let parts = crate::cpu::spawn::ActorParts {
-            id: &id,
-            slot: rt.next_slot(),
-            handler: kernel,
-            tag: 0,
-            clock: rt.clock().clone(),
-            senders: Default::default(),
-            downstream: downstream.take(),
-        };
+    for (i, stage) in stages.into_iter().enumerate().rev() {
         let (input, output) = (consumers[i].take(), producers[i + 1].take());
         let (Some(input), Some(output)) = (input, output) else { unreachable!("one ring each") };
-        let (link, shared) = crate::cpu::spawn::start_actor(parts, input, output)?;
-        downstream = Some(shared);
+        let (link, shared) = match stage {
+            Stage::Kernel(kernel) => {
+                let id = kernel.id().to_owned();
+                let parts = crate::cpu::spawn::ActorParts {
+                    id: &id,
+                    slot: rt.next_slot(),
+                    handler: kernel,
+                    tag: 0,
+                    clock: rt.clock().clone(),
+                    senders: Default::default(),
+                    downstream: downstream.take(),
+                };
+                let (link, shared) = crate::cpu::spawn::start_actor(parts, input, output)?;
+                (link as Arc<dyn ActorLink>, Some(shared))
+            }
+            Stage::Rule { id, .. } => {
+                rt.adopt_rule(&id, input, output, downstream.take()).map_err(&fail)?
+            }
+        };
+        downstream = shared;
         links.push(link);
     }
     links.reverse();
@@ -178,7 +285,7 @@ fn cpu_stages(rt: &Runtime, stages: Vec<Box<dyn StageKernel>>) -> Result<Links, 
 fn device_stages(
     rt: &Runtime,
     device: &Arc<dyn crate::device::Device>,
-    stages: Vec<Box<dyn StageKernel>>,
+    stages: Vec<Stage>,
 ) -> Result<Links, RuntimeError> {
     let fail = |reason: String| RuntimeError::Launch { id: "pipeline".into(), reason };
     let mut producers = Vec::new();
@@ -190,18 +297,24 @@ fn device_stages(
     }
     let n = stages.len();
     let mut links: Vec<Arc<dyn ActorLink>> = Vec::with_capacity(n);
-    for (i, kernel) in stages.iter().enumerate() {
-        let (spec, function, module) = rt.device_actor(device, kernel.as_ref(), rt.next_slot())?;
+    for (i, stage) in stages.iter().enumerate() {
         let (input, output) = (consumers[i].take(), producers[i + 1].take());
         let (Some(input), Some(output)) = (input, output) else { unreachable!("one ring each") };
-        let link = crate::gpu::actor::launch_stage(
-            device.clone(),
-            &spec,
-            function,
-            Some(module),
-            input,
-            output,
-        )?;
+        let link: Arc<dyn ActorLink> = match stage {
+            Stage::Kernel(kernel) => {
+                let (spec, function, module) =
+                    rt.device_actor(device, kernel.as_ref(), rt.next_slot())?;
+                crate::gpu::actor::launch_stage(
+                    device.clone(),
+                    &spec,
+                    function,
+                    Some(module),
+                    input,
+                    output,
+                )?
+            }
+            Stage::Rule { id, .. } => rt.adopt_rule(id, input, output, None).map_err(&fail)?.0,
+        };
         links.push(link);
     }
     let (Some(first), Some(last)) = (producers[0].take(), consumers[n].take()) else {

@@ -387,6 +387,30 @@ impl Runtime {
         &self.clock
     }
 
+    /// The running actor of `rule_id`, moved onto a pipeline's rings (see
+    /// [`crate::pipeline`]): its link, and on `Cpu` its shared block for the stage before it
+    /// to wake.
+    pub(crate) fn adopt_rule(
+        &self,
+        rule_id: &str,
+        input: crate::ring::Consumer,
+        output: crate::ring::Producer,
+        downstream: Option<Arc<crate::cpu::actor::Shared>>,
+    ) -> Result<crate::pipeline::AdoptedStage, String> {
+        match &self.swap {
+            Swap::Cpu(cpu) => {
+                let relink = crate::cpu::actor::Relink { input, output, downstream };
+                cpu.adopt(rule_id, relink).map(|(link, shared)| (link, Some(shared)))
+            }
+            Swap::Gpu(gpu) => gpu.adopt(rule_id, input, output).map(|link| (link, None)),
+        }
+    }
+
+    /// The standalone core of `rule_id`'s actor, if it has one.
+    pub(crate) fn rule_core(&self, rule_id: &str) -> Option<Arc<HandleCore>> {
+        self.swap.actor(rule_id)
+    }
+
     /// A fresh actor slot number.
     pub(crate) fn next_slot(&self) -> u32 {
         self.slots.fetch_add(1, Ordering::Relaxed)

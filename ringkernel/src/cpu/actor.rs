@@ -34,6 +34,13 @@ pub(crate) struct Pending {
     pub tag: u64,
 }
 
+/// New rings for an actor, and the stage it wakes after each response.
+pub(crate) struct Relink {
+    pub input: Consumer,
+    pub output: Producer,
+    pub downstream: Option<Arc<Shared>>,
+}
+
 /// What the actor and the host share.
 pub(crate) struct Shared {
     pub control: ControlBlock,
@@ -44,6 +51,8 @@ pub(crate) struct Shared {
     pub installed: Mutex<Option<Result<u64, String>>>,
     /// Handler time per message, in nanoseconds, for the latency histogram.
     pub latency: crate::handle::metrics::Histogram,
+    /// Rings to move onto (a rule actor becoming a pipeline stage), taken when it next runs.
+    pub relink: Mutex<Option<Relink>>,
     /// Set by a checkpoint while the actor is quiesced: the actor puts its state in
     /// `snapshot` and clears it.
     pub snapshot_wanted: AtomicBool,
@@ -59,6 +68,7 @@ impl Shared {
             mailbox: Mutex::new(None),
             installed: Mutex::new(None),
             latency: crate::handle::metrics::Histogram::default(),
+            relink: Mutex::new(None),
             snapshot_wanted: AtomicBool::new(false),
             snapshot: Mutex::new(None),
         }
@@ -117,6 +127,11 @@ impl Actor {
                 request::RUN => {
                     if self.shared.control.acknowledged.load(Ordering::Relaxed) != ack::RUNNING {
                         self.install_pending();
+                        if let Some(relink) = self.shared.relink.lock().take() {
+                            self.input.publish_head();
+                            (self.input, self.output) = (relink.input, relink.output);
+                            self.downstream = relink.downstream;
+                        }
                         self.policy = read_policy(&self.shared.control);
                         self.shared.control.acknowledged.store(ack::RUNNING, Ordering::Release);
                     }

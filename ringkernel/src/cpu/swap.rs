@@ -70,6 +70,29 @@ impl CpuSwapBackend {
     }
 }
 
+impl CpuSwapBackend {
+    /// Moves the rule's actor onto a pipeline's rings: quiesced, it takes them when it next
+    /// runs; its standalone handle is retired. Returns the actor's link and shared block (for
+    /// the stage before it to wake).
+    pub(crate) fn adopt(
+        &self,
+        rule_id: &str,
+        relink: super::actor::Relink,
+    ) -> Result<(Arc<dyn crate::handle::ActorLink>, Arc<Shared>), String> {
+        let (core, shared) = self.state.lock().actor(rule_id).map_err(|e| e.to_string())?;
+        core.request(ringkernel_codegen::abi::request::QUIESCE);
+        let limit = std::time::Duration::from_secs(10);
+        if !crate::handle::wait_for(&core, ringkernel_codegen::abi::ack::QUIESCED, limit) {
+            return Err(format!(
+                "`{rule_id}` did not stop at a message boundary to join the pipeline"
+            ));
+        }
+        *shared.relink.lock() = Some(relink);
+        core.retire_host_ends();
+        Ok((core.link.clone(), shared))
+    }
+}
+
 #[async_trait]
 impl RuleSwapBackend for CpuSwapBackend {
     async fn pre_stage(&self, rule: &CompiledRule) -> Result<(), BackendError> {

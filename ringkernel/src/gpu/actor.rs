@@ -54,7 +54,7 @@ pub(crate) struct GpuLink {
     state_len: usize,
     shape: LaunchShape,
     /// `(control, input ring, output ring, state)`: the persistent entry's parameters.
-    params: [u64; 4],
+    params: Mutex<[u64; 4]>,
     /// The launch in flight; `None` between a swap's stop and its relaunch, and after join.
     running: Mutex<Option<LaunchId>>,
     /// Launches a swap replaced, exiting; reaped by `retire` after the blackout.
@@ -67,7 +67,7 @@ pub(crate) struct GpuLink {
     /// The kernel's ends of the rings: the memory lives until the kernel stopped (`Drop`
     /// waits for it, and leaks the memory rather than free it under a kernel that never
     /// stops).
-    kernel_ends: std::mem::ManuallyDrop<(Consumer, Producer)>,
+    kernel_ends: Mutex<std::mem::ManuallyDrop<(Consumer, Producer)>>,
 }
 
 impl GpuLink {
@@ -81,7 +81,8 @@ impl GpuLink {
 
     /// Launches `function` as this actor's persistent kernel.
     fn start_kernel(&self, function: FunctionId) -> Result<(), DeviceError> {
-        let launch = self.device.launch(function, self.shape, &self.params)?;
+        let params = *self.params.lock();
+        let launch = self.device.launch(function, self.shape, &params)?;
         *self.running.lock() = Some(launch);
         Ok(())
     }
@@ -149,6 +150,42 @@ impl GpuLink {
             }
             crate::handle::pause_while_waiting(started).await;
         }
+    }
+
+    /// Moves the actor onto other rings (a rule actor becoming a pipeline stage): its kernel
+    /// is stopped, relaunched on `input` and `output` with the same state and control block,
+    /// and left quiesced (`RUN` starts it). The old rings' kernel ends are dropped once the
+    /// kernel that used them ended.
+    pub fn relink(
+        &self,
+        function: FunctionId,
+        input: Consumer,
+        output: Producer,
+    ) -> Result<(), String> {
+        let control = self.control_block();
+        control.requested.store(request::TERMINATE, Ordering::Release);
+        if let Some(launch) = self.running.lock().take() {
+            if !self.ended_within_grace(launch) {
+                *self.running.lock() = Some(launch);
+                control.requested.store(request::QUIESCE, Ordering::Release);
+                return Err(
+                    "the running kernel did not stop to be moved onto the pipeline's rings".into(),
+                );
+            }
+        }
+        self.retire();
+        {
+            let mut params = self.params.lock();
+            params[1] = input.device_address().unwrap_or_default();
+            params[2] = output.device_address().unwrap_or_default();
+        }
+        let old = std::mem::replace(
+            &mut *self.kernel_ends.lock(),
+            std::mem::ManuallyDrop::new((input, output)),
+        );
+        drop(std::mem::ManuallyDrop::into_inner(old));
+        control.requested.store(request::QUIESCE, Ordering::Release);
+        self.start_kernel(function).map_err(|e| e.to_string())
     }
 
     /// Reaps the launches that swaps replaced (each acknowledged `TERMINATE` and is exiting).
@@ -222,7 +259,7 @@ impl Drop for GpuLink {
         // SAFETY: every launch that used this memory has ended (above), `drop` runs once, and
         // neither field is touched after this point.
         unsafe {
-            std::mem::ManuallyDrop::drop(&mut self.kernel_ends);
+            std::mem::ManuallyDrop::drop(self.kernel_ends.get_mut());
             std::mem::ManuallyDrop::drop(&mut self.control);
         }
     }
@@ -369,13 +406,13 @@ pub(crate) fn launch_stage(
         state_address,
         state_len: spec.state.len(),
         shape: spec.shape,
-        params,
+        params: Mutex::new(params),
         running: Mutex::new(None),
         retiring: Mutex::new(Vec::new()),
         owned_module: Mutex::new(owned_module),
         failure: OnceLock::new(),
         joined: AtomicBool::new(false),
-        kernel_ends: std::mem::ManuallyDrop::new((input, output)),
+        kernel_ends: Mutex::new(std::mem::ManuallyDrop::new((input, output))),
     });
     link.start_kernel(function).map_err(|e| fail(e.to_string()))?;
     let weak = Arc::downgrade(&link);

@@ -101,6 +101,25 @@ async fn blocking<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) 
     }
 }
 
+impl GpuSwapBackend {
+    /// Moves the rule's actor onto a pipeline's rings (see `GpuLink::relink`); its standalone
+    /// handle is retired. Returns the actor's link, for the pipeline.
+    pub(crate) fn adopt(
+        &self,
+        rule_id: &str,
+        input: crate::ring::Consumer,
+        output: crate::ring::Producer,
+    ) -> Result<Arc<dyn crate::handle::ActorLink>, String> {
+        let Running { core, link, version } =
+            self.state.lock().actor(rule_id).map_err(|e| e.to_string())?;
+        let function =
+            self.state.lock().staged(rule_id, version).map_err(|e| e.to_string())?.function;
+        link.relink(function, input, output)?;
+        core.retire_host_ends();
+        Ok(link)
+    }
+}
+
 #[async_trait]
 impl RuleSwapBackend for GpuSwapBackend {
     async fn pre_stage(&self, rule: &CompiledRule) -> Result<(), BackendError> {

@@ -184,6 +184,12 @@ impl HandleCore {
         crate::rules::BackendError::new(format!("`{}` stopped before it {what}: {why}", self.id))
     }
 
+    /// The actor moved onto a pipeline's rings: sends and waits through this core's (now
+    /// unread) rings fail as `Terminated` from here on; swaps still reach the actor.
+    pub fn retire_host_ends(&self) {
+        self.terminating.store(true, Ordering::Release);
+    }
+
     /// Whether sends and waits should give up: terminated, or stopped on its own.
     pub fn gone(&self) -> bool {
         self.terminating.load(Ordering::Acquire) || self.link.failure().is_some()
