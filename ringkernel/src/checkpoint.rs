@@ -286,51 +286,83 @@ impl<M: RingMessage, R: RingMessage> KernelHandle<M, R> {
     /// queued. A hand-written handler (no artifact, so no state layout) cannot be checkpointed.
     pub fn checkpoint(&self) -> Result<Checkpoint, CheckpointError> {
         let core = &self.core;
-        let fail = |reason: String| CheckpointError::Actor { id: core.id.clone(), reason };
-        let identity = core.identity.lock().clone().ok_or_else(|| {
-            fail("it has no artifact (a hand-written handler): its state layout is unknown".into())
-        })?;
         if core.gone() {
-            return Err(fail("it was terminated".into()));
+            return Err(CheckpointError::Actor {
+                id: core.id.clone(),
+                reason: "it was terminated".into(),
+            });
         }
-        let started = Instant::now();
-        let limit = Duration::from_secs(10);
-        core.request(ringkernel_codegen::abi::request::QUIESCE);
-        let taken = if crate::handle::wait_for(core, ringkernel_codegen::abi::ack::QUIESCED, limit)
-        {
-            core.link.state_at_boundary().map_err(&fail)
-        } else {
-            Err(fail("it did not reach a message boundary within 10 s".into()))
-        };
-        let control = core.link.control();
-        let counters = (
-            control.messages_processed.load(Ordering::Acquire),
-            control.error_count.load(Ordering::Relaxed),
-            control.error_code.load(Ordering::Relaxed),
-            control.messages_refused.load(Ordering::Relaxed),
-            control.messages_aborted.load(Ordering::Relaxed),
-        );
-        let hlc = core.link.clock();
-        core.request(ringkernel_codegen::abi::request::RUN);
-        crate::handle::wait_for(core, ringkernel_codegen::abi::ack::RUNNING, limit);
-        let blackout = started.elapsed();
-        let state = taken?;
-        let (messages_processed, errors, first_error, refused, aborted) = counters;
-        Ok(Checkpoint {
-            kernel_id: core.id.clone(),
-            version: identity.version,
-            abi_hash: identity.abi_hash,
-            state_layout: identity.state_layout,
-            hlc,
-            messages_processed,
-            errors,
-            first_error,
-            refused,
-            aborted,
-            state,
-            blackout,
-        })
+        let identity = core.identity.lock().clone();
+        take(&core.id, identity, core.link.as_ref())
     }
+}
+
+/// Pauses the actor behind `link` at a message boundary, copies its state, clock and counters,
+/// and resumes it (see [`KernelHandle::checkpoint`]).
+pub(crate) fn take(
+    id: &str,
+    identity: Option<Identity>,
+    link: &dyn crate::handle::ActorLink,
+) -> Result<Checkpoint, CheckpointError> {
+    use ringkernel_codegen::abi::{ack, request};
+    let fail = |reason: String| CheckpointError::Actor { id: id.to_owned(), reason };
+    let identity = identity.ok_or_else(|| {
+        fail("it has no artifact (a hand-written handler): its state layout is unknown".into())
+    })?;
+    let started = Instant::now();
+    link.request(request::QUIESCE);
+    let taken = if wait_until(link, ack::QUIESCED) {
+        link.state_at_boundary().map_err(&fail)
+    } else {
+        Err(fail("it did not reach a message boundary within 10 s".into()))
+    };
+    let control = link.control();
+    let counters = (
+        control.messages_processed.load(Ordering::Acquire),
+        control.error_count.load(Ordering::Relaxed),
+        control.error_code.load(Ordering::Relaxed),
+        control.messages_refused.load(Ordering::Relaxed),
+        control.messages_aborted.load(Ordering::Relaxed),
+    );
+    let hlc = link.clock();
+    link.request(request::RUN);
+    wait_until(link, ack::RUNNING);
+    let blackout = started.elapsed();
+    let state = taken?;
+    let (messages_processed, errors, first_error, refused, aborted) = counters;
+    Ok(Checkpoint {
+        kernel_id: id.to_owned(),
+        version: identity.version,
+        abi_hash: identity.abi_hash,
+        state_layout: identity.state_layout,
+        hlc,
+        messages_processed,
+        errors,
+        first_error,
+        refused,
+        aborted,
+        state,
+        blackout,
+    })
+}
+
+/// Waits (up to 10 s) until the actor acknowledges `state`; false when it did not, or failed.
+fn wait_until(link: &dyn crate::handle::ActorLink, state: u32) -> bool {
+    let started = Instant::now();
+    let mut rounds = 0u32;
+    while link.acknowledged() != state {
+        if started.elapsed() > Duration::from_secs(10) || link.failure().is_some() {
+            return false;
+        }
+        link.wake();
+        rounds = rounds.saturating_add(1);
+        if rounds < 2000 {
+            std::thread::yield_now();
+        } else {
+            std::thread::sleep(Duration::from_micros(20));
+        }
+    }
+    true
 }
 
 /// Writes a checkpoint's counters and clock into a new actor's control block, before any

@@ -152,6 +152,19 @@ impl<'rt, M: RingMessage, R: RingMessage> PipelineBuilder<'rt, M, R> {
     /// Launches every stage, linked, and returns the pipeline once all of them run.
     pub fn launch(self) -> Result<Pipeline<M, R>, RuntimeError> {
         let ids: Vec<String> = self.stages.iter().map(|k| k.id().to_owned()).collect();
+        let identities: Vec<StageIdentity> = self
+            .stages
+            .iter()
+            .map(|stage| match stage {
+                Stage::Kernel(kernel) => StageIdentity::Kernel(
+                    kernel
+                        .ptx_artifact()
+                        .and_then(|text| ringkernel_codegen::artifact::Artifact::parse(text).ok())
+                        .map(|artifact| crate::checkpoint::Identity::of(&artifact)),
+                ),
+                Stage::Rule { .. } => StageIdentity::Rule(self.runtime.rule_registry().clone()),
+            })
+            .collect();
         let id = ids.join(" -> ");
         let fail = |reason: String| RuntimeError::Launch { id: id.clone(), reason };
         if let Some(problem) = self.problem {
@@ -189,8 +202,12 @@ impl<'rt, M: RingMessage, R: RingMessage> PipelineBuilder<'rt, M, R> {
         core.start(Duration::from_secs(10))?;
         rt.track(&core);
         let handle = typed(core)?;
-        let stages =
-            ids.into_iter().zip(stages).map(|(id, link)| StageHandle { id, link }).collect();
+        let stages = ids
+            .into_iter()
+            .zip(stages)
+            .zip(identities)
+            .map(|((id, link), identity)| StageHandle { id, link, identity })
+            .collect();
         Ok(Pipeline { handle, stages })
     }
 }
@@ -394,10 +411,18 @@ impl<M: RingMessage, R: RingMessage> Pipeline<M, R> {
     }
 }
 
-/// One stage of a pipeline: its counters and its run state.
+/// One stage of a pipeline: its counters, its run state, its checkpoints.
 pub struct StageHandle {
     id: String,
     link: Arc<dyn ActorLink>,
+    identity: StageIdentity,
+}
+
+/// What a stage's checkpoint records of its artifact.
+enum StageIdentity {
+    Kernel(Option<crate::checkpoint::Identity>),
+    /// A rule stage: the version active when the checkpoint is taken.
+    Rule(crate::rules::RuleRegistry),
 }
 
 impl StageHandle {
@@ -426,6 +451,20 @@ impl StageHandle {
     /// the stages before it wait when that ring fills).
     pub fn deactivate(&self) -> bool {
         self.wait(request::QUIESCE, ack::QUIESCED)
+    }
+
+    /// A checkpoint of this stage (see [`KernelHandle::checkpoint`]); the stages around it
+    /// wait at their message boundaries for the blackout, nothing is lost.
+    pub fn checkpoint(&self) -> Result<crate::Checkpoint, crate::CheckpointError> {
+        let identity = match &self.identity {
+            StageIdentity::Kernel(identity) => identity.clone(),
+            StageIdentity::Rule(registry) => registry
+                .active_artifact(&self.id)
+                .and_then(|rule| std::str::from_utf8(&rule.ptx).ok().map(str::to_owned))
+                .and_then(|text| ringkernel_codegen::artifact::Artifact::parse(&text).ok())
+                .map(|artifact| crate::checkpoint::Identity::of(&artifact)),
+        };
+        crate::checkpoint::take(&self.id, identity, self.link.as_ref())
     }
 
     /// Resumes this stage.
