@@ -23,7 +23,6 @@
 
 use std::marker::PhantomData;
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use ringkernel_codegen::abi::{ControlBlock, ack, request};
@@ -433,18 +432,7 @@ impl StageHandle {
 
     /// The stage's counters (`queued` and latencies are not measured per stage).
     pub fn metrics(&self) -> KernelMetrics {
-        let control = self.link.control();
-        KernelMetrics {
-            processed: control.messages_processed.load(Ordering::Acquire),
-            queued: 0,
-            errors: control.error_count.load(Ordering::Relaxed),
-            refused: control.messages_refused.load(Ordering::Relaxed),
-            aborted: control.messages_aborted.load(Ordering::Relaxed),
-            first_error: control.error_code.load(Ordering::Relaxed),
-            latency_p50: self.link.latency(0.5),
-            latency_p99: self.link.latency(0.99),
-            current_message_for: None,
-        }
+        KernelMetrics::read(self.link.as_ref(), 0, None)
     }
 
     /// Stops this stage at its next message boundary; messages wait in its input ring (and

@@ -81,21 +81,10 @@ pub(crate) struct HandleCore {
 impl HandleCore {
     /// Counters and latencies of the actor behind this core.
     pub fn metrics(&self) -> KernelMetrics {
-        let control = self.link.control();
         // Before the producer is locked below (`stalled` locks it too).
         let current_message_for = self.stalled().map(|(busy_for, _)| busy_for);
         let queued = self.producer.lock().len();
-        KernelMetrics {
-            processed: control.messages_processed.load(Ordering::Acquire),
-            queued,
-            errors: control.error_count.load(Ordering::Relaxed),
-            refused: control.messages_refused.load(Ordering::Relaxed),
-            aborted: control.messages_aborted.load(Ordering::Relaxed),
-            first_error: control.error_code.load(Ordering::Relaxed),
-            latency_p50: self.link.latency(0.5),
-            latency_p99: self.link.latency(0.99),
-            current_message_for,
-        }
+        KernelMetrics::read(self.link.as_ref(), queued, current_message_for)
     }
 
     /// A core over the host ends of an actor's rings; the actor has not been told to run.
@@ -369,6 +358,28 @@ pub struct KernelMetrics {
     /// on one: measured from the first time a handle saw it there, so a monitor that reads
     /// metrics periodically sees a runaway handler grow.
     pub current_message_for: Option<Duration>,
+}
+
+impl KernelMetrics {
+    /// The counters of the actor behind `link`, with what only its handle knows.
+    pub(crate) fn read(
+        link: &dyn ActorLink,
+        queued: u64,
+        current_message_for: Option<Duration>,
+    ) -> KernelMetrics {
+        let control = link.control();
+        KernelMetrics {
+            processed: control.messages_processed.load(Ordering::Acquire),
+            queued,
+            errors: control.error_count.load(Ordering::Relaxed),
+            refused: control.messages_refused.load(Ordering::Relaxed),
+            aborted: control.messages_aborted.load(Ordering::Relaxed),
+            first_error: control.error_code.load(Ordering::Relaxed),
+            latency_p50: link.latency(0.5),
+            latency_p99: link.latency(0.99),
+            current_message_for,
+        }
+    }
 }
 
 /// How a waiting caller passes time: spin, then yield, then sleep briefly.
