@@ -159,6 +159,9 @@ fn three_linked_stages_lose_nothing_keep_order_and_push_back(backend: Backend) {
     let (score, route) = (pipeline.stages()[1].metrics(), pipeline.stages()[2].metrics());
     assert_eq!((score.errors, score.aborted), (2, 1), "{backend}: counted where they happened");
     assert_eq!((route.errors, route.aborted), (0, 0), "{backend}: passed on, not counted again");
+    // A stage stops on its own; its final state is the count of what it routed.
+    let seen = Seen::decode(&pipeline.stages()[2].terminate().unwrap()).unwrap();
+    assert_eq!(seen.count, total - 1, "{backend}: the aborted message never reached its handler");
     let report = pipeline.terminate();
     assert_eq!(report.processed, total);
 }

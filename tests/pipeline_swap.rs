@@ -85,7 +85,31 @@ fn compiled(version: u64) -> ringkernel::rules::CompiledRule {
 const MESSAGES: u32 = 100_000;
 const SWAPS: usize = 50;
 
-on_every_backend!(swapping_the_middle_stage_under_load_loses_nothing);
+on_every_backend!(
+    swapping_the_middle_stage_under_load_loses_nothing,
+    a_rule_stage_whose_types_do_not_chain_is_refused_with_both_names
+);
+
+fn a_rule_stage_whose_types_do_not_chain_is_refused_with_both_names(backend: Backend) {
+    common::block_on(async move {
+        let rt = ringkernel::Runtime::builder().backend(backend).build().unwrap();
+        rt.rule_registry().register_rule(compiled(1), "sm_90").await.unwrap();
+        // `swap-price` takes `Checked`; the stage before it answers `Priced`.
+        let refused = rt.pipeline(BookKernel::default()).then_rule::<Priced>("swap-price").launch();
+        let err = refused.err().expect("refused").to_string();
+        assert!(
+            err.contains(
+                "`swap-book` answers Booked (24 bytes) but `swap-price` takes Checked (12 bytes)"
+            ),
+            "{backend}: {err}"
+        );
+        // The rule's actor was left alone: it still answers through its own handle.
+        let standalone = rt.rule_actor::<Checked, Priced>("swap-price").unwrap();
+        assert_eq!(standalone.call_blocking(Checked { seq: 5, qty: 1, parity: 1 }).unwrap().seq, 5);
+        let unknown = rt.pipeline(CheckKernel).then_rule::<Priced>("no-such-rule").launch();
+        assert!(unknown.err().expect("refused").to_string().contains("has no running actor"));
+    })
+}
 
 fn swapping_the_middle_stage_under_load_loses_nothing(backend: Backend) {
     common::block_on(swap_in_pipeline(backend));

@@ -76,6 +76,22 @@ impl Stage {
             Stage::Rule { capacity, .. } => *capacity,
         }
     }
+
+    /// The names of its message and response types, as its artifact records them.
+    fn type_names(&self, runtime: &Runtime) -> (String, String) {
+        let text = match self {
+            Stage::Kernel(k) => k.ptx_artifact().map(str::to_owned),
+            Stage::Rule { id, .. } => runtime
+                .rule_registry()
+                .active_artifact(id)
+                .and_then(|rule| String::from_utf8(rule.ptx.clone()).ok()),
+        };
+        let artifact = text.and_then(|t| ringkernel_codegen::artifact::Artifact::parse(&t).ok());
+        match artifact {
+            Some(a) => (a.metadata.message.name, a.metadata.response.name),
+            None => ("?".into(), "?".into()),
+        }
+    }
 }
 
 /// Stages of a pipeline being built: messages `M` in, responses `R` out of the last one.
@@ -169,7 +185,7 @@ impl<'rt, M: RingMessage, R: RingMessage> PipelineBuilder<'rt, M, R> {
         if let Some(problem) = self.problem {
             return Err(fail(problem));
         }
-        check_chain(&self.stages).map_err(&fail)?;
+        check_chain(self.runtime, &self.stages).map_err(&fail)?;
         let (first, last) =
             (self.stages[0].shapes().0, self.stages[self.stages.len() - 1].shapes().1);
         if (first, last)
@@ -213,18 +229,17 @@ impl<'rt, M: RingMessage, R: RingMessage> PipelineBuilder<'rt, M, R> {
 
 /// Each stage's responses are the next stage's messages: checked by size (a rule's PTX-only
 /// version knows its types only by layout; kernels' types already chain at compile time).
-fn check_chain(stages: &[Stage]) -> Result<(), String> {
+fn check_chain(runtime: &Runtime, stages: &[Stage]) -> Result<(), String> {
     for pair in stages.windows(2) {
         let (out, into) = (pair[0].shapes().1, pair[1].shapes().0);
         if out.1 != into.1 {
+            let (answers, takes) = (pair[0].type_names(runtime).1, pair[1].type_names(runtime).0);
             return Err(format!(
-                "`{}` answers {}-byte messages (type {:#x}) but `{}` takes {}-byte ones (type {:#x})",
+                "the types do not chain: `{}` answers {answers} ({} bytes) but `{}` takes {takes} ({} bytes)",
                 pair[0].id(),
                 out.1,
-                out.0,
                 pair[1].id(),
-                into.1,
-                into.0
+                into.1
             ));
         }
     }
@@ -453,6 +468,13 @@ impl StageHandle {
                 .map(|artifact| crate::checkpoint::Identity::of(&artifact)),
         };
         crate::checkpoint::take(&self.id, identity, self.link.as_ref())
+    }
+
+    /// Stops this stage at its next message boundary for good (the stages around it go on
+    /// until their rings fill); returns its final state bytes when they can be read.
+    pub fn terminate(&self) -> Option<Vec<u8>> {
+        self.link.request(request::TERMINATE);
+        self.link.join()
     }
 
     /// Resumes this stage.
