@@ -7,7 +7,9 @@
 #[macro_use]
 mod common;
 
-use ringkernel::{Backend, Checkpoint, CheckpointError, RingContext, RingMessage, ring_kernel};
+use ringkernel::{
+    Backend, Checkpoint, CheckpointError, RingContext, RingMessage, ring_kernel, rule,
+};
 
 #[derive(RingMessage, Clone, Copy, Debug, PartialEq)]
 #[repr(C)]
@@ -62,6 +64,20 @@ fn other(_ctx: &mut RingContext, total: &mut Reading, r: Reading) -> Reading {
     *total
 }
 
+#[rule(id = "ckpt-rule", version = 1)]
+fn tally_v1(_ctx: &mut RingContext, total: &mut Reading, r: Reading) -> Reading {
+    total.value += r.value;
+    total.sensor += 1;
+    *total
+}
+
+#[rule(id = "ckpt-rule", version = 2)]
+fn tally_v2(_ctx: &mut RingContext, total: &mut Reading, r: Reading) -> Reading {
+    total.value += 2 * r.value;
+    total.sensor += 1;
+    *total
+}
+
 fn reading(i: u32) -> Reading {
     Reading { sensor: i * 7 % 11, value: (i as i32 * 7919) % 2001 - 1000 }
 }
@@ -70,7 +86,37 @@ fn fresh() -> SensorsKernel {
     SensorsKernel::new(Sensors { counts: [0; 8], sums: [0; 8], lows: [0; 8], highs: [0; 8] })
 }
 
-on_every_backend!(a_checkpoint_round_trips_through_a_file_and_the_actor_goes_on);
+on_every_backend!(
+    a_checkpoint_round_trips_through_a_file_and_the_actor_goes_on,
+    a_rule_actor_is_checkpointed_with_the_version_running
+);
+
+fn a_rule_actor_is_checkpointed_with_the_version_running(backend: Backend) {
+    common::block_on(async move {
+        let rt = common::runtime(backend);
+        let registry = rt.rule_registry().clone();
+        registry.register_rule(TallyV1Rule::compiled(), "sm_90").await.unwrap();
+        let actor = rt.rule_actor::<Reading, Reading>("ckpt-rule").unwrap();
+        for i in 0..20 {
+            actor.call_blocking(reading(i)).unwrap();
+        }
+        registry.reload_rule(TallyV2Rule::compiled(), "sm_90").await.unwrap();
+        for i in 20..30 {
+            actor.call_blocking(reading(i)).unwrap();
+        }
+        let checkpoint = actor.checkpoint().unwrap();
+        assert_eq!(
+            (checkpoint.kernel_id.as_str(), checkpoint.version),
+            ("ckpt-rule", 2),
+            "{backend}"
+        );
+        let after: Vec<_> = (30..40).map(|i| actor.call_blocking(reading(i))).collect();
+        let restored = rt.launch_restored(TallyV2Rule::default(), &checkpoint).unwrap();
+        let again: Vec<_> = (30..40).map(|i| restored.call_blocking(reading(i))).collect();
+        same(&again, &after, &format!("{backend}: a restored rule actor"));
+        restored.terminate();
+    })
+}
 
 fn a_checkpoint_round_trips_through_a_file_and_the_actor_goes_on(backend: Backend) {
     let rt = common::runtime(backend);

@@ -29,6 +29,8 @@ use crate::rules::{
 struct Staged {
     run: Run,
     queue_capacity: u32,
+    /// What checkpoints of the actor record while this version runs.
+    identity: Option<crate::checkpoint::Identity>,
 }
 
 /// How a staged version runs on host threads.
@@ -100,7 +102,11 @@ impl RuleSwapBackend for CpuSwapBackend {
             Some(host) => Run::Host(host),
             None => ptx_only(rule)?,
         };
-        let staged = Staged { run, queue_capacity: rule.actor_config.queue_capacity };
+        let identity = std::str::from_utf8(&rule.ptx)
+            .ok()
+            .and_then(|text| ringkernel_codegen::artifact::Artifact::parse(text).ok())
+            .map(|artifact| crate::checkpoint::Identity::of(&artifact));
+        let staged = Staged { run, queue_capacity: rule.actor_config.queue_capacity, identity };
         self.state.lock().staged.insert((rule.rule_id.clone(), rule.version), staged);
         Ok(())
     }
@@ -118,6 +124,7 @@ impl RuleSwapBackend for CpuSwapBackend {
             let started =
                 super::spawn::start(rule_id, 0, capacity, handler, to, self.clock.clone())
                     .map_err(|e| BackendError::new(e.to_string()))?;
+            *started.0.identity.lock() = staged.identity.clone();
             self.state.lock().actors.insert(rule_id.to_owned(), started);
             return Ok(());
         };
@@ -126,7 +133,10 @@ impl RuleSwapBackend for CpuSwapBackend {
         *shared.mailbox.lock() = Some(Pending { handler, keep_state: true, tag: to });
         core.resume().await?;
         match shared.installed.lock().take() {
-            Some(Ok(tag)) if tag == to => Ok(()),
+            Some(Ok(tag)) if tag == to => {
+                *core.identity.lock() = staged.identity.clone();
+                Ok(())
+            }
             Some(Err(why)) => Err(BackendError::new(why)),
             other => Err(BackendError::new(format!(
                 "the actor reported {other:?} instead of installing v{to}"

@@ -32,6 +32,8 @@ struct Staged {
     module: ModuleId,
     function: FunctionId,
     spec: ActorSpec,
+    /// What checkpoints of the actor record while this version runs.
+    identity: crate::checkpoint::Identity,
 }
 
 #[derive(Clone)]
@@ -126,8 +128,9 @@ impl RuleSwapBackend for GpuSwapBackend {
         let text = std::str::from_utf8(&rule.ptx)
             .map_err(|e| BackendError::new(format!("the artifact is not UTF-8 text: {e}")))?
             .to_owned();
-        let (_, image) = super::Image::parse(&text).map_err(BackendError::new)?;
+        let (artifact, image) = super::Image::parse(&text).map_err(BackendError::new)?;
         let spec = spec_of(rule, &image);
+        let identity = crate::checkpoint::Identity::of(&artifact);
         let device = self.device.clone();
         let entry = image.persistent.clone();
         let loaded = blocking(move || {
@@ -145,7 +148,7 @@ impl RuleSwapBackend for GpuSwapBackend {
             .map_err(|e| BackendError::new(format!("`{}` v{}: {e}", rule.rule_id, rule.version)))?;
         let previous = self.state.lock().staged.insert(
             (rule.rule_id.clone(), rule.version),
-            Arc::new(Staged { module, function, spec }),
+            Arc::new(Staged { module, function, spec, identity }),
         );
         if let Some(previous) = previous {
             let _ = self.device.unload(previous.module);
@@ -165,6 +168,7 @@ impl RuleSwapBackend for GpuSwapBackend {
             let spec = ActorSpec { hlc: self.clock.now().packed, ..next.spec.clone() };
             let (core, link) = launch(device, &spec, next.function, None)
                 .map_err(|e| BackendError::new(e.to_string()))?;
+            *core.identity.lock() = Some(next.identity.clone());
             self.state
                 .lock()
                 .actors
@@ -191,6 +195,7 @@ impl RuleSwapBackend for GpuSwapBackend {
         if let Some(actor) = self.state.lock().actors.get_mut(rule_id) {
             actor.version = to;
         }
+        *core.identity.lock() = Some(next.identity.clone());
         Ok(())
     }
 
