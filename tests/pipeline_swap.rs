@@ -149,13 +149,15 @@ async fn swap_in_pipeline(backend: Backend) {
     // Reload and roll back the middle stage while messages flow.
     let plan: [(bool, u64); 4] = [(true, 2), (true, 3), (false, 2), (false, 1)];
     let mut activations = vec![1u32];
+    let mut most_in_flight = 0;
     for swap in 0..SWAPS {
         let (reload, version) = plan[swap % plan.len()];
-        if reload {
-            registry.reload_rule(compiled(version), "sm_90").await.unwrap();
+        let report = if reload {
+            registry.reload_rule(compiled(version), "sm_90").await.unwrap()
         } else {
-            registry.rollback_rule("swap-price", version).await.unwrap();
-        }
+            registry.rollback_rule("swap-price", version).await.unwrap()
+        };
+        most_in_flight = most_in_flight.max(report.messages_in_flight);
         activations.push(version as u32);
         tokio::time::sleep(std::time::Duration::from_micros(300)).await;
     }
@@ -182,6 +184,8 @@ async fn swap_in_pipeline(backend: Backend) {
         "{backend}: {MESSAGES} messages through 3 stages, {SWAPS} swaps of the middle one, {changes} version changes seen"
     );
     assert!(changes > 0, "{backend}: no swap happened while messages flowed");
+    // The reports count what waited in the link ring in front of the stage.
+    assert!(most_in_flight > 0, "{backend}: no swap saw a message queued in front of the stage");
     for stage in pipeline.stages() {
         assert_eq!(stage.metrics().processed, u64::from(MESSAGES), "{backend}: {}", stage.id());
     }

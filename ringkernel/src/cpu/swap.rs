@@ -89,8 +89,9 @@ impl CpuSwapBackend {
                 "`{rule_id}` did not stop at a message boundary to join the pipeline"
             ));
         }
+        let gauge = relink.input.gauge();
         *shared.relink.lock() = Some(relink);
-        core.retire_host_ends();
+        core.retire_host_ends(gauge);
         Ok((core.link.clone(), shared))
     }
 }

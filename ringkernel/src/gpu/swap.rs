@@ -116,8 +116,9 @@ impl GpuSwapBackend {
             self.state.lock().actor(rule_id).map_err(|e| e.to_string())?;
         let function =
             self.state.lock().staged(rule_id, version).map_err(|e| e.to_string())?.function;
+        let gauge = input.gauge();
         link.relink(function, input, output)?;
-        core.retire_host_ends();
+        core.retire_host_ends(gauge);
         Ok(link)
     }
 }

@@ -72,6 +72,8 @@ pub(crate) struct HandleCore {
     pub access: access::Access,
     /// Its artifact's identity, for checkpoints (`None`: a hand-written handler).
     pub identity: Mutex<Option<crate::checkpoint::Identity>>,
+    /// The ring in front of the actor when it is not `producer`'s (a pipeline stage).
+    pub input_gauge: Mutex<Option<crate::ring::RingGauge>>,
     /// Progress as last observed (see `timeout`).
     pub progress: Mutex<Option<timeout::Progress>>,
     pub message: (u64, usize),
@@ -109,6 +111,7 @@ impl HandleCore {
             final_state: Mutex::new(None),
             access: access::Access::new(senders),
             identity: Mutex::new(None),
+            input_gauge: Mutex::new(None),
             progress: Mutex::new(None),
             message: (message_type, message_size),
             response: (response_type, response_size),
@@ -155,7 +158,10 @@ impl HandleCore {
         if !acknowledged(self, ack::QUIESCED).await {
             return Err(self.stopped_before("quiesced"));
         }
-        Ok(self.producer.lock().len())
+        match &*self.input_gauge.lock() {
+            Some(gauge) => Ok(gauge.len()),
+            None => Ok(self.producer.lock().len()),
+        }
     }
 
     /// A swap's resume: asks the actor to run and waits until it does.
@@ -175,7 +181,8 @@ impl HandleCore {
 
     /// The actor moved onto a pipeline's rings: sends and waits through this core's (now
     /// unread) rings fail as `Terminated` from here on; swaps still reach the actor.
-    pub fn retire_host_ends(&self) {
+    pub fn retire_host_ends(&self, input: crate::ring::RingGauge) {
+        *self.input_gauge.lock() = Some(input);
         self.terminating.store(true, Ordering::Release);
     }
 

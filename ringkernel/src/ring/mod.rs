@@ -378,6 +378,27 @@ impl Producer {
     }
 }
 
+/// How many messages wait in a ring, read by someone who is neither end (a swap of a
+/// pipeline stage, reporting what is queued in front of it).
+#[derive(Clone)]
+pub struct RingGauge {
+    memory: Arc<RingMemory>,
+}
+
+impl RingGauge {
+    /// Messages written and not yet freed by the consumer (it frees in batches, so this may
+    /// count a few it already read).
+    pub fn len(&self) -> u64 {
+        let header = self.memory.header();
+        header.tail.load(Ordering::Acquire).saturating_sub(header.head.load(Ordering::Acquire))
+    }
+
+    /// Whether [`RingGauge::len`] is 0.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
 /// The reading side of a ring.
 pub struct Consumer {
     memory: Arc<RingMemory>,
@@ -410,6 +431,11 @@ impl Consumer {
     /// Where a device sees the ring, when it was made by [`Ring::create_in`].
     pub fn device_address(&self) -> Option<u64> {
         self.memory.device_address()
+    }
+
+    /// A gauge of this ring's length for others to read.
+    pub fn gauge(&self) -> RingGauge {
+        RingGauge { memory: self.memory.clone() }
     }
 
     /// Whether a message is waiting: the next slot has announced itself. This reads one cache
