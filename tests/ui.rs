@@ -1,4 +1,4 @@
-//! trybuild ui tests of the macros: every misuse in `tests/ui/{message,kernel}` fails with
+//! trybuild ui tests of the macros: every misuse in `tests/ui/{message,kernel,pipeline}` fails with
 //! the reviewed message in its `.stderr`; every case in `tests/ui/pass` compiles. The
 //! artifacts the pass cases need are compiled here, as build.rs would.
 //!
@@ -26,7 +26,7 @@ fn ui() {
         std::env::temp_dir().join(format!("ringkernel-ui-artifacts-{}", std::process::id()));
     ringkernel_codegen::Build::new()
         .root(root)
-        .dirs(["tests/ui/pass"])
+        .dirs(["tests/ui/pass", "tests/ui/pipeline"])
         .out_dir(&artifacts)
         .cargo_directives(false)
         .compile()
@@ -37,5 +37,6 @@ fn ui() {
     let cases = trybuild::TestCases::new();
     cases.compile_fail("tests/ui/message/*.rs");
     cases.compile_fail("tests/ui/kernel/*.rs");
+    cases.compile_fail("tests/ui/pipeline/*.rs");
     cases.pass("tests/ui/pass/*.rs");
 }
