@@ -1,6 +1,7 @@
 //! Three stages linked directly (one's output ring the next one's input ring) against the
 //! same three stages as standalone actors with host threads forwarding between them (how a
-//! host-mediated actor-to-actor design moves messages), in one run, on `Cpu` and `Emulated`:
+//! host-mediated actor-to-actor design moves messages), in one run, on `Cpu`, `Emulated` and
+//! (with `--features ringkernel/cuda` on a machine with a GPU) `Cuda`:
 //!
 //! - `pipeline_throughput/*`: N messages (u64 + 1 at each stage) through the three stages, one
 //!   client thread sending batches and taking the results in turn;
@@ -92,8 +93,16 @@ fn push_through(first: &KernelHandle<u64, u64>, last: &KernelHandle<u64, u64>, n
 }
 
 fn pipelines(c: &mut Criterion) {
-    for (backend, n) in [(Backend::Cpu, 200_000u64), (Backend::Emulated, 20_000)] {
-        let rt = Runtime::builder().backend(backend).build().unwrap();
+    let backends =
+        [(Backend::Cpu, 200_000u64), (Backend::Emulated, 20_000), (Backend::Cuda, 200_000)];
+    for (backend, n) in backends {
+        let rt = match Runtime::builder().backend(backend).build() {
+            Ok(rt) => rt,
+            Err(why) => {
+                println!("skipped {backend}: {why}");
+                continue;
+            }
+        };
         let direct = rt
             .pipeline(StageOneKernel)
             .then(StageTwoKernel)
