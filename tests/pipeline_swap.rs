@@ -131,6 +131,8 @@ async fn swap_in_pipeline(backend: Backend) {
         standalone.try_send(Checked { seq: 0, qty: 0, parity: 0 }),
         Err(ringkernel::SendError::Terminated(_))
     ));
+    // Terminating the retired handle leaves the stage running.
+    standalone.terminate();
     let ends = pipeline.handle().clone();
     let producer = {
         let ends = ends.clone();

@@ -144,6 +144,10 @@ impl HandleCore {
     /// Tells the actor to terminate and waits for it; keeps its final state. Idempotent.
     pub fn stop(&self) {
         self.terminating.store(true, Ordering::Release);
+        if self.input_gauge.lock().is_some() {
+            // The actor is a pipeline's stage now: the pipeline stops it, not this handle.
+            return;
+        }
         self.request(request::TERMINATE);
         let mut final_state = self.final_state.lock();
         if final_state.is_none() {
