@@ -262,3 +262,42 @@ fn the_access_policy_is_checked_before_the_handler_and_refusals_are_answered() {
     assert_eq!(control.error_code.load(Ordering::Acquire), error::UNAUTHORIZED);
     assert_eq!(control.messages_processed.load(Ordering::Acquire), 6);
 }
+
+#[test]
+fn a_fault_from_a_stage_before_is_kept_and_a_failed_message_is_passed_on() {
+    // As a pipeline's second stage sees them: a message carrying the first stage's fault, and
+    // a failed one (no value). The first is handled and keeps its fault; the second is passed
+    // on failed, its fault kept, neither handled nor counted again.
+    let mut echo = Echo::launch(4, 4);
+    let Echo { to_kernel, from_kernel, .. } = &mut echo;
+    let slots = [
+        (IN_TYPE, 1u64, error::DIVISION_BY_ZERO as u16, 41u64),
+        (FAILED_RESPONSE_TYPE, 2, error::BUDGET_EXHAUSTED as u16, 0),
+        (IN_TYPE, 3, 0, 42),
+    ];
+    for (type_id, sequence, fault, value) in slots {
+        let header =
+            SlotHeader { type_id, sequence, correlation: sequence, fault, ..SlotHeader::default() };
+        assert!(to_kernel.try_push(header, |p| p.copy_from_slice(&value.to_le_bytes())));
+    }
+    let mut got = Vec::new();
+    wait_for("three responses", || {
+        let popped = from_kernel.try_pop(|h, p| {
+            (h.type_id, h.sequence, h.fault, u64::from_le_bytes(p.try_into().unwrap()))
+        });
+        got.extend(popped);
+        got.len() == 3
+    });
+    assert_eq!(
+        got,
+        [
+            (OUT_TYPE, 1, error::DIVISION_BY_ZERO as u16, 42),
+            (FAILED_RESPONSE_TYPE, 2, error::BUDGET_EXHAUSTED as u16, 0),
+            (OUT_TYPE, 3, 0, 43),
+        ]
+    );
+    echo.stop();
+    let control = &echo.control;
+    assert_eq!(control.error_count.load(Ordering::Acquire), 0, "nothing happened here");
+    assert_eq!(control.messages_processed.load(Ordering::Acquire), 3);
+}
