@@ -222,12 +222,12 @@ impl Actor {
                 });
                 let outcome = if !admitted {
                     control.messages_refused.fetch_add(1, Ordering::Relaxed);
-                    Err(error::UNAUTHORIZED)
+                    Err(NoValue::Record(error::UNAUTHORIZED))
                 } else if slot.type_id == FAILED_RESPONSE_TYPE {
                     // Failed in a stage before us (a pipeline): passed on, fault kept.
-                    Err(u32::from(slot.fault) | FORWARDED)
+                    Err(NoValue::Counted(slot.fault))
                 } else if slot.type_id != expected_type {
-                    Err(error::WRONG_MESSAGE_TYPE)
+                    Err(NoValue::Record(error::WRONG_MESSAGE_TYPE))
                 } else {
                     // Only hand-written handlers take the sender (a lookup and a clone).
                     let sender =
@@ -242,13 +242,15 @@ impl Actor {
                         // Recorded (as the PTX records it) where the budget ran out.
                         Ok(Err(HandlerError::BudgetExhausted { .. })) => {
                             control.messages_aborted.fetch_add(1, Ordering::Relaxed);
-                            Err(0)
+                            Err(NoValue::Counted(error::BUDGET_EXHAUSTED as u16))
                         }
                         Ok(Err(HandlerError::Unauthorized(_))) => {
                             control.messages_refused.fetch_add(1, Ordering::Relaxed);
-                            Err(error::UNAUTHORIZED)
+                            Err(NoValue::Record(error::UNAUTHORIZED))
                         }
-                        Ok(Err(HandlerError::Rejected(_))) | Err(_) => Err(error::HANDLER_FAILED),
+                        Ok(Err(HandlerError::Rejected(_))) | Err(_) => {
+                            Err(NoValue::Record(error::HANDLER_FAILED))
+                        }
                     }
                 };
                 let mut first = 0;
@@ -267,14 +269,13 @@ impl Actor {
                     // The first fault along a pipeline is the one reported.
                     fault: if slot.fault != 0 { slot.fault } else { first as u16 },
                 };
-                if let Err(code) = outcome {
-                    header.fault = match code {
-                        0 => error::BUDGET_EXHAUSTED as u16,
-                        forwarded if forwarded & FORWARDED != 0 => slot.fault,
-                        code => {
+                if let Err(no_value) = outcome {
+                    header.fault = match no_value {
+                        NoValue::Record(code) => {
                             record(control, code, slot.sequence);
                             code as u16
                         }
+                        NoValue::Counted(fault) => fault,
                     };
                     header.type_id = FAILED_RESPONSE_TYPE;
                     response.fill(0);
@@ -343,8 +344,12 @@ impl Actor {
     }
 }
 
-/// Marks a failed message passed on from an earlier stage (not counted again).
-const FORWARDED: u32 = 1 << 31;
+/// Why a message is answered without a value: a fault to record now, or one already counted
+/// (a spent budget, recorded where it ran out; a failure passed on from an earlier stage).
+enum NoValue {
+    Record(u32),
+    Counted(u16),
+}
 
 /// Idle rounds spun before the actor starts timing its idleness (see `Actor::back_off`).
 const IDLE_ROUNDS_UNTIMED: u32 = 64;
