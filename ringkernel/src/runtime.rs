@@ -501,9 +501,7 @@ where
         message: &[u8],
         response: &mut [u8],
     ) -> Result<(), HandlerError> {
-        let message = M::decode(message).map_err(|e| HandlerError::Rejected(e.to_string()))?;
-        let result = self.executor.block_on(self.handler.handle(ctx, message))?;
-        result.encode(response).map_err(|e| HandlerError::Rejected(e.to_string()))
+        self.handle_bytes_from(ctx, None, message, response)
     }
 
     fn handle_bytes_from(
@@ -513,10 +511,14 @@ where
         message: &[u8],
         response: &mut [u8],
     ) -> Result<(), HandlerError> {
-        let Some(auth) = sender else { return self.handle_bytes(ctx, message, response) };
         let message = M::decode(message).map_err(|e| HandlerError::Rejected(e.to_string()))?;
-        let mut secure = crate::SecureRingContext::new(ctx.clone(), auth);
-        let result = self.executor.block_on(self.handler.handle_secure(&mut secure, message))?;
+        let result = match sender {
+            Some(auth) => {
+                let mut secure = crate::SecureRingContext::new(ctx.clone(), auth);
+                self.executor.block_on(self.handler.handle_secure(&mut secure, message))?
+            }
+            None => self.executor.block_on(self.handler.handle(ctx, message))?,
+        };
         result.encode(response).map_err(|e| HandlerError::Rejected(e.to_string()))
     }
 
