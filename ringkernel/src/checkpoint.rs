@@ -311,7 +311,8 @@ pub(crate) fn take(
     })?;
     let started = Instant::now();
     link.request(request::QUIESCE);
-    let taken = if wait_until(link, ack::QUIESCED) {
+    let limit = Duration::from_secs(10);
+    let taken = if crate::handle::wait_for_link(link, ack::QUIESCED, limit) {
         link.state_at_boundary().map_err(&fail)
     } else {
         Err(fail("it did not reach a message boundary within 10 s".into()))
@@ -326,7 +327,7 @@ pub(crate) fn take(
     );
     let hlc = link.clock();
     link.request(request::RUN);
-    wait_until(link, ack::RUNNING);
+    crate::handle::wait_for_link(link, ack::RUNNING, limit);
     let blackout = started.elapsed();
     let state = taken?;
     let (messages_processed, errors, first_error, refused, aborted) = counters;
@@ -344,25 +345,6 @@ pub(crate) fn take(
         state,
         blackout,
     })
-}
-
-/// Waits (up to 10 s) until the actor acknowledges `state`; false when it did not, or failed.
-fn wait_until(link: &dyn crate::handle::ActorLink, state: u32) -> bool {
-    let started = Instant::now();
-    let mut rounds = 0u32;
-    while link.acknowledged() != state {
-        if started.elapsed() > Duration::from_secs(10) || link.failure().is_some() {
-            return false;
-        }
-        link.wake();
-        rounds = rounds.saturating_add(1);
-        if rounds < 2000 {
-            std::thread::yield_now();
-        } else {
-            std::thread::sleep(Duration::from_micros(20));
-        }
-    }
-    true
 }
 
 /// Writes a checkpoint's counters and clock into a new actor's control block, before any

@@ -484,14 +484,6 @@ impl StageHandle {
 
     fn wait(&self, state: u32, acked: u32) -> bool {
         self.link.request(state);
-        let started = std::time::Instant::now();
-        while self.link.acknowledged() != acked {
-            if started.elapsed() > Duration::from_secs(5) || self.link.failure().is_some() {
-                return false;
-            }
-            self.link.wake();
-            std::thread::yield_now();
-        }
-        true
+        crate::handle::wait_for_link(self.link.as_ref(), acked, Duration::from_secs(5))
     }
 }

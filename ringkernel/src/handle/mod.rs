@@ -821,13 +821,18 @@ impl<M: RingMessage, R: RingMessage> KernelHandle<M, R> {
 /// Waits (blocking, bounded) until the actor acknowledges `state`; gives up early when the
 /// actor stopped on its own.
 pub(crate) fn wait_for(core: &HandleCore, state: u32, limit: Duration) -> bool {
+    wait_for_link(core.link.as_ref(), state, limit)
+}
+
+/// [`wait_for`] on the actor behind `link` (a pipeline stage has no core of its own).
+pub(crate) fn wait_for_link(link: &dyn ActorLink, state: u32, limit: Duration) -> bool {
     let started = Instant::now();
     let mut backoff = Backoff(0);
-    while core.acknowledged() != state {
-        if started.elapsed() > limit || core.link.failure().is_some() {
+    while link.acknowledged() != state {
+        if started.elapsed() > limit || link.failure().is_some() {
             return false;
         }
-        core.link.wake();
+        link.wake();
         backoff.snooze();
     }
     true
