@@ -191,5 +191,9 @@ async fn swap_in_pipeline(backend: Backend) {
     for stage in pipeline.stages() {
         assert_eq!(stage.metrics().processed, u64::from(MESSAGES), "{backend}: {}", stage.id());
     }
+    // A checkpoint of the middle stage records the version running now, and its count.
+    let checkpoint = pipeline.stages()[1].checkpoint().unwrap();
+    assert_eq!(checkpoint.version, u64::from(*activations.last().unwrap()), "{backend}");
+    assert_eq!(Tally::decode(&checkpoint.state).unwrap().count, u64::from(MESSAGES));
     pipeline.terminate();
 }

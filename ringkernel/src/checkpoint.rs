@@ -238,6 +238,10 @@ impl<'a> Reader<'a> {
     }
 }
 
+/// An actor's identity as its handles and pipeline stages share it (the swap backends update
+/// it when a rule actor changes version).
+pub(crate) type SharedIdentity = std::sync::Arc<parking_lot::Mutex<Option<Identity>>>;
+
 /// What a checkpoint needs to know of an actor beyond its memory: its artifact's identity.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Identity {
@@ -255,6 +259,11 @@ impl Identity {
             abi_hash: m.abi_hash,
             state_layout: m.state.as_ref().map(|s| s.to_text()).unwrap_or_default(),
         }
+    }
+
+    /// The identity of the artifact `text` (`None` when it does not parse).
+    pub fn of_text(text: &str) -> Option<Identity> {
+        ringkernel_codegen::artifact::Artifact::parse(text).ok().map(|a| Identity::of(&a))
     }
 
     /// Whether `checkpoint` can be restored into an actor of this identity, and why not.

@@ -48,7 +48,14 @@ impl<T: GpuKernel + ByteHandler> StageKernel for T {}
 /// in place by the registry).
 enum Stage {
     Kernel(Box<dyn StageKernel>),
-    Rule { id: String, capacity: u32, message: (u64, usize), response: (u64, usize) },
+    Rule {
+        id: String,
+        capacity: u32,
+        message: (u64, usize),
+        response: (u64, usize),
+        /// The rule actor's identity, kept current by the swap backend.
+        identity: crate::checkpoint::SharedIdentity,
+    },
 }
 
 impl Stage {
@@ -149,6 +156,7 @@ impl<'rt, M: RingMessage, R: RingMessage> PipelineBuilder<'rt, M, R> {
                     capacity,
                     message: core.message,
                     response: core.response,
+                    identity: core.identity.clone(),
                 });
             }
             None => {
@@ -167,17 +175,14 @@ impl<'rt, M: RingMessage, R: RingMessage> PipelineBuilder<'rt, M, R> {
     /// Launches every stage, linked, and returns the pipeline once all of them run.
     pub fn launch(self) -> Result<Pipeline<M, R>, RuntimeError> {
         let ids: Vec<String> = self.stages.iter().map(|k| k.id().to_owned()).collect();
-        let identities: Vec<StageIdentity> = self
+        let identities: Vec<crate::checkpoint::SharedIdentity> = self
             .stages
             .iter()
             .map(|stage| match stage {
-                Stage::Kernel(kernel) => StageIdentity::Kernel(
-                    kernel
-                        .ptx_artifact()
-                        .and_then(|text| ringkernel_codegen::artifact::Artifact::parse(text).ok())
-                        .map(|artifact| crate::checkpoint::Identity::of(&artifact)),
-                ),
-                Stage::Rule { .. } => StageIdentity::Rule(self.runtime.rule_registry().clone()),
+                Stage::Kernel(kernel) => std::sync::Arc::new(parking_lot::Mutex::new(
+                    kernel.ptx_artifact().and_then(crate::checkpoint::Identity::of_text),
+                )),
+                Stage::Rule { identity, .. } => identity.clone(),
             })
             .collect();
         let id = ids.join(" -> ");
@@ -429,14 +434,8 @@ impl<M: RingMessage, R: RingMessage> Pipeline<M, R> {
 pub struct StageHandle {
     id: String,
     link: Arc<dyn ActorLink>,
-    identity: StageIdentity,
-}
-
-/// What a stage's checkpoint records of its artifact.
-enum StageIdentity {
-    Kernel(Option<crate::checkpoint::Identity>),
-    /// A rule stage: the version active when the checkpoint is taken.
-    Rule(crate::rules::RuleRegistry),
+    /// What its checkpoints record of its artifact (a rule stage's: the version running).
+    identity: crate::checkpoint::SharedIdentity,
 }
 
 impl StageHandle {
@@ -459,14 +458,7 @@ impl StageHandle {
     /// A checkpoint of this stage (see [`KernelHandle::checkpoint`]); the stages around it
     /// wait at their message boundaries for the blackout, nothing is lost.
     pub fn checkpoint(&self) -> Result<crate::Checkpoint, crate::CheckpointError> {
-        let identity = match &self.identity {
-            StageIdentity::Kernel(identity) => identity.clone(),
-            StageIdentity::Rule(registry) => registry
-                .active_artifact(&self.id)
-                .and_then(|rule| std::str::from_utf8(&rule.ptx).ok().map(str::to_owned))
-                .and_then(|text| ringkernel_codegen::artifact::Artifact::parse(&text).ok())
-                .map(|artifact| crate::checkpoint::Identity::of(&artifact)),
-        };
+        let identity = self.identity.lock().clone();
         crate::checkpoint::take(&self.id, identity, self.link.as_ref())
     }
 

@@ -188,10 +188,7 @@ impl Runtime {
         let id = kernel.id().to_owned();
         let capacity = kernel.queue_capacity();
         let slot = self.slots.fetch_add(1, Ordering::Relaxed);
-        let identity = kernel
-            .ptx_artifact()
-            .and_then(|text| ringkernel_codegen::artifact::Artifact::parse(text).ok())
-            .map(|artifact| Identity::of(&artifact));
+        let identity = kernel.ptx_artifact().and_then(Identity::of_text);
         let Some(device) = &self.device else {
             let (core, _) = crate::cpu::spawn::start(
                 &id,
@@ -278,15 +275,14 @@ impl Runtime {
         // A checkpoint built or edited in memory is checked like one read from a file.
         let checkpoint = &Checkpoint::from_bytes(&checkpoint.to_bytes())?;
         let id = kernel.id().to_owned();
-        let artifact = kernel
-            .ptx_artifact()
-            .and_then(|text| ringkernel_codegen::artifact::Artifact::parse(text).ok())
-            .ok_or_else(|| CheckpointError::Incompatible {
+        let identity = kernel.ptx_artifact().and_then(Identity::of_text).ok_or_else(|| {
+            CheckpointError::Incompatible {
                 checkpoint: checkpoint.kernel_id.clone(),
                 kernel: id.clone(),
                 reason: "the kernel has no artifact to compare layouts with".into(),
-            })?;
-        Identity::of(&artifact).accepts(&id, checkpoint)?;
+            }
+        })?;
+        identity.accepts(&id, checkpoint)?;
         kernel.set_state_bytes(&checkpoint.state).map_err(|e| CheckpointError::Incompatible {
             checkpoint: checkpoint.kernel_id.clone(),
             kernel: id.clone(),

@@ -103,10 +103,8 @@ impl RuleSwapBackend for CpuSwapBackend {
             Some(host) => Run::Host(host),
             None => ptx_only(rule)?,
         };
-        let identity = std::str::from_utf8(&rule.ptx)
-            .ok()
-            .and_then(|text| ringkernel_codegen::artifact::Artifact::parse(text).ok())
-            .map(|artifact| crate::checkpoint::Identity::of(&artifact));
+        let identity =
+            std::str::from_utf8(&rule.ptx).ok().and_then(crate::checkpoint::Identity::of_text);
         let staged = Staged { run, queue_capacity: rule.actor_config.queue_capacity, identity };
         self.state.lock().staged.insert((rule.rule_id.clone(), rule.version), staged);
         Ok(())

@@ -71,7 +71,7 @@ pub(crate) struct HandleCore {
     /// The access policy in force and the senders `authorized` registered.
     pub access: access::Access,
     /// Its artifact's identity, for checkpoints (`None`: a hand-written handler).
-    pub identity: Mutex<Option<crate::checkpoint::Identity>>,
+    pub identity: crate::checkpoint::SharedIdentity,
     /// The ring in front of the actor when it is not `producer`'s (a pipeline stage).
     pub input_gauge: Mutex<Option<crate::ring::RingGauge>>,
     /// Progress as last observed (see `timeout`).
@@ -110,7 +110,7 @@ impl HandleCore {
             next_correlation: AtomicU64::new(1),
             final_state: Mutex::new(None),
             access: access::Access::new(senders),
-            identity: Mutex::new(None),
+            identity: Default::default(),
             input_gauge: Mutex::new(None),
             progress: Mutex::new(None),
             message: (message_type, message_size),
