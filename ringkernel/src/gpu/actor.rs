@@ -207,11 +207,16 @@ impl GpuLink {
         if let Some(module) = self.owned_module.lock().take() {
             let _ = self.device.unload(module);
         }
+        self.read_state().ok()
+    }
+
+    /// The state bytes in device memory (read while no kernel runs, or at a boundary).
+    fn read_state(&self) -> Result<Vec<u8>, String> {
         let mut state = vec![0; self.state_len];
         if self.state_len > 0 {
-            self.device.read(self.state_address, &mut state).ok()?;
+            self.device.read(self.state_address, &mut state).map_err(|e| e.to_string())?;
         }
-        Some(state)
+        Ok(state)
     }
 }
 
@@ -288,11 +293,7 @@ impl ActorLink for GpuLink {
     }
 
     fn state_at_boundary(&self) -> Result<Vec<u8>, String> {
-        let mut state = vec![0; self.state_len];
-        if self.state_len > 0 {
-            self.device.read(self.state_address, &mut state).map_err(|e| e.to_string())?;
-        }
-        Ok(state)
+        self.read_state()
     }
 
     fn clock(&self) -> u64 {
