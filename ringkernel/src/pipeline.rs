@@ -258,6 +258,43 @@ struct Links {
     last: Consumer,
 }
 
+/// The rings of a pipeline, made by `make(capacity, (type id, size))` for each shape of
+/// [`ring_shapes`], handed out end by end: stage `i` reads ring `i` and writes ring `i + 1`;
+/// the host writes ring 0 and reads the last.
+struct LinkRings {
+    producers: Vec<Option<Producer>>,
+    consumers: Vec<Option<Consumer>>,
+}
+
+impl LinkRings {
+    fn new(
+        stages: &[Stage],
+        mut make: impl FnMut(u32, (u64, usize)) -> Result<(Producer, Consumer), String>,
+    ) -> Result<LinkRings, String> {
+        let (mut producers, mut consumers) = (Vec::new(), Vec::new());
+        for (capacity, shape) in ring_shapes(stages) {
+            let (p, c) = make(capacity, shape)?;
+            producers.push(Some(p));
+            consumers.push(Some(c));
+        }
+        Ok(LinkRings { producers, consumers })
+    }
+
+    /// Stage `i`'s ends: its input ring's consumer, its output ring's producer.
+    fn stage_ends(&mut self, i: usize) -> (Consumer, Producer) {
+        let ends = (self.consumers[i].take(), self.producers[i + 1].take());
+        let (Some(input), Some(output)) = ends else { unreachable!("each end is taken once") };
+        (input, output)
+    }
+
+    /// The host's ends of a pipeline of `n` stages.
+    fn host_ends(mut self, n: usize) -> (Producer, Consumer) {
+        let ends = (self.producers[0].take(), self.consumers[n].take());
+        let (Some(first), Some(last)) = ends else { unreachable!("each end is taken once") };
+        (first, last)
+    }
+}
+
 /// Ring `i` feeds stage `i` (typed as the stage before it answers); the last ring carries
 /// the last stage's responses.
 fn ring_shapes(stages: &[Stage]) -> Vec<(u32, (u64, usize))> {
@@ -274,21 +311,17 @@ fn ring_shapes(stages: &[Stage]) -> Vec<(u32, (u64, usize))> {
 
 fn cpu_stages(rt: &Runtime, stages: Vec<Stage>) -> Result<Links, RuntimeError> {
     let fail = |reason: String| RuntimeError::Launch { id: "pipeline".into(), reason };
-    let mut producers = Vec::new();
-    let mut consumers = Vec::new();
-    for (capacity, (type_id, size)) in ring_shapes(&stages) {
-        let size = u32::try_from(size).map_err(|_| fail(format!("a {size}-byte message")))?;
-        let (p, c) = Ring::create(capacity, size, type_id).map_err(|e| fail(e.to_string()))?;
-        producers.push(Some(p));
-        consumers.push(Some(c));
-    }
+    let mut rings = LinkRings::new(&stages, |capacity, (type_id, size)| {
+        let size = u32::try_from(size).map_err(|_| format!("a {size}-byte message"))?;
+        Ring::create(capacity, size, type_id).map_err(|e| e.to_string())
+    })
+    .map_err(fail)?;
     let n = stages.len();
     let mut links: Vec<Arc<dyn ActorLink>> = Vec::with_capacity(n);
     let mut downstream = None;
     // Last stage first, so that each stage knows the one it wakes.
     for (i, stage) in stages.into_iter().enumerate().rev() {
-        let (input, output) = (consumers[i].take(), producers[i + 1].take());
-        let (Some(input), Some(output)) = (input, output) else { unreachable!("one ring each") };
+        let (input, output) = rings.stage_ends(i);
         let (link, shared) = match stage {
             Stage::Kernel(kernel) => {
                 let id = kernel.id().to_owned();
@@ -312,9 +345,7 @@ fn cpu_stages(rt: &Runtime, stages: Vec<Stage>) -> Result<Links, RuntimeError> {
         links.push(link);
     }
     links.reverse();
-    let (Some(first), Some(last)) = (producers[0].take(), consumers[n].take()) else {
-        unreachable!("the ends are left")
-    };
+    let (first, last) = rings.host_ends(n);
     Ok(Links { stages: links, first, last })
 }
 
@@ -324,18 +355,14 @@ fn device_stages(
     stages: Vec<Stage>,
 ) -> Result<Links, RuntimeError> {
     let fail = |reason: String| RuntimeError::Launch { id: "pipeline".into(), reason };
-    let mut producers = Vec::new();
-    let mut consumers = Vec::new();
-    for (capacity, shape) in ring_shapes(&stages) {
-        let (p, c) = crate::gpu::actor::mapped_ring(device, capacity, shape).map_err(fail)?;
-        producers.push(Some(p));
-        consumers.push(Some(c));
-    }
+    let mut rings = LinkRings::new(&stages, |capacity, shape| {
+        crate::gpu::actor::mapped_ring(device, capacity, shape)
+    })
+    .map_err(fail)?;
     let n = stages.len();
     let mut links: Vec<Arc<dyn ActorLink>> = Vec::with_capacity(n);
     for (i, stage) in stages.iter().enumerate() {
-        let (input, output) = (consumers[i].take(), producers[i + 1].take());
-        let (Some(input), Some(output)) = (input, output) else { unreachable!("one ring each") };
+        let (input, output) = rings.stage_ends(i);
         let link: Arc<dyn ActorLink> = match stage {
             Stage::Kernel(kernel) => {
                 let (spec, function, module) =
@@ -353,9 +380,7 @@ fn device_stages(
         };
         links.push(link);
     }
-    let (Some(first), Some(last)) = (producers[0].take(), consumers[n].take()) else {
-        unreachable!("the ends are left")
-    };
+    let (first, last) = rings.host_ends(n);
     Ok(Links { stages: links, first, last })
 }
 
