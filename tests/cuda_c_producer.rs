@@ -59,6 +59,7 @@ fn nvrtc(name: &str, source: &str) -> Option<String> {
         .arg(&file)
         .arg("sm_70")
         .arg(format!("--include-path={}", root.join("include").display()))
+        .arg(format!("--include-path={}", root.join("tests/cuda").display()))
         .current_dir(root)
         .output();
     let _ = std::fs::remove_file(&file);

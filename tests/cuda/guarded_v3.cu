@@ -4,17 +4,7 @@
 // policy as our own PTX does.
 #define RK_MAX_STEPS 100u
 #include "ringkernel.cuh"
-
-struct Tagged {
-    unsigned int stream, seq;
-};
-struct Stamped {
-    unsigned int stream, seq, version;
-    unsigned long long count;
-};
-struct LoadState {
-    unsigned long long count;
-};
+#include "cudac_types.cuh"
 
 __device__ Stamped guarded(rk_context *ctx, LoadState *s, Tagged m) {
     for (unsigned int i = 0; i < m.stream; ++i) {

@@ -1,17 +1,7 @@
 // Version 2 of the `cudac` rule of tests/cuda_c_producer.rs, written in CUDA C: the same
 // layouts as the Rust version 1, a different version stamp.
 #include "ringkernel.cuh"
-
-struct Tagged {
-    unsigned int stream, seq;
-};
-struct Stamped {
-    unsigned int stream, seq, version;
-    unsigned long long count;
-};
-struct LoadState {
-    unsigned long long count;
-};
+#include "cudac_types.cuh"
 
 __device__ Stamped load(rk_context *ctx, LoadState *s, Tagged m) {
     (void)ctx;
