@@ -127,6 +127,9 @@ async fn main() {
         .unwrap_or_else(|e| exit_with(&e.to_string()));
     let ends = pipeline.handle().clone();
     println!("pipeline {} running; sending {ORDERS} orders", ends.id());
+    let rings = pipeline.rings().unwrap_or_else(|e| exit_with(&e.to_string()));
+    let placements: Vec<String> = rings.iter().map(|r| format!("{:?}", r.placement)).collect();
+    println!("rings (host -> stages -> host): {}", placements.join(", "));
 
     let start = Instant::now();
     let producer = {

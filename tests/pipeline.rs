@@ -7,7 +7,11 @@
 #[macro_use]
 mod common;
 
-use ringkernel::{Backend, CallError, Fault, RingContext, RingMessage, ring_kernel};
+use std::time::{Duration, Instant};
+
+use ringkernel::{
+    Backend, CallError, Fault, Pipeline, RingContext, RingMessage, RingPlacement, ring_kernel,
+};
 
 #[derive(RingMessage, Clone, Copy, Debug, PartialEq)]
 #[repr(C)]
@@ -98,6 +102,26 @@ fn three_linked_stages_lose_nothing_keep_order_and_push_back(backend: Backend) {
         rt.pipeline(ParseKernel).then(ScoreKernel).then(RouteKernel::default()).launch().unwrap();
     let ends = pipeline.handle();
     assert_eq!(ends.id(), "pipe-parse -> pipe-score -> pipe-route");
+    // The host's rings are the ends; on a device the two links are the kernels' alone.
+    let rings = pipeline.rings().unwrap();
+    let (host, link) = match backend {
+        Backend::Cpu => (RingPlacement::Host, RingPlacement::Host),
+        _ => (RingPlacement::Mapped, RingPlacement::Device),
+    };
+    let placements: Vec<_> = rings.iter().map(|r| r.placement).collect();
+    assert_eq!(placements, [host, link, link, host], "{backend}");
+    let names = |r: &ringkernel::RingReport| (r.from.clone(), r.to.clone());
+    let stage = |name: &str| Some(name.to_owned());
+    assert_eq!(
+        rings.iter().map(names).collect::<Vec<_>>(),
+        [
+            (None, stage("pipe-parse")),
+            (stage("pipe-parse"), stage("pipe-score")),
+            (stage("pipe-score"), stage("pipe-route")),
+            (stage("pipe-route"), None),
+        ]
+    );
+    assert!(rings.iter().all(|r| r.capacity == 16 && r.queued == 0), "{backend}: {rings:?}");
     assert_eq!(ends.call_blocking(raw(1)), Ok(expected(raw(1), 1)));
 
     // Ten thousand numbered messages: one sender, one receiver, many in flight.
@@ -127,12 +151,25 @@ fn three_linked_stages_lose_nothing_keep_order_and_push_back(backend: Backend) {
         assert!(sent <= 64, "{backend}: the rings should have filled");
     }
     assert!(sent >= 16, "{backend}: only {sent} fit");
+    // The first stage goes on until the ring in front of the stopped one is full.
+    assert!(
+        settles(&pipeline, |queued| queued[1] == 16),
+        "{backend}: the stopped stage's input ring: {:?}",
+        pipeline.rings()
+    );
+    assert_eq!(pipeline.stages()[1].metrics().queued, 16, "{backend}");
     assert_eq!(pipeline.stages()[2].metrics().processed, u64::from(N) + 1);
     assert!(pipeline.stages()[1].activate());
     for i in 0..sent {
         let r = ends.receive_blocking().unwrap();
         assert_eq!(r.value.id, 20_000 + i, "{backend}: order after the stall");
     }
+
+    assert!(
+        settles(&pipeline, |queued| queued.iter().all(|&q| q == 0)),
+        "{backend}: drained: {:?}",
+        pipeline.rings()
+    );
 
     // A fault in the middle stage (a zero quantity) reaches its caller.
     let mut zero = raw(7);
@@ -164,4 +201,19 @@ fn three_linked_stages_lose_nothing_keep_order_and_push_back(backend: Backend) {
     assert_eq!(seen.count, total - 1, "{backend}: the aborted message never reached its handler");
     let report = pipeline.terminate();
     assert_eq!(report.processed, total);
+}
+
+/// Whether the rings' queue lengths come to satisfy `settled` within five seconds.
+fn settles(pipeline: &Pipeline<Raw, Routed>, settled: impl Fn(&[u64]) -> bool) -> bool {
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        let queued: Vec<u64> = pipeline.rings().unwrap().iter().map(|r| r.queued).collect();
+        if settled(&queued) {
+            return true;
+        }
+        if Instant::now() > deadline {
+            return false;
+        }
+        std::thread::sleep(Duration::from_millis(1));
+    }
 }

@@ -125,6 +125,13 @@ async fn swap_in_pipeline(backend: Backend) {
         .then(BookKernel::default())
         .launch()
         .unwrap();
+    // On a device the rule's kernel reads and writes device memory, as the kernel stages do.
+    let placements: Vec<_> = pipeline.rings().unwrap().iter().map(|r| r.placement).collect();
+    let link = match backend {
+        Backend::Cpu => ringkernel::RingPlacement::Host,
+        _ => ringkernel::RingPlacement::Device,
+    };
+    assert_eq!(placements[1..3], [link, link], "{backend}");
     // The rule's own handle is retired: its actor now belongs to the pipeline.
     let standalone = rt.rule_actor::<Checked, Priced>("swap-price").unwrap();
     assert!(matches!(

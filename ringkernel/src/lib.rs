@@ -43,7 +43,7 @@ pub use handle::{CallError, KernelHandle, KernelMetrics, Response, SendError, Te
 pub use hlc::{Hlc, HlcError, HlcTimestamp};
 pub use kernel::{GpuKernel, HandlerError, LaunchConfig, RingKernelHandler};
 pub use message::{FieldLayout, MessageError, RingMessage, TypeLayout};
-pub use pipeline::{Pipeline, PipelineBuilder, StageHandle};
+pub use pipeline::{Pipeline, PipelineBuilder, RingPlacement, RingReport, StageHandle};
 pub use ringkernel_codegen::math;
 pub use ringkernel_macros::{RingMessage, device, ring_kernel, rule};
 pub use runtime::{Backend, Runtime, RuntimeBuilder, RuntimeError};

@@ -10,8 +10,10 @@
 //! `runtime.pipeline(first).then(second).then(third).launch()` starts every stage on the
 //! runtime's backend and links stage N's output ring to stage N+1's input ring: on `Cpu` each
 //! stage is an actor thread (woken by the stage before it when it parked), on `Emulated` and
-//! `Cuda` each is a persistent kernel of its own and the link rings live in memory both
-//! kernels map. The host touches only the ends: the [`Pipeline`]'s `handle()` sends into the
+//! `Cuda` each is a persistent kernel of its own, the rings between two stages live in device
+//! memory (on a GPU their traffic never crosses the bus) and the host's two rings in mapped
+//! memory ([`Pipeline::rings`] reports where each one is and what waits in it). The host
+//! touches only the ends: the [`Pipeline`]'s `handle()` sends into the
 //! first stage and receives from the last (`KernelHandle<M_first, R_last>`: the types chain at
 //! compile time). Back-pressure flows upstream through the rings: a stage whose output ring
 //! is full waits at a message boundary; nothing is lost and order is kept. Each stage's
@@ -29,10 +31,12 @@ use ringkernel_codegen::abi::{ControlBlock, ack, request};
 
 use crate::__private::ByteHandler;
 use crate::backend::RuntimeError;
+use crate::device::Device;
+use crate::gpu::actor::{KernelEnd, launch_stage, mapped_ring};
 use crate::handle::{ActorLink, HandleCore, KernelHandle, KernelMetrics, typed};
 use crate::kernel::{GpuKernel, RingKernelHandler};
 use crate::message::RingMessage;
-use crate::ring::{Consumer, Producer, Ring};
+use crate::ring::{Consumer, DeviceRing, Producer, Ring, RingError, RingGauge};
 use crate::runtime::Runtime;
 
 /// A rule actor moved onto a pipeline's rings: its link, and on `Cpu` the shared block the
@@ -207,7 +211,7 @@ impl<'rt, M: RingMessage, R: RingMessage> PipelineBuilder<'rt, M, R> {
             None => cpu_stages(rt, self.stages)?,
             Some(device) => device_stages(rt, device, self.stages)?,
         };
-        let Links { stages, first, last } = links;
+        let Links { stages, first, last, rings } = links;
         let (message, response) = (first.payload_size(), last.payload_size());
         let link = Arc::new(PipelineLink { stages: stages.clone() });
         let core = Arc::new(HandleCore::new(
@@ -222,13 +226,19 @@ impl<'rt, M: RingMessage, R: RingMessage> PipelineBuilder<'rt, M, R> {
         core.start(Duration::from_secs(10))?;
         rt.track(&core);
         let handle = typed(core)?;
-        let stages = ids
+        let stages: Vec<StageHandle> = ids
             .into_iter()
             .zip(stages)
             .zip(identities)
-            .map(|((id, link), identity)| StageHandle { id, link, identity })
+            .zip(&rings)
+            .map(|(((id, link), identity), input)| StageHandle {
+                id,
+                link,
+                identity,
+                input: input.gauge.clone(),
+            })
             .collect();
-        Ok(Pipeline { handle, stages })
+        Ok(Pipeline { handle, stages, rings })
     }
 }
 
@@ -251,47 +261,89 @@ fn check_chain(runtime: &Runtime, stages: &[Stage]) -> Result<(), String> {
     Ok(())
 }
 
-/// The launched stages and the host's two ends.
+/// The launched stages, the host's two ends, and a gauge of every ring.
 struct Links {
     stages: Vec<Arc<dyn ActorLink>>,
     first: Producer,
     last: Consumer,
+    rings: Vec<LinkRing>,
 }
 
-/// The rings of a pipeline, made by `make(capacity, (type id, size))` for each shape of
-/// [`ring_shapes`], handed out end by end: stage `i` reads ring `i` and writes ring `i + 1`;
-/// the host writes ring 0 and reads the last.
-struct LinkRings {
-    producers: Vec<Option<Producer>>,
-    consumers: Vec<Option<Consumer>>,
+/// One of a pipeline's rings, as its reports see it.
+#[derive(Clone)]
+struct LinkRing {
+    gauge: RingGauge,
+    placement: RingPlacement,
+    capacity: u32,
 }
 
-impl LinkRings {
-    fn new(
+/// A rule stage's rings, as its backend runs it.
+pub(crate) enum StageRings {
+    /// An actor thread's ends, and the next stage's block to wake.
+    Threads(crate::cpu::actor::Relink),
+    /// A persistent kernel's ends: its input, its output.
+    Kernel(KernelEnd, KernelEnd),
+}
+
+/// How a backend makes a pipeline's rings: the host writes the first and reads the last;
+/// the rings between two stages are the stages' alone.
+trait RingMaker {
+    /// A stage's end of its input ring.
+    type Input;
+    /// A stage's end of its output ring.
+    type Output;
+    /// Where the rings the host touches live.
+    const ENDS: RingPlacement;
+    /// Where the rings between two stages live.
+    const BETWEEN: RingPlacement;
+    fn host_to_stage(
+        &self,
+        capacity: u32,
+        shape: (u64, usize),
+    ) -> Result<(Producer, Self::Input), String>;
+    fn stage_to_host(
+        &self,
+        capacity: u32,
+        shape: (u64, usize),
+    ) -> Result<(Self::Output, Consumer), String>;
+    fn stage_to_stage(
+        &self,
+        capacity: u32,
+        shape: (u64, usize),
+    ) -> Result<(Self::Output, Self::Input), String>;
+    fn gauge(input: &Self::Input) -> RingGauge;
+}
+
+/// The rings of a pipeline of `n` stages, made by a [`RingMaker`] for each shape of
+/// [`ring_shapes`]: stage `i` reads ring `i` and writes ring `i + 1`.
+struct LinkRings<I, O> {
+    first: Producer,
+    last: Consumer,
+    /// Stage `i`'s ends: its input ring's, its output ring's.
+    stage_ends: Vec<(I, O)>,
+    rings: Vec<LinkRing>,
+}
+
+impl<I, O> LinkRings<I, O> {
+    fn new<M: RingMaker<Input = I, Output = O>>(
         stages: &[Stage],
-        mut make: impl FnMut(u32, (u64, usize)) -> Result<(Producer, Consumer), String>,
-    ) -> Result<LinkRings, String> {
-        let (mut producers, mut consumers) = (Vec::new(), Vec::new());
-        for (capacity, shape) in ring_shapes(stages) {
-            let (p, c) = make(capacity, shape)?;
-            producers.push(Some(p));
-            consumers.push(Some(c));
+        maker: &M,
+    ) -> Result<Self, String> {
+        let shapes = ring_shapes(stages);
+        let n = stages.len();
+        let ring = |placement, gauge, capacity| LinkRing { gauge, placement, capacity };
+        let (first, mut input) = maker.host_to_stage(shapes[0].0, shapes[0].1)?;
+        let mut rings = vec![ring(M::ENDS, first.gauge(), shapes[0].0)];
+        let mut stage_ends = Vec::with_capacity(n);
+        for &(capacity, shape) in &shapes[1..n] {
+            let (output, next_input) = maker.stage_to_stage(capacity, shape)?;
+            rings.push(ring(M::BETWEEN, M::gauge(&next_input), capacity));
+            stage_ends.push((std::mem::replace(&mut input, next_input), output));
         }
-        Ok(LinkRings { producers, consumers })
-    }
-
-    /// Stage `i`'s ends: its input ring's consumer, its output ring's producer.
-    fn stage_ends(&mut self, i: usize) -> (Consumer, Producer) {
-        let ends = (self.consumers[i].take(), self.producers[i + 1].take());
-        let (Some(input), Some(output)) = ends else { unreachable!("each end is taken once") };
-        (input, output)
-    }
-
-    /// The host's ends of a pipeline of `n` stages.
-    fn host_ends(mut self, n: usize) -> (Producer, Consumer) {
-        let ends = (self.producers[0].take(), self.consumers[n].take());
-        let (Some(first), Some(last)) = ends else { unreachable!("each end is taken once") };
-        (first, last)
+        let (output, last) = maker.stage_to_host(shapes[n].0, shapes[n].1)?;
+        rings.push(ring(M::ENDS, last.gauge(), shapes[n].0));
+        stage_ends.push((input, output));
+        Ok(LinkRings { first, last, stage_ends, rings })
     }
 }
 
@@ -309,19 +361,94 @@ fn ring_shapes(stages: &[Stage]) -> Vec<(u32, (u64, usize))> {
     shapes
 }
 
-fn cpu_stages(rt: &Runtime, stages: Vec<Stage>) -> Result<Links, RuntimeError> {
-    let fail = |reason: String| RuntimeError::Launch { id: "pipeline".into(), reason };
-    let mut rings = LinkRings::new(&stages, |capacity, (type_id, size)| {
+/// Host threads: every ring on the heap.
+struct ThreadRings;
+
+impl ThreadRings {
+    fn ring(capacity: u32, (type_id, size): (u64, usize)) -> Result<(Producer, Consumer), String> {
         let size = u32::try_from(size).map_err(|_| format!("a {size}-byte message"))?;
         Ring::create(capacity, size, type_id).map_err(|e| e.to_string())
-    })
-    .map_err(fail)?;
-    let n = stages.len();
-    let mut links: Vec<Arc<dyn ActorLink>> = Vec::with_capacity(n);
+    }
+}
+
+impl RingMaker for ThreadRings {
+    type Input = Consumer;
+    type Output = Producer;
+    const ENDS: RingPlacement = RingPlacement::Host;
+    const BETWEEN: RingPlacement = RingPlacement::Host;
+    fn host_to_stage(
+        &self,
+        capacity: u32,
+        shape: (u64, usize),
+    ) -> Result<(Producer, Consumer), String> {
+        Self::ring(capacity, shape)
+    }
+    fn stage_to_host(
+        &self,
+        capacity: u32,
+        shape: (u64, usize),
+    ) -> Result<(Producer, Consumer), String> {
+        Self::ring(capacity, shape)
+    }
+    fn stage_to_stage(
+        &self,
+        capacity: u32,
+        shape: (u64, usize),
+    ) -> Result<(Producer, Consumer), String> {
+        Self::ring(capacity, shape)
+    }
+    fn gauge(input: &Consumer) -> RingGauge {
+        input.gauge()
+    }
+}
+
+/// Persistent kernels on one device: the ends in mapped memory, the links in device memory.
+struct KernelRings<'a>(&'a Arc<dyn Device>);
+
+impl RingMaker for KernelRings<'_> {
+    type Input = KernelEnd;
+    type Output = KernelEnd;
+    const ENDS: RingPlacement = RingPlacement::Mapped;
+    const BETWEEN: RingPlacement = RingPlacement::Device;
+    fn host_to_stage(
+        &self,
+        capacity: u32,
+        shape: (u64, usize),
+    ) -> Result<(Producer, KernelEnd), String> {
+        let (host, kernel) = mapped_ring(self.0, capacity, shape)?;
+        Ok((host, KernelEnd::reading(kernel)?))
+    }
+    fn stage_to_host(
+        &self,
+        capacity: u32,
+        shape: (u64, usize),
+    ) -> Result<(KernelEnd, Consumer), String> {
+        let (kernel, host) = mapped_ring(self.0, capacity, shape)?;
+        Ok((KernelEnd::writing(kernel)?, host))
+    }
+    fn stage_to_stage(
+        &self,
+        capacity: u32,
+        (type_id, size): (u64, usize),
+    ) -> Result<(KernelEnd, KernelEnd), String> {
+        let size = u32::try_from(size).map_err(|_| format!("a {size}-byte message"))?;
+        let ring =
+            DeviceRing::create(self.0, capacity, size, type_id).map_err(|e| e.to_string())?;
+        Ok((KernelEnd::on_device(&ring), KernelEnd::on_device(&ring)))
+    }
+    fn gauge(input: &KernelEnd) -> RingGauge {
+        input.gauge()
+    }
+}
+
+fn cpu_stages(rt: &Runtime, stages: Vec<Stage>) -> Result<Links, RuntimeError> {
+    let fail = |reason: String| RuntimeError::Launch { id: "pipeline".into(), reason };
+    let LinkRings { first, last, stage_ends, rings } =
+        LinkRings::new(&stages, &ThreadRings).map_err(fail)?;
+    let mut links: Vec<Arc<dyn ActorLink>> = Vec::with_capacity(stages.len());
     let mut downstream = None;
     // Last stage first, so that each stage knows the one it wakes.
-    for (i, stage) in stages.into_iter().enumerate().rev() {
-        let (input, output) = rings.stage_ends(i);
+    for (stage, (input, output)) in stages.into_iter().zip(stage_ends).rev() {
         let (link, shared) = match stage {
             Stage::Kernel(kernel) => {
                 let id = kernel.id().to_owned();
@@ -338,50 +465,41 @@ fn cpu_stages(rt: &Runtime, stages: Vec<Stage>) -> Result<Links, RuntimeError> {
                 (link as Arc<dyn ActorLink>, Some(shared))
             }
             Stage::Rule { id, .. } => {
-                rt.adopt_rule(&id, input, output, downstream.take()).map_err(&fail)?
+                let relink =
+                    crate::cpu::actor::Relink { input, output, downstream: downstream.take() };
+                rt.adopt_rule(&id, StageRings::Threads(relink)).map_err(&fail)?
             }
         };
         downstream = shared;
         links.push(link);
     }
     links.reverse();
-    let (first, last) = rings.host_ends(n);
-    Ok(Links { stages: links, first, last })
+    Ok(Links { stages: links, first, last, rings })
 }
 
 fn device_stages(
     rt: &Runtime,
-    device: &Arc<dyn crate::device::Device>,
+    device: &Arc<dyn Device>,
     stages: Vec<Stage>,
 ) -> Result<Links, RuntimeError> {
     let fail = |reason: String| RuntimeError::Launch { id: "pipeline".into(), reason };
-    let mut rings = LinkRings::new(&stages, |capacity, shape| {
-        crate::gpu::actor::mapped_ring(device, capacity, shape)
-    })
-    .map_err(fail)?;
-    let n = stages.len();
-    let mut links: Vec<Arc<dyn ActorLink>> = Vec::with_capacity(n);
-    for (i, stage) in stages.iter().enumerate() {
-        let (input, output) = rings.stage_ends(i);
+    let LinkRings { first, last, stage_ends, rings } =
+        LinkRings::new(&stages, &KernelRings(device)).map_err(fail)?;
+    let mut links: Vec<Arc<dyn ActorLink>> = Vec::with_capacity(stages.len());
+    for (stage, (input, output)) in stages.iter().zip(stage_ends) {
         let link: Arc<dyn ActorLink> = match stage {
             Stage::Kernel(kernel) => {
                 let (spec, function, module) =
                     rt.device_actor(device, kernel.as_ref(), rt.next_slot())?;
-                crate::gpu::actor::launch_stage(
-                    device.clone(),
-                    &spec,
-                    function,
-                    Some(module),
-                    input,
-                    output,
-                )?
+                launch_stage(device.clone(), &spec, function, Some(module), input, output)?
             }
-            Stage::Rule { id, .. } => rt.adopt_rule(id, input, output, None).map_err(&fail)?.0,
+            Stage::Rule { id, .. } => {
+                rt.adopt_rule(id, StageRings::Kernel(input, output)).map_err(&fail)?.0
+            }
         };
         links.push(link);
     }
-    let (first, last) = rings.host_ends(n);
-    Ok(Links { stages: links, first, last })
+    Ok(Links { stages: links, first, last, rings })
 }
 
 /// The ends' view of a pipeline: requests go to every stage; the counters are the last
@@ -432,10 +550,39 @@ impl ActorLink for PipelineLink {
     }
 }
 
+/// Where one of a pipeline's rings lives.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum RingPlacement {
+    /// Host memory that only host threads use (`Cpu`).
+    Host,
+    /// Host memory the device maps: a ring between the host and a kernel.
+    Mapped,
+    /// Device memory: a ring between two kernels on one device, which the host never reads.
+    Device,
+}
+
+/// One of a pipeline's rings as [`Pipeline::rings`] reports it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RingReport {
+    /// The stage writing it (`None`: the host, into the first stage).
+    pub from: Option<String>,
+    /// The stage reading it (`None`: the host, from the last stage).
+    pub to: Option<String>,
+    /// Where it lives.
+    pub placement: RingPlacement,
+    /// Its slots.
+    pub capacity: u32,
+    /// Messages in it, written and not yet freed by its reader (who frees in batches, so a
+    /// few of these may already be read).
+    pub queued: u64,
+}
+
 /// A running pipeline: the handle to its ends, and one handle per stage.
 pub struct Pipeline<M, R> {
     handle: KernelHandle<M, R>,
     stages: Vec<StageHandle>,
+    /// Ring `i` feeds stage `i`; the last one the host.
+    rings: Vec<LinkRing>,
 }
 
 impl<M: RingMessage, R: RingMessage> Pipeline<M, R> {
@@ -447,6 +594,25 @@ impl<M: RingMessage, R: RingMessage> Pipeline<M, R> {
     /// The stages, in order.
     pub fn stages(&self) -> &[StageHandle] {
         &self.stages
+    }
+
+    /// Every ring of the pipeline, from the host's into the first stage to the last stage's
+    /// to the host: who writes and reads it, where it lives, what waits in it (a full ring
+    /// points at the stage after it as the slowest). A ring in device memory is read through
+    /// the device, which may fail.
+    pub fn rings(&self) -> Result<Vec<RingReport>, RingError> {
+        let stage = |i: usize| self.stages.get(i).map(|s| s.id.clone());
+        let mut reports = Vec::with_capacity(self.rings.len());
+        for (i, ring) in self.rings.iter().enumerate() {
+            reports.push(RingReport {
+                from: i.checked_sub(1).and_then(stage),
+                to: stage(i),
+                placement: ring.placement,
+                capacity: ring.capacity,
+                queued: ring.gauge.len()?,
+            });
+        }
+        Ok(reports)
     }
 
     /// Stops every stage at a message boundary (messages between stages stay where they are).
@@ -461,6 +627,8 @@ pub struct StageHandle {
     link: Arc<dyn ActorLink>,
     /// What its checkpoints record of its artifact (a rule stage's: the version running).
     identity: crate::checkpoint::SharedIdentity,
+    /// Its input ring.
+    input: RingGauge,
 }
 
 impl StageHandle {
@@ -469,9 +637,11 @@ impl StageHandle {
         &self.id
     }
 
-    /// The stage's counters (`queued` and latencies are not measured per stage).
+    /// The stage's counters; `queued` is what waits in its input ring (0 when a ring in
+    /// device memory cannot be read: [`Pipeline::rings`] says why). Latencies are not measured
+    /// per stage.
     pub fn metrics(&self) -> KernelMetrics {
-        KernelMetrics::read(self.link.as_ref(), 0, None)
+        KernelMetrics::read(self.link.as_ref(), self.input.len().unwrap_or_default(), None)
     }
 
     /// Stops this stage at its next message boundary; messages wait in its input ring (and

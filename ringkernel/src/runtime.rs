@@ -389,16 +389,17 @@ impl Runtime {
     pub(crate) fn adopt_rule(
         &self,
         rule_id: &str,
-        input: crate::ring::Consumer,
-        output: crate::ring::Producer,
-        downstream: Option<Arc<crate::cpu::actor::Shared>>,
+        rings: crate::pipeline::StageRings,
     ) -> Result<crate::pipeline::AdoptedStage, String> {
-        match &self.swap {
-            Swap::Cpu(cpu) => {
-                let relink = crate::cpu::actor::Relink { input, output, downstream };
+        use crate::pipeline::StageRings;
+        match (&self.swap, rings) {
+            (Swap::Cpu(cpu), StageRings::Threads(relink)) => {
                 cpu.adopt(rule_id, relink).map(|(link, shared)| (link, Some(shared)))
             }
-            Swap::Gpu(gpu) => gpu.adopt(rule_id, input, output).map(|link| (link, None)),
+            (Swap::Gpu(gpu), StageRings::Kernel(input, output)) => {
+                gpu.adopt(rule_id, input, output).map(|link| (link, None))
+            }
+            _ => Err(format!("rule `{rule_id}` runs on another backend than the pipeline")),
         }
     }
 

@@ -26,7 +26,50 @@ use crate::handle::{ActorLink, HandleCore, acknowledged};
 /// How long a swap waits for the running kernel to acknowledge `TERMINATE`.
 const STOP_LIMIT: Duration = Duration::from_secs(2);
 use crate::backend::RuntimeError;
-use crate::ring::{Consumer, Producer, Ring};
+use crate::ring::{Consumer, DeviceRing, Producer, Ring, RingGauge};
+
+/// One end of a ring as a persistent kernel holds it: where the kernel sees the ring, and
+/// the memory, kept alive until the kernel stopped. The ring is in mapped memory when the
+/// host holds the other end, in device memory when another kernel on the device does.
+pub(crate) struct KernelEnd {
+    address: u64,
+    gauge: RingGauge,
+    _memory: Box<dyn Send + Sync>,
+}
+
+impl KernelEnd {
+    /// The kernel reads `input`, a ring in mapped memory the host writes.
+    pub fn reading(input: Consumer) -> Result<KernelEnd, String> {
+        let address = input.device_address().ok_or_else(not_mapped)?;
+        Ok(KernelEnd { address, gauge: input.gauge(), _memory: Box::new(input) })
+    }
+
+    /// The kernel writes `output`, a ring in mapped memory the host reads.
+    pub fn writing(output: Producer) -> Result<KernelEnd, String> {
+        let address = output.device_address().ok_or_else(not_mapped)?;
+        Ok(KernelEnd { address, gauge: output.gauge(), _memory: Box::new(output) })
+    }
+
+    /// One end of a ring in device memory (the kernel at the other end holds another).
+    pub fn on_device(ring: &Arc<DeviceRing>) -> KernelEnd {
+        let address = ring.device_address();
+        KernelEnd { address, gauge: ring.gauge(), _memory: Box::new(ring.clone()) }
+    }
+
+    /// Where the kernel sees the ring.
+    pub fn device_address(&self) -> u64 {
+        self.address
+    }
+
+    /// A gauge of the ring's length.
+    pub fn gauge(&self) -> RingGauge {
+        self.gauge.clone()
+    }
+}
+
+fn not_mapped() -> String {
+    "a kernel's ring must be in memory the device maps".into()
+}
 
 /// What an actor's rings and state look like.
 #[derive(Debug, Clone)]
@@ -67,7 +110,7 @@ pub(crate) struct GpuLink {
     /// The kernel's ends of the rings: the memory lives until the kernel stopped (`Drop`
     /// waits for it, and leaks the memory rather than free it under a kernel that never
     /// stops).
-    kernel_ends: Mutex<std::mem::ManuallyDrop<(Consumer, Producer)>>,
+    kernel_ends: Mutex<std::mem::ManuallyDrop<(KernelEnd, KernelEnd)>>,
 }
 
 impl GpuLink {
@@ -159,8 +202,8 @@ impl GpuLink {
     pub fn relink(
         &self,
         function: FunctionId,
-        input: Consumer,
-        output: Producer,
+        input: KernelEnd,
+        output: KernelEnd,
     ) -> Result<(), String> {
         let control = self.control_block();
         control.requested.store(request::TERMINATE, Ordering::Release);
@@ -176,8 +219,8 @@ impl GpuLink {
         self.retire();
         {
             let mut params = self.params.lock();
-            params[1] = input.device_address().unwrap_or_default();
-            params[2] = output.device_address().unwrap_or_default();
+            params[1] = input.device_address();
+            params[2] = output.device_address();
         }
         let old = std::mem::replace(
             &mut *self.kernel_ends.lock(),
@@ -343,9 +386,15 @@ pub(crate) fn launch(
     let fail = |reason: String| RuntimeError::Launch { id: id.to_owned(), reason };
     let rings = mapped_ring(&device, spec.capacity, spec.message)
         .and_then(|input| Ok((input, mapped_ring(&device, spec.capacity, spec.response)?)));
-    let ((input_producer, input_consumer), (output_producer, output_consumer)) =
-        rings.inspect_err(|_| unload(&device, owned_module)).map_err(fail)?;
-    let link = launch_stage(device, spec, function, owned_module, input_consumer, output_producer)?;
+    let ends =
+        rings.and_then(|((input_producer, input_consumer), (output_producer, output_consumer))| {
+            let kernel_ends =
+                (KernelEnd::reading(input_consumer)?, KernelEnd::writing(output_producer)?);
+            Ok(((input_producer, output_consumer), kernel_ends))
+        });
+    let ((input_producer, output_consumer), (input, output)) =
+        ends.inspect_err(|_| unload(&device, owned_module)).map_err(fail)?;
+    let link = launch_stage(device, spec, function, owned_module, input, output)?;
     let core = Arc::new(HandleCore::new(
         id,
         link.clone(),
@@ -378,16 +427,16 @@ pub(crate) fn mapped_ring(
     Ring::create_in(memory, capacity, payload, type_id).map_err(|e| e.to_string())
 }
 
-/// Launches an actor running `function` on the given device-side ends of its rings (made by
-/// [`mapped_ring`]): a standalone actor's, or a pipeline stage's whose neighbours hold the
-/// other ends. The actor is not yet told to run.
+/// Launches an actor running `function` on the given kernel ends of its rings: a standalone
+/// actor's (in mapped memory, the host at the other ends), or a pipeline stage's whose
+/// neighbours hold the other ends. The actor is not yet told to run.
 pub(crate) fn launch_stage(
     device: Arc<dyn Device>,
     spec: &ActorSpec,
     function: FunctionId,
     owned_module: Option<ModuleId>,
-    input: Consumer,
-    output: Producer,
+    input: KernelEnd,
+    output: KernelEnd,
 ) -> Result<Arc<GpuLink>, RuntimeError> {
     let id = spec.id.as_str();
     let fail = |reason: String| RuntimeError::Launch { id: id.to_owned(), reason };
@@ -395,12 +444,8 @@ pub(crate) fn launch_stage(
         unload(&device, owned_module);
         fail(e)
     })?;
-    let params = [
-        control.device_address(),
-        input.device_address().unwrap_or_default(),
-        output.device_address().unwrap_or_default(),
-        state_address,
-    ];
+    let params =
+        [control.device_address(), input.device_address(), output.device_address(), state_address];
     let link = Arc::new(GpuLink {
         device: device.clone(),
         control: std::mem::ManuallyDrop::new(control),

@@ -109,8 +109,8 @@ impl GpuSwapBackend {
     pub(crate) fn adopt(
         &self,
         rule_id: &str,
-        input: crate::ring::Consumer,
-        output: crate::ring::Producer,
+        input: super::actor::KernelEnd,
+        output: super::actor::KernelEnd,
     ) -> Result<Arc<dyn crate::handle::ActorLink>, String> {
         let Running { core, link, version } =
             self.state.lock().actor(rule_id).map_err(|e| e.to_string())?;

@@ -163,7 +163,10 @@ impl HandleCore {
             return Err(self.stopped_before("quiesced"));
         }
         match &*self.input_gauge.lock() {
-            Some(gauge) => Ok(gauge.len()),
+            Some(gauge) => gauge.len().map_err(|e| {
+                let why = format!("`{}`: the ring in front of it could not be read: {e}", self.id);
+                crate::rules::BackendError::new(why)
+            }),
             None => Ok(self.producer.lock().len()),
         }
     }

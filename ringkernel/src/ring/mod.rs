@@ -30,6 +30,10 @@ use std::ptr::NonNull;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
+mod device;
+
+pub(crate) use device::DeviceRing;
+
 use crate::device::MappedMemory;
 use ringkernel_codegen::abi::{
     ABI_VERSION, CACHE_LINE, GeometryError, QueueHeader, RingGeometry, SlotHeader, offsets,
@@ -164,6 +168,9 @@ pub enum RingError {
     /// The allocator refused.
     #[error("could not allocate {0} bytes for a ring")]
     OutOfMemory(u64),
+    /// The device holding the ring refused an allocation or a copy, with its message.
+    #[error("device ring: {0}")]
+    Device(String),
 }
 
 impl From<GeometryError> for RingError {
@@ -302,6 +309,11 @@ impl Producer {
         self.memory.device_address()
     }
 
+    /// A gauge of this ring's length for others to read.
+    pub fn gauge(&self) -> RingGauge {
+        RingGauge { ring: Gauged::Host(self.memory.clone()) }
+    }
+
     /// Writes one message if there is room: `fill` writes the payload (exactly
     /// `payload_size` bytes). Returns `false` when the ring is full.
     pub fn try_push(&mut self, header: SlotHeader, fill: impl FnOnce(&mut [u8])) -> bool {
@@ -379,23 +391,42 @@ impl Producer {
 }
 
 /// How many messages wait in a ring, read by someone who is neither end (a swap of a
-/// pipeline stage, reporting what is queued in front of it).
+/// pipeline stage reporting what is queued in front of it, a pipeline's link report).
 #[derive(Clone)]
 pub struct RingGauge {
-    memory: Arc<RingMemory>,
+    ring: Gauged,
+}
+
+#[derive(Clone)]
+enum Gauged {
+    /// A ring the host addresses.
+    Host(Arc<RingMemory>),
+    /// A ring in device memory, read through the device.
+    Device(Arc<DeviceRing>),
 }
 
 impl RingGauge {
-    /// Messages written and not yet freed by the consumer (it frees in batches, so this may
-    /// count a few it already read).
-    pub fn len(&self) -> u64 {
-        let header = self.memory.header();
-        header.tail.load(Ordering::Acquire).saturating_sub(header.head.load(Ordering::Acquire))
+    fn device(ring: Arc<DeviceRing>) -> Self {
+        RingGauge { ring: Gauged::Device(ring) }
     }
 
-    /// Whether [`RingGauge::len`] is 0.
+    /// Messages written and not yet freed by the consumer (it frees in batches, so this may
+    /// count a few it already read). A ring in device memory is read through its device,
+    /// which may fail.
+    pub fn len(&self) -> Result<u64, RingError> {
+        match &self.ring {
+            Gauged::Host(memory) => {
+                let header = memory.header();
+                let head = header.head.load(Ordering::Acquire);
+                Ok(header.tail.load(Ordering::Acquire).saturating_sub(head))
+            }
+            Gauged::Device(ring) => ring.len(),
+        }
+    }
+
+    /// Whether [`RingGauge::len`] is 0 (a ring that cannot be read counts as not empty).
     pub fn is_empty(&self) -> bool {
-        self.len() == 0
+        matches!(self.len(), Ok(0))
     }
 }
 
@@ -435,7 +466,7 @@ impl Consumer {
 
     /// A gauge of this ring's length for others to read.
     pub fn gauge(&self) -> RingGauge {
-        RingGauge { memory: self.memory.clone() }
+        RingGauge { ring: Gauged::Host(self.memory.clone()) }
     }
 
     /// Whether a message is waiting: the next slot has announced itself. This reads one cache
