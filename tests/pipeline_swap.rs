@@ -54,6 +54,21 @@ fn check(_ctx: &mut RingContext, o: Order) -> Checked {
     Checked { seq: o.seq, qty: o.qty, parity: o.qty % 2 }
 }
 
+/// As large as `Checked`, with other fields.
+#[derive(RingMessage, Clone, Copy, Debug, PartialEq)]
+#[repr(C)]
+pub struct Reading {
+    pub id: u16,
+    pub kind: u16,
+    pub level: u32,
+    pub more: u32,
+}
+
+#[ring_kernel(id = "swap-read")]
+fn read(_ctx: &mut RingContext, o: Order) -> Reading {
+    Reading { id: o.seq as u16, kind: 1, level: o.qty, more: 0 }
+}
+
 #[rule(id = "swap-price", version = 1)]
 fn price_v1(_ctx: &mut RingContext, t: &mut Tally, c: Checked) -> Priced {
     t.count += 1;
@@ -87,10 +102,10 @@ const SWAPS: usize = 50;
 
 on_every_backend!(
     swapping_the_middle_stage_under_load_loses_nothing,
-    a_rule_stage_whose_types_do_not_chain_is_refused_with_both_names
+    a_rule_stage_whose_types_do_not_chain_is_refused_with_both_types
 );
 
-fn a_rule_stage_whose_types_do_not_chain_is_refused_with_both_names(backend: Backend) {
+fn a_rule_stage_whose_types_do_not_chain_is_refused_with_both_types(backend: Backend) {
     common::block_on(async move {
         let rt = ringkernel::Runtime::builder().backend(backend).build().unwrap();
         rt.rule_registry().register_rule(compiled(1), "sm_90").await.unwrap();
@@ -100,6 +115,15 @@ fn a_rule_stage_whose_types_do_not_chain_is_refused_with_both_names(backend: Bac
         assert!(
             err.contains(
                 "`swap-book` answers Booked (24 bytes) but `swap-price` takes Checked (12 bytes)"
+            ),
+            "{backend}: {err}"
+        );
+        // As many bytes, laid out otherwise: refused too, with both layouts.
+        let refused = rt.pipeline(ReadKernel).then_rule::<Priced>("swap-price").launch();
+        let err = refused.err().expect("refused").to_string();
+        assert!(
+            err.contains(
+                "`swap-read` answers `Reading size=12 align=4 fields=id@0:2,kind@2:2,level@4:4,more@8:4` but `swap-price` takes `Checked size=12 align=4 fields=seq@0:4,qty@4:4,parity@8:4`"
             ),
             "{backend}: {err}"
         );

@@ -28,6 +28,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use ringkernel_codegen::abi::{ControlBlock, ack, request};
+use ringkernel_codegen::artifact::LayoutRecord;
 
 use crate::__private::ByteHandler;
 use crate::backend::RuntimeError;
@@ -88,8 +89,8 @@ impl Stage {
         }
     }
 
-    /// The names of its message and response types, as its artifact records them.
-    fn type_names(&self, runtime: &Runtime) -> (String, String) {
+    /// The layouts of its message and response types, as its artifact records them.
+    fn layouts(&self, runtime: &Runtime) -> Option<(LayoutRecord, LayoutRecord)> {
         let text = match self {
             Stage::Kernel(k) => k.ptx_artifact().map(str::to_owned),
             Stage::Rule { id, .. } => runtime
@@ -97,11 +98,8 @@ impl Stage {
                 .active_artifact(id)
                 .and_then(|rule| String::from_utf8(rule.ptx.clone()).ok()),
         };
-        let artifact = text.and_then(|t| ringkernel_codegen::artifact::Artifact::parse(&t).ok());
-        match artifact {
-            Some(a) => (a.metadata.message.name, a.metadata.response.name),
-            None => ("?".into(), "?".into()),
-        }
+        let artifact = ringkernel_codegen::artifact::Artifact::parse(&text?).ok()?;
+        Some((artifact.metadata.message, artifact.metadata.response))
     }
 }
 
@@ -242,19 +240,39 @@ impl<'rt, M: RingMessage, R: RingMessage> PipelineBuilder<'rt, M, R> {
     }
 }
 
-/// Each stage's responses are the next stage's messages: checked by size (a rule's PTX-only
-/// version knows its types only by layout; kernels' types already chain at compile time).
+/// Each stage's responses are the next stage's messages: checked by size, and by the
+/// layouts' structure (alignment, each field's offset and size) where both artifacts record
+/// their fields. Type ids are not compared: a rule's PTX-only version knows its types only
+/// by layout, and kernels' types already chain at compile time.
 fn check_chain(runtime: &Runtime, stages: &[Stage]) -> Result<(), String> {
     for pair in stages.windows(2) {
         let (out, into) = (pair[0].shapes().1, pair[1].shapes().0);
-        if out.1 != into.1 {
-            let (answers, takes) = (pair[0].type_names(runtime).1, pair[1].type_names(runtime).0);
+        let answers = pair[0].layouts(runtime).map(|(_, response)| response);
+        let takes = pair[1].layouts(runtime).map(|(message, _)| message);
+        let (answers, takes) = (answers.as_ref(), takes.as_ref());
+        // Sizes first: two layouts of other sizes are told apart by their sizes alone.
+        let structure_differs = match (answers, takes) {
+            _ if out.1 != into.1 => false,
+            (Some(a), Some(t)) if !a.fields.is_empty() && !t.fields.is_empty() => {
+                let shape = |l: &LayoutRecord| {
+                    (l.align, l.fields.iter().map(|f| (f.1, f.2)).collect::<Vec<_>>())
+                };
+                shape(a) != shape(t)
+            }
+            _ => false,
+        };
+        if out.1 != into.1 || structure_differs {
+            let describe = |layout: Option<&LayoutRecord>, size: usize| match layout {
+                Some(l) if structure_differs => format!("`{}`", l.to_text()),
+                Some(l) => format!("{} ({size} bytes)", l.name),
+                None => format!("? ({size} bytes)"),
+            };
             return Err(format!(
-                "the types do not chain: `{}` answers {answers} ({} bytes) but `{}` takes {takes} ({} bytes)",
+                "the types do not chain: `{}` answers {} but `{}` takes {}",
                 pair[0].id(),
-                out.1,
+                describe(answers, out.1),
                 pair[1].id(),
-                into.1
+                describe(takes, into.1)
             ));
         }
     }
