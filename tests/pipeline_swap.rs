@@ -226,5 +226,23 @@ async fn swap_in_pipeline(backend: Backend) {
     let checkpoint = pipeline.stages()[1].checkpoint().unwrap();
     assert_eq!(checkpoint.version, u64::from(*activations.last().unwrap()), "{backend}");
     assert_eq!(Tally::decode(&checkpoint.state).unwrap().count, u64::from(MESSAGES));
+    // Stopped, the middle stage's queue is its link ring's, for the stage, the rule's own
+    // handle and the metrics text alike.
+    assert!(pipeline.stages()[1].deactivate());
+    for seq in MESSAGES..MESSAGES + 5 {
+        ends.send_blocking(Order { seq, qty: 1 }).unwrap();
+    }
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    while pipeline.rings().unwrap()[1].queued < 5 && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(1));
+    }
+    assert_eq!(pipeline.stages()[1].metrics().queued, 5, "{backend}");
+    assert_eq!(standalone.metrics().queued, 5, "{backend}");
+    let depth = format!("ringkernel_queue_depth{{actor=\"swap-price\",backend=\"{backend}\"}} 5");
+    assert!(rt.metrics_text().contains(&depth), "{backend}: {}", rt.metrics_text());
+    assert!(pipeline.stages()[1].activate());
+    for seq in MESSAGES..MESSAGES + 5 {
+        assert_eq!(ends.receive_blocking().unwrap().value.seq, seq, "{backend}");
+    }
     pipeline.terminate();
 }

@@ -85,7 +85,12 @@ impl HandleCore {
     pub fn metrics(&self) -> KernelMetrics {
         // Before the producer is locked below (`stalled` locks it too).
         let current_message_for = self.stalled().map(|(busy_for, _)| busy_for);
-        let queued = self.producer.lock().len();
+        // A pipeline's stage reads the ring in front of it, not this core's.
+        let gauge = self.input_gauge.lock().clone();
+        let queued = match gauge {
+            Some(gauge) => gauge.len().unwrap_or_default(),
+            None => self.producer.lock().len(),
+        };
         KernelMetrics::read(self.link.as_ref(), queued, current_message_for)
     }
 
