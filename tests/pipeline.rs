@@ -158,6 +158,22 @@ fn three_linked_stages_lose_nothing_keep_order_and_push_back(backend: Backend) {
         pipeline.rings()
     );
     assert_eq!(pipeline.stages()[1].metrics().queued, 16, "{backend}");
+    // The metrics text shows each stage by its kernel id, besides the pipeline's ends.
+    let text = rt.metrics_text();
+    let series = |name: &str, actor: &str, value: u64| {
+        format!("{name}{{actor=\"{actor}\",backend=\"{backend}\"}} {value}")
+    };
+    for line in [
+        series("ringkernel_queue_depth", "pipe-score", 16),
+        series("ringkernel_messages_processed_total", "pipe-route", u64::from(N) + 1),
+        series(
+            "ringkernel_messages_processed_total",
+            "pipe-parse -> pipe-score -> pipe-route",
+            u64::from(N) + 1,
+        ),
+    ] {
+        assert!(text.lines().any(|l| l == line), "{backend}: no `{line}` in\n{text}");
+    }
     assert_eq!(pipeline.stages()[2].metrics().processed, u64::from(N) + 1);
     assert!(pipeline.stages()[1].activate());
     for i in 0..sent {

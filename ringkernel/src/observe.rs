@@ -12,15 +12,14 @@
 //! | `ringkernel_rule_active_version` | gauge | `rule` | the version that runs |
 //! | `ringkernel_rule_versions` | gauge | `rule`, `status` | staged versions by status (`registered`, `active`, `superseded`, `rolled_back`, `failed`, ...) |
 //!
-//! Rule actors appear with `actor` set to the rule id. Label values are escaped as the
-//! format requires.
+//! Rule actors appear with `actor` set to the rule id. A pipeline appears as its ends (`actor`
+//! = `first -> ... -> last`: the last stage's counters, the first ring's queue) and each of
+//! its kernel stages by its kernel id (its own counters, the queue of the ring in front of
+//! it); a rule stage by its rule id. Label values are escaped as the format requires.
 
+use crate::rules::{RuleRegistry, RuleStatus};
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
-use std::sync::Arc;
-
-use crate::handle::HandleCore;
-use crate::rules::{RuleRegistry, RuleStatus};
 
 fn escape(value: &str) -> String {
     value.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n")
@@ -42,17 +41,14 @@ fn status_name(status: RuleStatus) -> &'static str {
     }
 }
 
+/// Renders the series of `actors` (id, counters), then the registry's.
 pub(crate) fn render(
     backend: &str,
-    actors: &[Arc<HandleCore>],
-    rule_actors: &[(String, Arc<HandleCore>)],
+    actors: &[(String, crate::KernelMetrics)],
     registry: &RuleRegistry,
 ) -> String {
-    let all: Vec<(String, crate::KernelMetrics)> = actors
-        .iter()
-        .map(|core| (escape(&core.id), core.metrics()))
-        .chain(rule_actors.iter().map(|(id, core)| (escape(id), core.metrics())))
-        .collect();
+    let all: Vec<(String, &crate::KernelMetrics)> =
+        actors.iter().map(|(id, metrics)| (escape(id), metrics)).collect();
     let backend = escape(backend);
     let mut out = String::new();
     type Pick = fn(&crate::KernelMetrics) -> String;

@@ -187,6 +187,8 @@ impl<'rt, M: RingMessage, R: RingMessage> PipelineBuilder<'rt, M, R> {
                 Stage::Rule { identity, .. } => identity.clone(),
             })
             .collect();
+        let kinds: Vec<bool> =
+            self.stages.iter().map(|stage| matches!(stage, Stage::Rule { .. })).collect();
         let id = ids.join(" -> ");
         let fail = |reason: String| RuntimeError::Launch { id: id.clone(), reason };
         if let Some(problem) = self.problem {
@@ -211,10 +213,22 @@ impl<'rt, M: RingMessage, R: RingMessage> PipelineBuilder<'rt, M, R> {
         };
         let Links { stages, first, last, rings } = links;
         let (message, response) = (first.payload_size(), last.payload_size());
-        let link = Arc::new(PipelineLink { stages: stages.clone() });
+        let stage_links = ids
+            .into_iter()
+            .zip(stages)
+            .zip(&rings)
+            .zip(&kinds)
+            .map(|(((id, link), input), &rule)| StageLink {
+                id,
+                link,
+                input: input.gauge.clone(),
+                rule,
+            })
+            .collect();
+        let link = Arc::new(PipelineLink { stages: stage_links });
         let core = Arc::new(HandleCore::new(
             &id,
-            link,
+            link.clone(),
             first,
             last,
             message,
@@ -224,17 +238,10 @@ impl<'rt, M: RingMessage, R: RingMessage> PipelineBuilder<'rt, M, R> {
         core.start(Duration::from_secs(10))?;
         rt.track(&core);
         let handle = typed(core)?;
-        let stages: Vec<StageHandle> = ids
+        let stages = identities
             .into_iter()
-            .zip(stages)
-            .zip(identities)
-            .zip(&rings)
-            .map(|(((id, link), identity), input)| StageHandle {
-                id,
-                link,
-                identity,
-                input: input.gauge.clone(),
-            })
+            .enumerate()
+            .map(|(index, identity)| StageHandle { pipeline: link.clone(), index, identity })
             .collect();
         Ok(Pipeline { handle, stages, rings })
     }
@@ -520,23 +527,41 @@ fn device_stages(
     Ok(Links { stages: links, first, last, rings })
 }
 
+/// One stage as its pipeline sees it.
+struct StageLink {
+    id: String,
+    link: Arc<dyn ActorLink>,
+    /// Its input ring.
+    input: RingGauge,
+    /// A rule actor's (reported by its rule id with the rule actors, not as a stage).
+    rule: bool,
+}
+
+impl StageLink {
+    /// Its counters; `queued` is what waits in its input ring (0 when a ring in device memory
+    /// cannot be read: [`Pipeline::rings`] says why).
+    fn metrics(&self) -> KernelMetrics {
+        KernelMetrics::read(self.link.as_ref(), self.input.len().unwrap_or_default(), None)
+    }
+}
+
 /// The ends' view of a pipeline: requests go to every stage; the counters are the last
 /// stage's (messages that came through).
 struct PipelineLink {
-    stages: Vec<Arc<dyn ActorLink>>,
+    stages: Vec<StageLink>,
 }
 
 impl ActorLink for PipelineLink {
     fn control(&self) -> &ControlBlock {
-        self.stages.last().expect("a pipeline has stages").control()
+        self.stages.last().expect("a pipeline has stages").link.control()
     }
 
     fn wake(&self) {
-        self.stages.iter().for_each(|s| s.wake());
+        self.stages.iter().for_each(|s| s.link.wake());
     }
 
     fn join(&self) -> Option<Vec<u8>> {
-        let states: Vec<Option<Vec<u8>>> = self.stages.iter().map(|s| s.join()).collect();
+        let states: Vec<Option<Vec<u8>>> = self.stages.iter().map(|s| s.link.join()).collect();
         states.into_iter().last().flatten()
     }
 
@@ -545,7 +570,7 @@ impl ActorLink for PipelineLink {
     }
 
     fn failure(&self) -> Option<String> {
-        self.stages.iter().find_map(|s| s.failure())
+        self.stages.iter().find_map(|s| s.link.failure())
     }
 
     fn state_at_boundary(&self) -> Result<Vec<u8>, String> {
@@ -553,16 +578,21 @@ impl ActorLink for PipelineLink {
     }
 
     fn clock(&self) -> u64 {
-        self.stages.iter().map(|s| s.clock()).max().unwrap_or_default()
+        self.stages.iter().map(|s| s.link.clock()).max().unwrap_or_default()
     }
 
     fn request(&self, state: u32) {
-        self.stages.iter().for_each(|s| s.request(state));
+        self.stages.iter().for_each(|s| s.link.request(state));
+    }
+
+    /// Kernel stages by their ids; rule stages report as rule actors.
+    fn stage_metrics(&self) -> Vec<(String, KernelMetrics)> {
+        self.stages.iter().filter(|s| !s.rule).map(|s| (s.id.clone(), s.metrics())).collect()
     }
 
     /// A state every stage acknowledged, or `u32::MAX` while they differ.
     fn acknowledged(&self) -> u32 {
-        let mut states = self.stages.iter().map(|s| s.acknowledged());
+        let mut states = self.stages.iter().map(|s| s.link.acknowledged());
         let first = states.next().unwrap_or(u32::MAX);
         if states.all(|s| s == first) { first } else { u32::MAX }
     }
@@ -619,7 +649,7 @@ impl<M: RingMessage, R: RingMessage> Pipeline<M, R> {
     /// points at the stage after it as the slowest). A ring in device memory is read through
     /// the device, which may fail.
     pub fn rings(&self) -> Result<Vec<RingReport>, RingError> {
-        let stage = |i: usize| self.stages.get(i).map(|s| s.id.clone());
+        let stage = |i: usize| self.stages.get(i).map(|s| s.id().to_owned());
         let mut reports = Vec::with_capacity(self.rings.len());
         for (i, ring) in self.rings.iter().enumerate() {
             reports.push(RingReport {
@@ -641,25 +671,27 @@ impl<M: RingMessage, R: RingMessage> Pipeline<M, R> {
 
 /// One stage of a pipeline: its counters, its run state, its checkpoints.
 pub struct StageHandle {
-    id: String,
-    link: Arc<dyn ActorLink>,
+    pipeline: Arc<PipelineLink>,
+    index: usize,
     /// What its checkpoints record of its artifact (a rule stage's: the version running).
     identity: crate::checkpoint::SharedIdentity,
-    /// Its input ring.
-    input: RingGauge,
 }
 
 impl StageHandle {
+    fn stage(&self) -> &StageLink {
+        &self.pipeline.stages[self.index]
+    }
+
     /// The stage's kernel id.
     pub fn id(&self) -> &str {
-        &self.id
+        &self.stage().id
     }
 
     /// The stage's counters; `queued` is what waits in its input ring (0 when a ring in
     /// device memory cannot be read: [`Pipeline::rings`] says why). Latencies are not measured
     /// per stage.
     pub fn metrics(&self) -> KernelMetrics {
-        KernelMetrics::read(self.link.as_ref(), self.input.len().unwrap_or_default(), None)
+        self.stage().metrics()
     }
 
     /// Stops this stage at its next message boundary; messages wait in its input ring (and
@@ -672,14 +704,15 @@ impl StageHandle {
     /// wait at their message boundaries for the blackout, nothing is lost.
     pub fn checkpoint(&self) -> Result<crate::Checkpoint, crate::CheckpointError> {
         let identity = self.identity.lock().clone();
-        crate::checkpoint::take(&self.id, identity, self.link.as_ref())
+        crate::checkpoint::take(self.id(), identity, self.stage().link.as_ref())
     }
 
     /// Stops this stage at its next message boundary for good (the stages around it go on
     /// until their rings fill); returns its final state bytes when they can be read.
     pub fn terminate(&self) -> Option<Vec<u8>> {
-        self.link.request(request::TERMINATE);
-        self.link.join()
+        let link = &self.stage().link;
+        link.request(request::TERMINATE);
+        link.join()
     }
 
     /// Resumes this stage.
@@ -688,7 +721,8 @@ impl StageHandle {
     }
 
     fn wait(&self, state: u32, acked: u32) -> bool {
-        self.link.request(state);
-        crate::handle::wait_for_link(self.link.as_ref(), acked, Duration::from_secs(5))
+        let link = self.stage().link.as_ref();
+        link.request(state);
+        crate::handle::wait_for_link(link, acked, Duration::from_secs(5))
     }
 }

@@ -428,15 +428,19 @@ impl Runtime {
     /// assert!(rt.metrics_text().contains("# TYPE ringkernel_messages_processed_total counter"));
     /// ```
     pub fn metrics_text(&self) -> String {
-        let actors: Vec<Arc<HandleCore>> =
+        let cores: Vec<Arc<HandleCore>> =
             self.actors.lock().iter().filter_map(std::sync::Weak::upgrade).collect();
-        let rules: Vec<(String, Arc<HandleCore>)> = self
-            .registry
-            .list_rules()
-            .into_iter()
-            .filter_map(|id| self.swap.actor(&id).map(|core| (id, core)))
-            .collect();
-        crate::observe::render(self.backend.name(), &actors, &rules, &self.registry)
+        let mut actors = Vec::new();
+        for core in cores {
+            actors.push((core.id.clone(), core.metrics()));
+            actors.extend(core.link.stage_metrics());
+        }
+        for id in self.registry.list_rules() {
+            if let Some(core) = self.swap.actor(&id) {
+                actors.push((id, core.metrics()));
+            }
+        }
+        crate::observe::render(self.backend.name(), &actors, &self.registry)
     }
 
     /// The registry whose swaps run on this runtime's actors.

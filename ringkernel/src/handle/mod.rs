@@ -48,6 +48,12 @@ pub(crate) trait ActorLink: Send + Sync {
         self.wake();
     }
     /// The state the actor last acknowledged (one of `abi::ack`).
+    /// The stages of a pipeline that report apart from their ends (`actor`, counters), for
+    /// the metrics text; none for a single actor.
+    fn stage_metrics(&self) -> Vec<(String, KernelMetrics)> {
+        Vec::new()
+    }
+
     fn acknowledged(&self) -> u32 {
         self.control().acknowledged.load(Ordering::Acquire)
     }
