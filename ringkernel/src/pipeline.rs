@@ -310,6 +310,13 @@ pub(crate) enum StageRings {
     Kernel(KernelEnd, KernelEnd),
 }
 
+/// The shape of one of a pipeline's rings: slots, and the (type id, size) of its messages.
+#[derive(Debug, Clone, Copy)]
+struct RingShape {
+    capacity: u32,
+    message: (u64, usize),
+}
+
 /// How a backend makes a pipeline's rings: the host writes the first and reads the last;
 /// the rings between two stages are the stages' alone.
 trait RingMaker {
@@ -321,21 +328,9 @@ trait RingMaker {
     const ENDS: RingPlacement;
     /// Where the rings between two stages live.
     const BETWEEN: RingPlacement;
-    fn host_to_stage(
-        &self,
-        capacity: u32,
-        shape: (u64, usize),
-    ) -> Result<(Producer, Self::Input), String>;
-    fn stage_to_host(
-        &self,
-        capacity: u32,
-        shape: (u64, usize),
-    ) -> Result<(Self::Output, Consumer), String>;
-    fn stage_to_stage(
-        &self,
-        capacity: u32,
-        shape: (u64, usize),
-    ) -> Result<(Self::Output, Self::Input), String>;
+    fn host_to_stage(&self, shape: RingShape) -> Result<(Producer, Self::Input), String>;
+    fn stage_to_host(&self, shape: RingShape) -> Result<(Self::Output, Consumer), String>;
+    fn stage_to_stage(&self, shape: RingShape) -> Result<(Self::Output, Self::Input), String>;
     fn gauge(input: &Self::Input) -> RingGauge;
 }
 
@@ -356,17 +351,21 @@ impl<I, O> LinkRings<I, O> {
     ) -> Result<Self, String> {
         let shapes = ring_shapes(stages);
         let n = stages.len();
-        let ring = |placement, gauge, capacity| LinkRing { gauge, placement, capacity };
-        let (first, mut input) = maker.host_to_stage(shapes[0].0, shapes[0].1)?;
-        let mut rings = vec![ring(M::ENDS, first.gauge(), shapes[0].0)];
+        let ring = |placement, gauge, shape: RingShape| LinkRing {
+            gauge,
+            placement,
+            capacity: shape.capacity,
+        };
+        let (first, mut input) = maker.host_to_stage(shapes[0])?;
+        let mut rings = vec![ring(M::ENDS, first.gauge(), shapes[0])];
         let mut stage_ends = Vec::with_capacity(n);
-        for &(capacity, shape) in &shapes[1..n] {
-            let (output, next_input) = maker.stage_to_stage(capacity, shape)?;
-            rings.push(ring(M::BETWEEN, M::gauge(&next_input), capacity));
+        for &shape in &shapes[1..n] {
+            let (output, next_input) = maker.stage_to_stage(shape)?;
+            rings.push(ring(M::BETWEEN, M::gauge(&next_input), shape));
             stage_ends.push((std::mem::replace(&mut input, next_input), output));
         }
-        let (output, last) = maker.stage_to_host(shapes[n].0, shapes[n].1)?;
-        rings.push(ring(M::ENDS, last.gauge(), shapes[n].0));
+        let (output, last) = maker.stage_to_host(shapes[n])?;
+        rings.push(ring(M::ENDS, last.gauge(), shapes[n]));
         stage_ends.push((input, output));
         Ok(LinkRings { first, last, stage_ends, rings })
     }
@@ -374,14 +373,14 @@ impl<I, O> LinkRings<I, O> {
 
 /// Ring `i` feeds stage `i` (typed as the stage before it answers); the last ring carries
 /// the last stage's responses.
-fn ring_shapes(stages: &[Stage]) -> Vec<(u32, (u64, usize))> {
+fn ring_shapes(stages: &[Stage]) -> Vec<RingShape> {
     let mut shapes = Vec::with_capacity(stages.len() + 1);
     for (i, stage) in stages.iter().enumerate() {
-        let shape = if i == 0 { stage.shapes().0 } else { stages[i - 1].shapes().1 };
-        shapes.push((stage.capacity(), shape));
+        let message = if i == 0 { stage.shapes().0 } else { stages[i - 1].shapes().1 };
+        shapes.push(RingShape { capacity: stage.capacity(), message });
     }
     if let Some(last) = stages.last() {
-        shapes.push((last.capacity(), last.shapes().1));
+        shapes.push(RingShape { capacity: last.capacity(), message: last.shapes().1 });
     }
     shapes
 }
@@ -390,7 +389,9 @@ fn ring_shapes(stages: &[Stage]) -> Vec<(u32, (u64, usize))> {
 struct ThreadRings;
 
 impl ThreadRings {
-    fn ring(capacity: u32, (type_id, size): (u64, usize)) -> Result<(Producer, Consumer), String> {
+    fn ring(
+        RingShape { capacity, message: (type_id, size) }: RingShape,
+    ) -> Result<(Producer, Consumer), String> {
         let size = u32::try_from(size).map_err(|_| format!("a {size}-byte message"))?;
         Ring::create(capacity, size, type_id).map_err(|e| e.to_string())
     }
@@ -401,26 +402,14 @@ impl RingMaker for ThreadRings {
     type Output = Producer;
     const ENDS: RingPlacement = RingPlacement::Host;
     const BETWEEN: RingPlacement = RingPlacement::Host;
-    fn host_to_stage(
-        &self,
-        capacity: u32,
-        shape: (u64, usize),
-    ) -> Result<(Producer, Consumer), String> {
-        Self::ring(capacity, shape)
+    fn host_to_stage(&self, shape: RingShape) -> Result<(Producer, Consumer), String> {
+        Self::ring(shape)
     }
-    fn stage_to_host(
-        &self,
-        capacity: u32,
-        shape: (u64, usize),
-    ) -> Result<(Producer, Consumer), String> {
-        Self::ring(capacity, shape)
+    fn stage_to_host(&self, shape: RingShape) -> Result<(Producer, Consumer), String> {
+        Self::ring(shape)
     }
-    fn stage_to_stage(
-        &self,
-        capacity: u32,
-        shape: (u64, usize),
-    ) -> Result<(Producer, Consumer), String> {
-        Self::ring(capacity, shape)
+    fn stage_to_stage(&self, shape: RingShape) -> Result<(Producer, Consumer), String> {
+        Self::ring(shape)
     }
     fn gauge(input: &Consumer) -> RingGauge {
         input.gauge()
@@ -435,30 +424,19 @@ impl RingMaker for KernelRings<'_> {
     type Output = KernelEnd;
     const ENDS: RingPlacement = RingPlacement::Mapped;
     const BETWEEN: RingPlacement = RingPlacement::Device;
-    fn host_to_stage(
-        &self,
-        capacity: u32,
-        shape: (u64, usize),
-    ) -> Result<(Producer, KernelEnd), String> {
-        let (host, kernel) = mapped_ring(self.0, capacity, shape)?;
+    fn host_to_stage(&self, shape: RingShape) -> Result<(Producer, KernelEnd), String> {
+        let (host, kernel) = mapped_ring(self.0, shape.capacity, shape.message)?;
         Ok((host, KernelEnd::reading(kernel)?))
     }
-    fn stage_to_host(
-        &self,
-        capacity: u32,
-        shape: (u64, usize),
-    ) -> Result<(KernelEnd, Consumer), String> {
-        let (kernel, host) = mapped_ring(self.0, capacity, shape)?;
+    fn stage_to_host(&self, shape: RingShape) -> Result<(KernelEnd, Consumer), String> {
+        let (kernel, host) = mapped_ring(self.0, shape.capacity, shape.message)?;
         Ok((KernelEnd::writing(kernel)?, host))
     }
-    fn stage_to_stage(
-        &self,
-        capacity: u32,
-        (type_id, size): (u64, usize),
-    ) -> Result<(KernelEnd, KernelEnd), String> {
+    fn stage_to_stage(&self, shape: RingShape) -> Result<(KernelEnd, KernelEnd), String> {
+        let (type_id, size) = shape.message;
         let size = u32::try_from(size).map_err(|_| format!("a {size}-byte message"))?;
         let ring =
-            DeviceRing::create(self.0, capacity, size, type_id).map_err(|e| e.to_string())?;
+            DeviceRing::create(self.0, shape.capacity, size, type_id).map_err(|e| e.to_string())?;
         Ok((KernelEnd::on_device(&ring), KernelEnd::on_device(&ring)))
     }
     fn gauge(input: &KernelEnd) -> RingGauge {
