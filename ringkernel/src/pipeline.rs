@@ -257,18 +257,10 @@ fn check_chain(runtime: &Runtime, stages: &[Stage]) -> Result<(), String> {
         let answers = pair[0].layouts(runtime).map(|(_, response)| response);
         let takes = pair[1].layouts(runtime).map(|(message, _)| message);
         let (answers, takes) = (answers.as_ref(), takes.as_ref());
-        // Sizes first: two layouts of other sizes are told apart by their sizes alone.
-        let structure_differs = match (answers, takes) {
-            _ if out.1 != into.1 => false,
-            (Some(a), Some(t)) if !a.fields.is_empty() && !t.fields.is_empty() => {
-                let shape = |l: &LayoutRecord| {
-                    (l.align, l.fields.iter().map(|f| (f.1, f.2)).collect::<Vec<_>>())
-                };
-                shape(a) != shape(t)
-            }
-            _ => false,
-        };
-        if out.1 != into.1 || structure_differs {
+        let sizes_differ = out.1 != into.1;
+        let structures = (answers.and_then(structure), takes.and_then(structure));
+        let structure_differs = !sizes_differ && matches!(structures, (Some(a), Some(t)) if a != t);
+        if sizes_differ || structure_differs {
             let describe = |layout: Option<&LayoutRecord>, size: usize| match layout {
                 Some(l) if structure_differs => format!("`{}`", l.to_text()),
                 Some(l) => format!("{} ({size} bytes)", l.name),
@@ -284,6 +276,13 @@ fn check_chain(runtime: &Runtime, stages: &[Stage]) -> Result<(), String> {
         }
     }
     Ok(())
+}
+
+/// A layout's alignment and each field's offset and size; `None` when it records no fields
+/// (an artifact made by another tool may not).
+fn structure(layout: &LayoutRecord) -> Option<(u32, Vec<(u32, u32)>)> {
+    let fields: Vec<(u32, u32)> = layout.fields.iter().map(|&(_, at, size)| (at, size)).collect();
+    (!fields.is_empty()).then_some((layout.align, fields))
 }
 
 /// The launched stages, the host's two ends, and a gauge of every ring.

@@ -47,13 +47,13 @@ pub(crate) trait ActorLink: Send + Sync {
         self.control().requested.store(state, Ordering::Release);
         self.wake();
     }
-    /// The state the actor last acknowledged (one of `abi::ack`).
     /// The stages of a pipeline that report apart from their ends (`actor`, counters), for
     /// the metrics text; none for a single actor.
     fn stage_metrics(&self) -> Vec<(String, KernelMetrics)> {
         Vec::new()
     }
 
+    /// The state the actor last acknowledged (one of `abi::ack`).
     fn acknowledged(&self) -> u32 {
         self.control().acknowledged.load(Ordering::Acquire)
     }
