@@ -10,7 +10,8 @@ mod common;
 use std::time::{Duration, Instant};
 
 use ringkernel::{
-    Backend, CallError, Fault, Pipeline, RingContext, RingMessage, RingPlacement, ring_kernel,
+    Backend, CallError, Checkpoint, CheckpointError, Fault, Pipeline, RingContext, RingMessage,
+    RingPlacement, ring_kernel,
 };
 
 #[derive(RingMessage, Clone, Copy, Debug, PartialEq)]
@@ -94,7 +95,10 @@ fn expected(r: Raw, seen: u64) -> Routed {
     Routed { id: r.id, venue: score % 3, notional: price as u64 * qty as u64, seen }
 }
 
-on_every_backend!(three_linked_stages_lose_nothing_keep_order_and_push_back);
+on_every_backend!(
+    three_linked_stages_lose_nothing_keep_order_and_push_back,
+    a_restored_stage_goes_on_where_its_checkpoint_was
+);
 
 fn three_linked_stages_lose_nothing_keep_order_and_push_back(backend: Backend) {
     let rt = common::runtime(backend);
@@ -217,6 +221,52 @@ fn three_linked_stages_lose_nothing_keep_order_and_push_back(backend: Backend) {
     assert_eq!(seen.count, total - 1, "{backend}: the aborted message never reached its handler");
     let report = pipeline.terminate();
     assert_eq!(report.processed, total);
+}
+
+fn a_restored_stage_goes_on_where_its_checkpoint_was(backend: Backend) {
+    let rt = common::runtime(backend);
+    let pipeline =
+        rt.pipeline(ParseKernel).then(ScoreKernel).then(RouteKernel::default()).launch().unwrap();
+    for id in 1..=5 {
+        assert_eq!(pipeline.handle().call_blocking(raw(id)), Ok(expected(raw(id), u64::from(id))));
+    }
+    let checkpoint = pipeline.stages()[2].checkpoint().unwrap();
+    assert_eq!((checkpoint.kernel_id.as_str(), checkpoint.messages_processed), ("pipe-route", 5));
+    pipeline.terminate();
+    drop(pipeline);
+    // Through its bytes (a file's), into a new pipeline on this backend and on the CPU.
+    let read = Checkpoint::from_bytes(&checkpoint.to_bytes()).unwrap();
+    for target in [backend, Backend::Cpu] {
+        let rt = common::runtime(target);
+        let restored = rt
+            .pipeline(ParseKernel)
+            .then(ScoreKernel)
+            .then(RouteKernel::default())
+            .restored_from(&read)
+            .unwrap()
+            .launch()
+            .unwrap();
+        let next = restored.handle().call_blocking(raw(6));
+        assert_eq!(next, Ok(expected(raw(6), 6)), "{backend} -> {target}: the count goes on");
+        let processed: Vec<u64> = restored.stages().iter().map(|s| s.metrics().processed).collect();
+        assert_eq!(
+            processed,
+            [1, 1, 6],
+            "{backend} -> {target}: only the restored stage's counters"
+        );
+        assert!(
+            restored.stages()[2].checkpoint().unwrap().hlc > checkpoint.hlc,
+            "{backend} -> {target}: the clock goes on"
+        );
+        restored.terminate();
+    }
+    // A checkpoint of another kernel does not fit a stage: refused, with the reason.
+    let refused = rt.pipeline(ParseKernel).then(ScoreKernel).restored_from(&read);
+    let err = refused.err().expect("refused");
+    assert!(
+        matches!(&err, CheckpointError::Incompatible { kernel, .. } if kernel == "pipe-score"),
+        "{backend}: {err}"
+    );
 }
 
 /// Whether the rings' queue lengths come to satisfy `settled` within five seconds.

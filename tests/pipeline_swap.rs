@@ -130,6 +130,12 @@ fn a_rule_stage_whose_types_do_not_chain_is_refused_with_both_types(backend: Bac
         // The rule's actor was left alone: it still answers through its own handle.
         let standalone = rt.rule_actor::<Checked, Priced>("swap-price").unwrap();
         assert_eq!(standalone.call_blocking(Checked { seq: 5, qty: 1, parity: 1 }).unwrap().seq, 5);
+        // A rule stage keeps the rule's own state: a checkpoint is not put into it.
+        let checkpoint = standalone.checkpoint().unwrap();
+        let refused =
+            rt.pipeline(CheckKernel).then_rule::<Priced>("swap-price").restored_from(&checkpoint);
+        let err = refused.err().expect("refused").to_string();
+        assert!(err.contains("a rule stage runs the rule's actor"), "{backend}: {err}");
         let unknown = rt.pipeline(CheckKernel).then_rule::<Priced>("no-such-rule").launch();
         assert!(unknown.err().expect("refused").to_string().contains("has no running actor"));
     })

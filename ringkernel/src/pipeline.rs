@@ -21,6 +21,10 @@
 //! `call` on the ends finds its answer; a stage's fault rides on as a failed message that
 //! the next stages answer as a wrong-typed one (the first fault is counted where it happened).
 //!
+//! Each stage checkpoints on its own ([`StageHandle::checkpoint`]), and a kernel stage starts
+//! from a checkpoint (of a stage or of a standalone actor of that kernel, taken on any
+//! backend) with `.then(kernel).restored_from(&checkpoint)?`.
+//!
 //! The link protocol is the ABI's ring: no entry point changed for pipelines.
 
 use std::marker::PhantomData;
@@ -107,6 +111,8 @@ impl Stage {
 pub struct PipelineBuilder<'rt, M, R> {
     runtime: &'rt Runtime,
     stages: Vec<Stage>,
+    /// The checked checkpoint each stage starts from, if any (its state is already in it).
+    restores: Vec<Option<crate::Checkpoint>>,
     /// Why a stage cannot be used (reported by `launch`).
     problem: Option<String>,
     _types: PhantomData<fn(M) -> R>,
@@ -123,6 +129,7 @@ impl Runtime {
         PipelineBuilder {
             runtime: self,
             stages: vec![Stage::Kernel(Box::new(first))],
+            restores: vec![None],
             problem: None,
             _types: PhantomData,
         }
@@ -137,12 +144,50 @@ impl<'rt, M: RingMessage, R: RingMessage> PipelineBuilder<'rt, M, R> {
         R2: RingMessage,
     {
         self.stages.push(Stage::Kernel(Box::new(next)));
+        self.retyped()
+    }
+
+    /// The same stages, typed by what the last one answers.
+    fn retyped<R2>(mut self) -> PipelineBuilder<'rt, M, R2> {
+        self.restores.resize(self.stages.len(), None);
         PipelineBuilder {
             runtime: self.runtime,
             stages: self.stages,
+            restores: self.restores,
             problem: self.problem,
             _types: PhantomData,
         }
+    }
+
+    /// Starts the stage added last from `checkpoint` (one of that kernel, taken on any
+    /// backend, of a stage or of a standalone actor): its state now, its counters and clock
+    /// once it is launched. Refused, with the reason, when the checkpoint's digest fails, its
+    /// layout or ABI hash is not the kernel's, or the stage is a rule's (a rule actor keeps its
+    /// own state across the swaps the registry makes).
+    pub fn restored_from(
+        mut self,
+        checkpoint: &crate::Checkpoint,
+    ) -> Result<Self, crate::CheckpointError> {
+        if self.problem.is_some() {
+            // The stage asked for last was not added: `launch` reports why.
+            return Ok(self);
+        }
+        let runtime = self.runtime;
+        let restored = match self.stages.last_mut() {
+            Some(Stage::Kernel(kernel)) => runtime.restore_state(kernel.as_mut(), checkpoint)?,
+            Some(Stage::Rule { id, .. }) => {
+                return Err(crate::CheckpointError::Incompatible {
+                    checkpoint: checkpoint.kernel_id.clone(),
+                    kernel: id.clone(),
+                    reason: "a rule stage runs the rule's actor, with the rule's own state".into(),
+                });
+            }
+            None => return Ok(self),
+        };
+        if let Some(last) = self.restores.last_mut() {
+            *last = Some(restored);
+        }
+        Ok(self)
     }
 
     /// Adds the running actor of the registered rule `rule_id` as a stage taking `R` and
@@ -166,12 +211,7 @@ impl<'rt, M: RingMessage, R: RingMessage> PipelineBuilder<'rt, M, R> {
                 self.problem.get_or_insert(why);
             }
         }
-        PipelineBuilder {
-            runtime: self.runtime,
-            stages: self.stages,
-            problem: self.problem,
-            _types: PhantomData,
-        }
+        self.retyped()
     }
 
     /// Launches every stage, linked, and returns the pipeline once all of them run.
@@ -212,6 +252,11 @@ impl<'rt, M: RingMessage, R: RingMessage> PipelineBuilder<'rt, M, R> {
             Some(device) => device_stages(rt, device, self.stages)?,
         };
         let Links { stages, first, last, rings } = links;
+        for (stage, restore) in stages.iter().zip(&self.restores) {
+            if let Some(checkpoint) = restore {
+                crate::checkpoint::restore_counters(stage.control(), checkpoint);
+            }
+        }
         let (message, response) = (first.payload_size(), last.payload_size());
         let stage_links = ids
             .into_iter()

@@ -272,37 +272,47 @@ impl Runtime {
         M: RingMessage,
         R: RingMessage,
     {
-        // A checkpoint built or edited in memory is checked like one read from a file.
-        let checkpoint = &Checkpoint::from_bytes(&checkpoint.to_bytes())?;
+        let checkpoint = &self.restore_state(&mut kernel, checkpoint)?;
         let id = kernel.id().to_owned();
-        let identity = kernel.ptx_artifact().and_then(Identity::of_text).ok_or_else(|| {
-            CheckpointError::Incompatible {
-                checkpoint: checkpoint.kernel_id.clone(),
-                kernel: id.clone(),
-                reason: "the kernel has no artifact to compare layouts with".into(),
-            }
-        })?;
-        identity.accepts(&id, checkpoint)?;
-        kernel.set_state_bytes(&checkpoint.state).map_err(|e| CheckpointError::Incompatible {
-            checkpoint: checkpoint.kernel_id.clone(),
-            kernel: id.clone(),
-            reason: format!("its state does not decode: {e}"),
-        })?;
         let launch_error =
             |e: RuntimeError| CheckpointError::Actor { id: id.clone(), reason: e.to_string() };
-        if self.device.is_none() {
-            let sent_at = crate::hlc::HlcTimestamp { packed: checkpoint.hlc, node: 0 };
-            self.clock.update(sent_at).map_err(|e| CheckpointError::Incompatible {
-                checkpoint: checkpoint.kernel_id.clone(),
-                kernel: id.clone(),
-                reason: format!("its clock: {e}"),
-            })?;
-        }
         let handle = self.launch(kernel).map_err(launch_error)?;
         crate::checkpoint::restore_counters(handle.core.link.control(), checkpoint);
         // Sequence numbers go on from the messages the checkpointed actor had handled.
         handle.core.next_sequence.store(checkpoint.messages_processed, Ordering::Relaxed);
         Ok(handle)
+    }
+
+    /// The part of a restore that comes before the launch: checks `checkpoint` (its digest,
+    /// like one read from a file, then its identity against `kernel`'s), puts its state into
+    /// `kernel` and, on host threads, moves the runtime's clock past the checkpoint's. The
+    /// counters and the device clock go into the control block once the actor exists
+    /// ([`crate::checkpoint::restore_counters`]). Returns the checked checkpoint.
+    pub(crate) fn restore_state<K: GpuKernel + ByteHandler + ?Sized>(
+        &self,
+        kernel: &mut K,
+        checkpoint: &Checkpoint,
+    ) -> Result<Checkpoint, CheckpointError> {
+        // A checkpoint built or edited in memory is checked like one read from a file.
+        let checkpoint = Checkpoint::from_bytes(&checkpoint.to_bytes())?;
+        let id = kernel.id().to_owned();
+        let incompatible = |reason: String| CheckpointError::Incompatible {
+            checkpoint: checkpoint.kernel_id.clone(),
+            kernel: id.clone(),
+            reason,
+        };
+        let identity = kernel.ptx_artifact().and_then(Identity::of_text).ok_or_else(|| {
+            incompatible("the kernel has no artifact to compare layouts with".into())
+        })?;
+        identity.accepts(&id, &checkpoint)?;
+        kernel
+            .set_state_bytes(&checkpoint.state)
+            .map_err(|e| incompatible(format!("its state does not decode: {e}")))?;
+        if self.device.is_none() {
+            let sent_at = crate::hlc::HlcTimestamp { packed: checkpoint.hlc, node: 0 };
+            self.clock.update(sent_at).map_err(|e| incompatible(format!("its clock: {e}")))?;
+        }
+        Ok(checkpoint)
     }
 
     /// [`Runtime::launch`] with options: with an access policy, only senders that satisfy it
