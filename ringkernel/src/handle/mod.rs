@@ -2,7 +2,7 @@
 //!
 //! A handle owns the host ends of the actor's two rings (the producer of its input, the
 //! consumer of its output) and talks to the actor through its control block; the backend's
-//! side is an [`ActorLink`] (a host thread on `Cpu`, a persistent kernel on a device
+//! side is an `ActorLink` (a host thread on `Cpu`, a persistent kernel on a device
 //! otherwise), so this module does not know which backend runs the actor.
 
 use std::collections::VecDeque;
