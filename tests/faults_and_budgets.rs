@@ -92,7 +92,29 @@ fn big_state(_ctx: &mut RingContext, big: &mut Big, n: u32) -> u32 {
     n
 }
 
+/// At most 1,000 trips (a counted `while`): within a budget of 1,000 steps it cannot run out,
+/// so its PTX has no fuel check.
+#[ring_kernel(id = "counted-within", max_steps = 1000)]
+fn counted_within(_ctx: &mut RingContext, x: u32) -> u32 {
+    let mut steps = 0u32;
+    while x != 0 && steps < 1000 {
+        steps += 1;
+    }
+    steps
+}
+
+/// The same loop with one step less: the fuel check is there, and the 1,000th trip aborts.
+#[ring_kernel(id = "counted-past", max_steps = 999)]
+fn counted_past(_ctx: &mut RingContext, x: u32) -> u32 {
+    let mut steps = 0u32;
+    while x != 0 && steps < 1000 {
+        steps += 1;
+    }
+    steps
+}
+
 on_every_backend!(
+    a_counted_loop_within_its_budget_runs_and_one_past_it_is_aborted,
     a_fault_reaches_its_own_caller_with_the_value,
     a_runaway_loop_is_aborted_within_a_second_and_the_actor_goes_on,
     budgets_count_iterations_exactly_and_an_abort_restores_the_state,
@@ -173,6 +195,21 @@ fn a_runaway_loop_is_aborted_within_a_second_and_the_actor_goes_on(backend: Back
     assert_eq!(metrics.aborted, 1);
     assert_eq!(metrics.first_error, ringkernel_codegen::abi::error::BUDGET_EXHAUSTED);
     handle.terminate();
+}
+
+fn a_counted_loop_within_its_budget_runs_and_one_past_it_is_aborted(backend: Backend) {
+    use ringkernel::GpuKernel;
+    let fuel = |ptx: Option<&str>| ptx.expect("an artifact").contains("budget_exhausted");
+    assert!(!fuel(CountedWithinKernel.ptx_artifact()), "bounded by 1000 trips: no fuel");
+    assert!(fuel(CountedPastKernel.ptx_artifact()), "1000 trips may exceed 999 steps");
+    let rt = common::runtime(backend);
+    let within = rt.launch(CountedWithinKernel).unwrap();
+    let past = rt.launch(CountedPastKernel).unwrap();
+    assert_eq!(within.call_blocking(1), Ok(1000), "{backend}");
+    assert_eq!(within.call_blocking(0), Ok(0), "{backend}");
+    let err = past.call_blocking(1).unwrap_err();
+    assert_eq!(err.fault(), Some(Fault::BudgetExhausted), "{backend}: {err:?}");
+    assert_eq!(past.call_blocking(0), Ok(0), "{backend}");
 }
 
 fn budgets_count_iterations_exactly_and_an_abort_restores_the_state(backend: Backend) {

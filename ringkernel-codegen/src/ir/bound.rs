@@ -1,22 +1,36 @@
 //! How many loop iterations a function can run, when that is known before it runs.
 //!
-//! The execution budget (`max_steps`) counts loop bodies entered. A function whose every loop
-//! is a `for` over constant bounds (iterating a fixed array, say) has a known most: if that is
-//! within the budget, the budget can never run out and the PTX writer leaves the fuel counter
-//! out (natively the counter runs, and never runs out either, so both sides agree).
+//! The execution budget (`max_steps`) counts loop bodies entered. A function whose loops all
+//! have a known most has a known most in all: if that is within the budget, the budget can
+//! never run out and the PTX writer leaves the fuel counter out (natively the counter runs,
+//! and never runs out either, so both sides agree).
+//!
+//! A loop has a known most when it is
+//! - a `for` whose start and end have known ranges ([`super::range`]): at most
+//!   `max(end) - min(start)` trips (`+ 1` for `..=`), so `0..4`, `1..=n % 100` and a helper's
+//!   `0..n` called with `x & 15` are bounded;
+//! - a counted `while`: its condition is (a conjunction with) `v < limit` or `v <= limit`, the
+//!   limit has a known range, `v` is an integer local that the loop changes only by
+//!   unconditional `v += step` statements in its body (each step at least 1, none able to
+//!   wrap `v` past its type), and no `continue` skips them. Each trip that goes on then raises
+//!   `v` by at least the least step, from at least `v`'s type's least value.
+//!
+//! `loop` and every other `while` have no known most.
 
+use super::range::{Range, Ranges, walk_block, walk_expr};
 use super::*;
 
 /// Loop bodies `f` enters at most per call, those of the device functions it calls included;
-/// `None` when a loop's trip count is not a constant (`while`, `loop`, a `for` over computed
-/// bounds). Saturates at `u64::MAX`.
+/// `None` when a loop's trip count is not known (see the module docs). Saturates at
+/// `u64::MAX`.
 pub fn loop_bound(module: &Module, f: &Function) -> Option<u64> {
-    Bound { module, f, depth: 0 }.block(&f.body)
+    Bound { module, f, ranges: Ranges::new(f, &[]), depth: 0 }.block(&f.body)
 }
 
 struct Bound<'a> {
     module: &'a Module,
     f: &'a Function,
+    ranges: Ranges<'a>,
     /// Device function nesting (recursion is rejected by the checker; this is a guard).
     depth: u32,
 }
@@ -37,11 +51,17 @@ impl Bound<'_> {
                 Some(self.place(place)?.saturating_add(self.expr(*value)?))
             }
             Stmt::Expr(e) => self.expr(*e),
-            Stmt::While(..) | Stmt::Loop(_) => None,
-            Stmt::For { var, start, end, inclusive, body } => {
-                let s = self.f.local(*var).ty.scalar()?;
-                let trips =
-                    trip_count(self.constant(*start, s)?, self.constant(*end, s)?, *inclusive);
+            Stmt::Loop(_) => None,
+            Stmt::While(cond, body) => {
+                let trips = self.counted_while(*cond, body)?;
+                let per_trip = 1u64.saturating_add(self.block(body)?);
+                // The condition runs once more than the body.
+                let tests = trips.saturating_add(1).saturating_mul(self.expr(*cond)?);
+                Some(trips.saturating_mul(per_trip).saturating_add(tests))
+            }
+            Stmt::For { start, end, inclusive, body, .. } => {
+                let (start_range, end_range) = (self.ranges.expr(*start)?, self.ranges.expr(*end)?);
+                let trips = trip_count(start_range.lo, end_range.hi, *inclusive);
                 let per_trip = 1u64.saturating_add(self.block(body)?);
                 let bounds = self.expr(*start)?.saturating_add(self.expr(*end)?);
                 Some(trips.saturating_mul(per_trip).saturating_add(bounds))
@@ -80,7 +100,10 @@ impl Bound<'_> {
                 if self.depth > 64 {
                     return None;
                 }
-                let inner = Bound { module: self.module, f: callee, depth: self.depth + 1 };
+                let passed: Vec<Option<Range>> =
+                    args.iter().map(|a| self.ranges.expr(*a)).collect();
+                let ranges = Ranges::new(callee, &passed);
+                let inner = Bound { module: self.module, f: callee, ranges, depth: self.depth + 1 };
                 Some(self.exprs(args)?.saturating_add(inner.block(&callee.body)?))
             }
             ExprKind::If(cond, then, otherwise) => {
@@ -92,17 +115,72 @@ impl Bound<'_> {
         }
     }
 
-    /// A constant bound's value as `s`'s integer.
-    fn constant(&self, id: ExprId, s: Scalar) -> Option<i128> {
-        let ExprKind::Const(Const::Int(bits)) = self.f.expr(id).kind else { return None };
-        let width = s.size() * 8;
-        let bits = if width == 64 { bits } else { bits & ((1u64 << width) - 1) };
-        Some(if s.is_signed_int() {
-            let shift = 64 - width;
-            i128::from(((bits << shift) as i64) >> shift)
-        } else {
-            i128::from(bits)
-        })
+    /// The most trips of `while cond { body }` when it is a counted loop (see the module
+    /// docs).
+    fn counted_while(&self, cond: ExprId, body: &Block) -> Option<u64> {
+        let mut statements_in_condition = false;
+        walk_expr(self.f, cond, 0, &mut |_, _| statements_in_condition = true);
+        if statements_in_condition {
+            return None;
+        }
+        let mut conjuncts = vec![cond];
+        let mut tests = Vec::new();
+        while let Some(e) = conjuncts.pop() {
+            match self.f.expr(e).kind {
+                ExprKind::And(a, b) => conjuncts.extend([a, b]),
+                ExprKind::Binary(op @ (BinaryOp::Lt | BinaryOp::Le), lhs, rhs) => {
+                    if let ExprKind::Local(v) = self.f.expr(lhs).kind {
+                        tests.push((v, rhs, op == BinaryOp::Le));
+                    }
+                }
+                _ => {}
+            }
+        }
+        tests
+            .into_iter()
+            .filter_map(|(v, limit, inclusive)| self.counter(v, limit, inclusive, body))
+            .min()
+    }
+
+    /// The most trips of a loop over `body` that goes on only while `v < limit` (`<=` when
+    /// `inclusive`), if `body` counts `v` up.
+    fn counter(&self, v: LocalId, limit: ExprId, inclusive: bool, body: &Block) -> Option<u64> {
+        let s = self.f.local(v).ty.scalar().filter(|s| s.is_int())?;
+        let full = Range::of(s)?;
+        // `v` goes on only while below `end`.
+        let end = self.ranges.expr(limit)?.hi + i128::from(inclusive);
+        let steps: Vec<Range> = body
+            .stmts
+            .iter()
+            .filter_map(|stmt| match stmt {
+                Stmt::Assign(Place::Local(l), Some(BinaryOp::Add), step, _) if *l == v => {
+                    Some(self.ranges.expr(*step).unwrap_or(full))
+                }
+                _ => None,
+            })
+            .collect();
+        let least_step = steps.iter().map(|r| r.lo).min()?;
+        if least_step < 1 {
+            return None;
+        }
+        // Nothing else in the loop changes `v`, and no `continue` skips the steps.
+        let (mut changes, mut skips) = (0usize, false);
+        walk_block(self.f, body, 0, &mut |stmt, loops| match stmt {
+            Stmt::Assign(place, ..) if place.root() == v => changes += 1,
+            Stmt::For { var, .. } if *var == v => changes += 1,
+            Stmt::Continue(depth, _) if *depth == loops => skips = true,
+            _ => {}
+        });
+        if changes != steps.len() || skips {
+            return None;
+        }
+        // Below `end` before the steps, `v` cannot wrap past its type during them.
+        let raised = end - 1 + steps.iter().map(|r| r.hi).sum::<i128>();
+        if raised > full.hi {
+            return None;
+        }
+        let trips = if end <= full.lo { 0 } else { (end - full.lo + least_step - 1) / least_step };
+        Some(u64::try_from(trips).unwrap_or(u64::MAX))
     }
 }
 
@@ -131,8 +209,69 @@ mod tests {
             bound("if x > 1 { for i in 0..9 { t += i; } } else { for i in 0..2 { t += i; } }"),
             Some(9)
         );
-        assert_eq!(bound("for i in 0..x { t += i; }"), None);
-        assert_eq!(bound("while t < x { t += 1; }"), None);
         assert_eq!(bound("loop { break; }"), None);
+    }
+
+    fn bound_of(src: &str) -> Option<u64> {
+        let (module, handlers) = crate::dev::lower_source(src).unwrap();
+        super::loop_bound(&module, module.function(handlers[0].1))
+    }
+
+    fn handler(body: &str) -> Option<u64> {
+        bound_of(&format!(
+            "#[ring_kernel(id = \"k\")]\nfn k(_ctx: &mut RingContext, x: u32) -> u32 {{ let mut t = 0u32; {body} t }}"
+        ))
+    }
+
+    #[test]
+    fn for_loops_over_bounded_values_are_bounded() {
+        const ALL: Option<u64> = Some(u32::MAX as u64);
+        assert_eq!(handler("for i in 0..x % 10 { t += i; }"), Some(9));
+        assert_eq!(handler("for i in 1..=(x & 15) { t += i; }"), Some(15));
+        assert_eq!(handler("for i in 0..(x >> 28) { t += i; }"), Some(15));
+        assert_eq!(handler("for i in 0..x / 1000000 { t += i; }"), Some(4294));
+        assert_eq!(handler("let n = x % 8 + 2; for i in 0..n { t += i; }"), Some(9));
+        assert_eq!(handler("for i in 0..(x % 4) as u64 { t += i as u32; }"), Some(3));
+        // Any u32 is at most u32::MAX: bounded, far past any budget.
+        assert_eq!(handler("for i in 0..x { t += i; }"), ALL);
+        // A local assigned after its `let` has its type's range.
+        assert_eq!(handler("let mut n = 5u32; n = x; for i in 0..n { t += i; }"), ALL);
+        // A division by a value that may be 0, or a sum that may wrap, tells nothing.
+        assert_eq!(handler("for i in 0..x % t { t += i; }"), ALL);
+        assert_eq!(handler("for i in 0..(x % 8).wrapping_add(x) { t += i; }"), ALL);
+    }
+
+    #[test]
+    fn a_device_function_knows_the_ranges_its_caller_passes() {
+        let src = "#[device]\nfn sum(n: u32) -> u32 { let mut s = 0u32; for i in 0..n { s += i; } s }\n\
+            #[device]\nfn reset(mut n: u32) -> u32 { n = n * 2; let mut s = 0u32; for i in 0..n { s += i; } s }\n\
+            #[ring_kernel(id = \"k\")]\nfn k(_ctx: &mut RingContext, x: u32) -> u32 { sum(x % 100) + sum(7) }";
+        assert_eq!(bound_of(src), Some(99 + 7));
+        let reassigned = src.replace("sum(x % 100) + sum(7)", "reset(x % 100)");
+        assert_eq!(bound_of(&reassigned), Some(u32::MAX as u64), "a parameter it assigns");
+    }
+
+    #[test]
+    fn counted_while_loops_are_bounded_and_others_are_not() {
+        assert_eq!(handler("while x > 1 && t < 1000 { t += 1; }"), Some(1000));
+        assert_eq!(handler("while t <= 9 { t += 1; }"), Some(10));
+        assert_eq!(handler("while t < 1000 { t += 2; }"), Some(500));
+        assert_eq!(handler("while t < 10 { t += x % 3 + 1; }"), Some(10));
+        let nested = "let mut n = 0u32; while n < 10 { for i in 0..3 { t += i; } n += 1; }";
+        assert_eq!(handler(nested), Some(10 * 4));
+        // Not counted: a step that may be 0, a skipped or conditional step, another write
+        // (here by a nested loop), a limit at which the step wraps, a test the other way round.
+        assert_eq!(handler("while t < 10 { t += x % 3; }"), None);
+        assert_eq!(handler("while t < 1000 { if x > 3 { continue; } t += 1; }"), None);
+        assert_eq!(handler("while t < 1000 { if x > 2 { t += 1; } }"), None);
+        assert_eq!(handler("while t < 1000 { t += 1; t = 0; }"), None);
+        assert_eq!(handler("while t < 10 { for i in 0..3 { t += 0 * i; } t += 1; }"), None);
+        assert_eq!(handler("while t <= 4294967295 { t += 1; }"), None);
+        assert_eq!(handler("while x > t { t += 1; }"), None);
+        // A limit bounded only by its type: bounded, far past any budget.
+        assert_eq!(handler("while t < x { t += 1; }"), Some(u32::MAX as u64));
+        // A `continue` of a nested loop does not skip the outer loop's step.
+        let nested = "let mut n = 0u32; while n < 4 { for i in 0..2 { if i == x { continue; } t += i; } n += 1; }";
+        assert_eq!(handler(nested), Some(4 * 3));
     }
 }

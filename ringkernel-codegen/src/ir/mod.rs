@@ -38,6 +38,7 @@ use std::fmt;
 pub use crate::layout::Scalar;
 
 mod bound;
+mod range;
 pub use bound::loop_bound;
 
 /// A position in the source text: 1-based line and column.
