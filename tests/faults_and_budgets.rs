@@ -92,10 +92,9 @@ fn big_state(_ctx: &mut RingContext, big: &mut Big, n: u32) -> u32 {
     n
 }
 
-/// At most 1,000 trips (a counted `while`): within a budget of 1,000 steps it cannot run out,
-/// so its PTX has no fuel check.
-#[ring_kernel(id = "counted-within", max_steps = 1000)]
-fn counted_within(_ctx: &mut RingContext, x: u32) -> u32 {
+/// At most 1,000 trips: a counted `while`.
+#[device]
+fn count_to_1000(x: u32) -> u32 {
     let mut steps = 0u32;
     while x != 0 && steps < 1000 {
         steps += 1;
@@ -103,14 +102,16 @@ fn counted_within(_ctx: &mut RingContext, x: u32) -> u32 {
     steps
 }
 
-/// The same loop with one step less: the fuel check is there, and the 1,000th trip aborts.
+/// Within a budget of 1,000 steps the loop cannot run out, so the PTX has no fuel check.
+#[ring_kernel(id = "counted-within", max_steps = 1000)]
+fn counted_within(_ctx: &mut RingContext, x: u32) -> u32 {
+    count_to_1000(x)
+}
+
+/// One step less: the fuel check is there, and the 1,000th trip aborts.
 #[ring_kernel(id = "counted-past", max_steps = 999)]
 fn counted_past(_ctx: &mut RingContext, x: u32) -> u32 {
-    let mut steps = 0u32;
-    while x != 0 && steps < 1000 {
-        steps += 1;
-    }
-    steps
+    count_to_1000(x)
 }
 
 on_every_backend!(
