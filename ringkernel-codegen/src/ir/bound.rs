@@ -128,32 +128,44 @@ impl Bound<'_> {
         while let Some(e) = conjuncts.pop() {
             match self.f.expr(e).kind {
                 ExprKind::And(a, b) => conjuncts.extend([a, b]),
-                ExprKind::Binary(op @ (BinaryOp::Lt | BinaryOp::Le), lhs, rhs) => {
-                    if let ExprKind::Local(v) = self.f.expr(lhs).kind {
-                        tests.push((v, rhs, op == BinaryOp::Le));
-                    }
-                }
+                ExprKind::Binary(op, lhs, rhs) => tests.extend(self.test(op, lhs, rhs)),
                 _ => {}
             }
         }
-        tests
-            .into_iter()
-            .filter_map(|(v, limit, inclusive)| self.counter(v, limit, inclusive, body))
-            .min()
+        tests.into_iter().filter_map(|test| self.counter(test, body)).min()
     }
 
-    /// The most trips of a loop over `body` that goes on only while `v < limit` (`<=` when
-    /// `inclusive`), if `body` counts `v` up.
-    fn counter(&self, v: LocalId, limit: ExprId, inclusive: bool, body: &Block) -> Option<u64> {
+    /// `lhs op rhs` as the tests a counter can end: `v < limit`, `v <= limit` (or the same
+    /// the other way round) counting up, `v > limit`, `v >= limit` counting down; both ways
+    /// when both sides are locals.
+    fn test(&self, op: BinaryOp, lhs: ExprId, rhs: ExprId) -> Vec<CounterTest> {
+        let mut tests = Vec::new();
+        for (side, limit, op) in [(lhs, rhs, Some(op)), (rhs, lhs, mirrored(op))] {
+            let (ExprKind::Local(v), Some(op)) = (&self.f.expr(side).kind, op) else { continue };
+            let (up, inclusive) = match op {
+                BinaryOp::Lt => (true, false),
+                BinaryOp::Le => (true, true),
+                BinaryOp::Gt => (false, false),
+                BinaryOp::Ge => (false, true),
+                _ => continue,
+            };
+            tests.push(CounterTest { v: *v, limit, up, inclusive });
+        }
+        tests
+    }
+
+    /// The most trips of a loop over `body` that goes on only while `test` holds, if `body`
+    /// counts `test.v` towards its limit.
+    fn counter(&self, test: CounterTest, body: &Block) -> Option<u64> {
+        let CounterTest { v, limit, up, inclusive } = test;
         let s = self.f.local(v).ty.scalar().filter(|s| s.is_int())?;
         let full = Range::of(s)?;
-        // `v` goes on only while below `end`.
-        let end = self.ranges.expr(limit)?.hi + i128::from(inclusive);
+        let toward = if up { BinaryOp::Add } else { BinaryOp::Sub };
         let steps: Vec<Range> = body
             .stmts
             .iter()
             .filter_map(|stmt| match stmt {
-                Stmt::Assign(Place::Local(l), Some(BinaryOp::Add), step, _) if *l == v => {
+                Stmt::Assign(Place::Local(l), Some(op), step, _) if *l == v && *op == toward => {
                     Some(self.ranges.expr(*step).unwrap_or(full))
                 }
                 _ => None,
@@ -174,14 +186,53 @@ impl Bound<'_> {
         if changes != steps.len() || skips {
             return None;
         }
-        // Below `end` before the steps, `v` cannot wrap past its type during them.
-        let raised = end - 1 + steps.iter().map(|r| r.hi).sum::<i128>();
-        if raised > full.hi {
-            return None;
-        }
-        let trips = if end <= full.lo { 0 } else { (end - full.lo + least_step - 1) / least_step };
+        // Where `v` starts: its initialiser's range when nothing but these steps changes it
+        // (they only move it one way), else anywhere in its type.
+        let start = match self.ranges.initial(v) {
+            Some(initial) if self.ranges.changes(v) == steps.len() => initial,
+            _ => full,
+        };
+        let moved: i128 = steps.iter().map(|r| r.hi).sum();
+        let limit = self.ranges.expr(limit)?;
+        let span = if up {
+            // Trips begin below `end`; the steps must not wrap `v` past the type's top.
+            let end = limit.hi + i128::from(inclusive);
+            if end - 1 + moved > full.hi {
+                return None;
+            }
+            end - start.lo
+        } else {
+            // Trips begin at `stop` or above; the steps must not wrap `v` below the bottom.
+            let stop = limit.lo + i128::from(!inclusive);
+            if stop - moved < full.lo {
+                return None;
+            }
+            start.hi - stop + 1
+        };
+        let trips = if span <= 0 { 0 } else { (span + least_step - 1) / least_step };
         Some(u64::try_from(trips).unwrap_or(u64::MAX))
     }
+}
+
+/// A test that ends a counted loop: `v` moves `up` (or down) towards `limit`.
+#[derive(Clone, Copy)]
+struct CounterTest {
+    v: LocalId,
+    limit: ExprId,
+    up: bool,
+    /// `<=` / `>=` rather than `<` / `>`.
+    inclusive: bool,
+}
+
+/// `a op b` as `b op' a`.
+fn mirrored(op: BinaryOp) -> Option<BinaryOp> {
+    Some(match op {
+        BinaryOp::Lt => BinaryOp::Gt,
+        BinaryOp::Le => BinaryOp::Ge,
+        BinaryOp::Gt => BinaryOp::Lt,
+        BinaryOp::Ge => BinaryOp::Le,
+        _ => return None,
+    })
 }
 
 fn trip_count(start: i128, end: i128, inclusive: bool) -> u64 {
@@ -267,9 +318,21 @@ mod tests {
         assert_eq!(handler("while t < 1000 { t += 1; t = 0; }"), None);
         assert_eq!(handler("while t < 10 { for i in 0..3 { t += 0 * i; } t += 1; }"), None);
         assert_eq!(handler("while t <= 4294967295 { t += 1; }"), None);
-        assert_eq!(handler("while x > t { t += 1; }"), None);
+        assert_eq!(handler("let mut n = 5u32; while n >= 0 { n -= 1; }"), None);
         // A limit bounded only by its type: bounded, far past any budget.
         assert_eq!(handler("while t < x { t += 1; }"), Some(u32::MAX as u64));
+        assert_eq!(handler("while x > t { t += 1; }"), Some(u32::MAX as u64));
+        // Counting from the only initialiser, up or down, either way round.
+        assert_eq!(handler("let mut i = 0i32; while i < 5 { t += 1; i += 1; }"), Some(5));
+        assert_eq!(handler("let mut i = 0u32; while 5 > i { i += 1; }"), Some(5));
+        assert_eq!(handler("let mut n: i32 = 10; while n >= 0 { n -= 1; }"), Some(11));
+        assert_eq!(handler("let mut n = x % 7; while n > 0 { n -= 2; }"), None, "may wrap");
+        assert_eq!(handler("let mut n = x % 7 + 2; while n > 1 { n -= 2; }"), Some(4));
+        let digits = "let mut n: i32 = 10; while n >= 0 { let mut j: i32 = 0; while j < 3 { j += 1; } n -= 1; }";
+        assert_eq!(handler(digits), Some(11 * (1 + 3)));
+        // Changed before the loop as well: it may start anywhere in its type.
+        let reset = "let mut i = 0i32; i = x as i32; while i < 5 { i += 1; }";
+        assert_eq!(handler(reset), Some((1u64 << 31) + 5));
         // A `continue` of a nested loop does not skip the outer loop's step.
         let nested = "let mut n = 0u32; while n < 4 { for i in 0..2 { if i == x { continue; } t += i; } n += 1; }";
         assert_eq!(handler(nested), Some(4 * 3));

@@ -8,7 +8,7 @@
 //! shifts; `+`, `-` and `*` when no result in the operands' ranges can leave the type (then no
 //! wrapping can happen); widening casts. Everything else has its type's range.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 use super::*;
 
@@ -54,23 +54,22 @@ pub struct Ranges<'a> {
     f: &'a Function,
     /// What the caller knows of each parameter (device functions).
     params: HashMap<LocalId, Range>,
-    /// The initialiser of each local bound once by a `let` and never assigned after.
-    fixed: HashMap<LocalId, ExprId>,
+    /// The initialiser of each local bound by exactly one `let` that has one.
+    inits: HashMap<LocalId, ExprId>,
+    /// How many statements change each local after its `let` (assignments, and `for` loops
+    /// over it).
+    changes: HashMap<LocalId, usize>,
 }
 
 impl<'a> Ranges<'a> {
     /// Ranges in `f`, whose parameters the caller bounds by `params` (in order; `None` or
     /// missing: unknown).
     pub fn new(f: &'a Function, params: &[Option<Range>]) -> Self {
-        let mut changed = HashSet::new();
+        let mut changes: HashMap<LocalId, usize> = HashMap::new();
         let mut lets: HashMap<LocalId, Vec<Option<ExprId>>> = HashMap::new();
         walk_block(f, &f.body, 0, &mut |stmt, _| match stmt {
-            Stmt::Assign(place, ..) => {
-                changed.insert(place.root());
-            }
-            Stmt::For { var, .. } => {
-                changed.insert(*var);
-            }
+            Stmt::Assign(place, ..) => *changes.entry(place.root()).or_default() += 1,
+            Stmt::For { var, .. } => *changes.entry(*var).or_default() += 1,
             Stmt::Let(local, init, _) => lets.entry(*local).or_default().push(*init),
             _ => {}
         });
@@ -78,18 +77,27 @@ impl<'a> Ranges<'a> {
             .params
             .iter()
             .zip(params)
-            .filter(|(p, _)| !changed.contains(p))
+            .filter(|(p, _)| !changes.contains_key(p))
             .filter_map(|(p, r)| Some((*p, (*r)?)))
             .collect();
-        let fixed = lets
+        let inits = lets
             .into_iter()
-            .filter(|(local, _)| !changed.contains(local))
             .filter_map(|(local, inits)| match inits[..] {
                 [Some(init)] => Some((local, init)),
                 _ => None,
             })
             .collect();
-        Ranges { f, params, fixed }
+        Ranges { f, params, inits, changes }
+    }
+
+    /// How many statements of the function change `local` after its `let`.
+    pub fn changes(&self, local: LocalId) -> usize {
+        self.changes.get(&local).copied().unwrap_or(0)
+    }
+
+    /// The range of `local`'s only initialiser, if it has one.
+    pub fn initial(&self, local: LocalId) -> Option<Range> {
+        self.inits.get(&local).and_then(|init| self.expr(*init))
     }
 
     /// The range of an integer (or `bool`) expression; `None` for other types.
@@ -112,10 +120,10 @@ impl<'a> Ranges<'a> {
                 Range { lo: v, hi: v }
             }
             ExprKind::Const(Const::Bool(b)) => Range { lo: i128::from(*b), hi: i128::from(*b) },
-            ExprKind::Local(local) => match (self.params.get(local), self.fixed.get(local)) {
+            ExprKind::Local(local) => match (self.params.get(local), self.inits.get(local)) {
                 (Some(r), _) => *r,
-                (None, Some(init)) => range(*init),
-                (None, None) => full,
+                (None, Some(init)) if self.changes(*local) == 0 => range(*init),
+                _ => full,
             },
             ExprKind::Cast(e) => match self.f.expr(*e).ty.scalar().filter(|s| s.is_int()) {
                 Some(_) => range(*e),
