@@ -8,7 +8,8 @@
 #   3. runs the differential test, which now also compares every golden and example kernel's
 #      PTX on the GPU with the PTX VM and with native Rust;
 #   4. runs the round-trip / pipelined / blackout benchmark on Cpu, Emulated and Cuda, and
-#      the three-stage pipeline (direct links vs host forwarding) on the three;
+#      the three-stage pipeline (direct links vs host forwarding) on the three, and the
+#      pipeline example on Cuda (where its rings are, throughput, latency, `lost: 0`);
 #   5. prints a summary (GPU name, pass/fail per step, the benchmark figures) to stdout and
 #      to $OUT/gpu-check.txt when $OUT is set.
 # Usage: scripts/gpu/check.sh        (from the repository root)
@@ -35,14 +36,16 @@ step() { # step NAME LIMIT_SECONDS COMMAND...
 }
 
 say "== GPU: $(nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader 2>/dev/null || echo 'nvidia-smi not found')"
-step build 240 cargo build --release --tests --benches "${FEATURES[@]}"
+step build 240 cargo build --release --tests --benches --examples "${FEATURES[@]}"
 step cuda_device 60 cargo test --release -p ringkernel "${FEATURES[@]}" --test cuda_device
 step backend_suite_cuda 150 cargo test --release --no-fail-fast "${FEATURES[@]}" --test backend_suite --test hot_swap_load --test faulting_artifacts --test faults_and_budgets --test access --test pipeline --test pipeline_swap --test checkpoints cuda::
 step differential_gpu_vs_vm 90 cargo test --release "${FEATURES[@]}" --test differential
 step bench 150 cargo bench "${FEATURES[@]}" --bench emulated_backend -- --warm-up-time 1 --measurement-time 2
 step bench_pipeline 90 cargo bench "${FEATURES[@]}" --bench pipeline -- --warm-up-time 1 --measurement-time 2
+step example_pipeline 60 cargo run --release "${FEATURES[@]}" --example pipeline -- --backend cuda
 say "== figures (criterion medians and the blackout table)"
 grep -E "^emulated_vs_cpu/|time:|thrpt:|CUDA device|no CUDA|staging|swap blackout|^  (cpu|emulated|cuda) " /tmp/gpu-check-bench.log | tee -a "$OUT_FILE"
 grep -E "^pipeline_|time:|thrpt:|skipped" /tmp/gpu-check-bench_pipeline.log | tee -a "$OUT_FILE"
+grep -E "^(backend|rings|throughput|latency|checkpoint|sent)" /tmp/gpu-check-example_pipeline.log | tee -a "$OUT_FILE"
 say "== done in $(( $(date +%s) - started )) s, status $status"
 exit $status
