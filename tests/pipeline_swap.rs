@@ -100,7 +100,51 @@ fn compiled(version: u64) -> ringkernel::rules::CompiledRule {
 const MESSAGES: u32 = 100_000;
 const SWAPS: usize = 50;
 
+/// `BookKernel` without its PTX artifact: host threads run it, a device cannot.
+struct UnbuiltBook(BookKernel);
+
+impl ringkernel::GpuKernel for UnbuiltBook {
+    fn id(&self) -> &str {
+        "unbuilt-book"
+    }
+}
+
+impl ringkernel::__private::ByteHandler for UnbuiltBook {
+    fn handle_bytes(
+        &mut self,
+        ctx: &mut RingContext,
+        message: &[u8],
+        response: &mut [u8],
+    ) -> Result<(), ringkernel::HandlerError> {
+        self.0.handle_bytes(ctx, message, response)
+    }
+    fn state_bytes(&self) -> Vec<u8> {
+        self.0.state_bytes()
+    }
+    fn set_state_bytes(&mut self, bytes: &[u8]) -> Result<(), ringkernel::MessageError> {
+        self.0.set_state_bytes(bytes)
+    }
+    fn sizes(&self) -> (usize, usize, usize) {
+        self.0.sizes()
+    }
+    fn type_ids(&self) -> (u64, u64) {
+        self.0.type_ids()
+    }
+}
+
+#[ringkernel::async_trait]
+impl ringkernel::RingKernelHandler<Priced, Booked> for UnbuiltBook {
+    async fn handle(
+        &mut self,
+        ctx: &mut RingContext,
+        msg: Priced,
+    ) -> Result<Booked, ringkernel::HandlerError> {
+        self.0.handle(ctx, msg).await
+    }
+}
+
 on_every_backend!(
+    a_pipeline_that_cannot_launch_leaves_the_rule_actor_as_it_was,
     swapping_the_middle_stage_under_load_loses_nothing,
     a_rule_stage_whose_types_do_not_chain_is_refused_with_both_types
 );
@@ -138,6 +182,37 @@ fn a_rule_stage_whose_types_do_not_chain_is_refused_with_both_types(backend: Bac
         assert!(err.contains("a rule stage runs the rule's actor"), "{backend}: {err}");
         let unknown = rt.pipeline(CheckKernel).then_rule::<Priced>("no-such-rule").launch();
         assert!(unknown.err().expect("refused").to_string().contains("has no running actor"));
+    })
+}
+
+fn a_pipeline_that_cannot_launch_leaves_the_rule_actor_as_it_was(backend: Backend) {
+    common::block_on(async move {
+        let rt = ringkernel::Runtime::builder().backend(backend).build().unwrap();
+        rt.rule_registry().register_rule(compiled(1), "sm_90").await.unwrap();
+        let launched = rt
+            .pipeline(CheckKernel)
+            .then_rule::<Priced>("swap-price")
+            .then(UnbuiltBook(BookKernel::default()))
+            .launch();
+        let standalone = rt.rule_actor::<Checked, Priced>("swap-price").unwrap();
+        let probe = Checked { seq: 9, qty: 1, parity: 1 };
+        match launched {
+            // Host threads need no PTX: the pipeline runs, and the rule is its stage now.
+            Ok(pipeline) => {
+                assert_eq!(backend, Backend::Cpu);
+                let booked = pipeline.handle().call_blocking(Order { seq: 3, qty: 1 }).unwrap();
+                assert_eq!((booked.seq, booked.version), (3, 1));
+                assert!(standalone.try_send(probe).is_err(), "the stage's own handle is retired");
+                pipeline.terminate();
+            }
+            // A device cannot launch the last stage: refused before the rule's actor moved.
+            Err(e) => {
+                assert_ne!(backend, Backend::Cpu);
+                assert!(e.to_string().contains("no PTX artifact"), "{backend}: {e}");
+                let priced = standalone.call_blocking(probe).unwrap();
+                assert_eq!((priced.seq, priced.count), (9, 1), "{backend}: untouched");
+            }
+        }
     })
 }
 

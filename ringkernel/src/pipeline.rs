@@ -532,20 +532,29 @@ fn device_stages(
     let fail = |reason: String| RuntimeError::Launch { id: "pipeline".into(), reason };
     let LinkRings { first, last, stage_ends, rings } =
         LinkRings::new(&stages, &KernelRings(device)).map_err(fail)?;
-    let mut links: Vec<Arc<dyn ActorLink>> = Vec::with_capacity(stages.len());
-    for (stage, (input, output)) in stages.iter().zip(stage_ends) {
-        let link: Arc<dyn ActorLink> = match stage {
+    // Kernel stages first: one that fails to launch then leaves every rule actor where it
+    // was (moving one onto the pipeline's rings retires its own handle).
+    let mut links: Vec<Option<Arc<dyn ActorLink>>> = Vec::with_capacity(stages.len());
+    let mut rule_stages = Vec::new();
+    for (i, (stage, (input, output))) in stages.iter().zip(stage_ends).enumerate() {
+        match stage {
             Stage::Kernel(kernel) => {
                 let (spec, function, module) =
                     rt.device_actor(device, kernel.as_ref(), rt.next_slot())?;
-                launch_stage(device.clone(), &spec, function, Some(module), input, output)?
+                let link =
+                    launch_stage(device.clone(), &spec, function, Some(module), input, output)?;
+                links.push(Some(link));
             }
             Stage::Rule { id, .. } => {
-                rt.adopt_rule(id, StageRings::Kernel(input, output)).map_err(&fail)?.0
+                links.push(None);
+                rule_stages.push((i, id, input, output));
             }
-        };
-        links.push(link);
+        }
     }
+    for (i, id, input, output) in rule_stages {
+        links[i] = Some(rt.adopt_rule(id, StageRings::Kernel(input, output)).map_err(&fail)?.0);
+    }
+    let links = links.into_iter().flatten().collect();
     Ok(Links { stages: links, first, last, rings })
 }
 
