@@ -591,13 +591,6 @@ impl ActorLink for PipelineLink {
         self.stages.iter().for_each(|s| s.link.wake());
     }
 
-    /// The last stage writes the ring the ends read: it rings their bell.
-    fn attach_bell(&self, bell: &Arc<crate::handle::Bell>) {
-        if let Some(last) = self.stages.last() {
-            last.link.attach_bell(bell);
-        }
-    }
-
     fn join(&self) -> Option<Vec<u8>> {
         let states: Vec<Option<Vec<u8>>> = self.stages.iter().map(|s| s.link.join()).collect();
         states.into_iter().last().flatten()

@@ -57,9 +57,6 @@ pub(crate) struct Shared {
     /// `snapshot` and clears it.
     pub snapshot_wanted: AtomicBool,
     pub snapshot: Mutex<Option<Vec<u8>>>,
-    /// The bell of the handle reading our output ring (none while we feed another stage),
-    /// taken whenever the actor starts running.
-    pub bell: Mutex<Option<Arc<crate::handle::Bell>>>,
 }
 
 impl Shared {
@@ -74,7 +71,6 @@ impl Shared {
             relink: Mutex::new(None),
             snapshot_wanted: AtomicBool::new(false),
             snapshot: Mutex::new(None),
-            bell: Mutex::new(None),
         }
     }
 
@@ -98,8 +94,6 @@ pub(crate) struct Actor {
     pub policy: Option<(u64, u32)>,
     /// The next stage of a pipeline, which reads our output ring: woken after each response.
     pub downstream: Option<Arc<Shared>>,
-    /// Or the handle that reads it: its callers' bell, rung after each response.
-    pub bell: Option<Arc<crate::handle::Bell>>,
     pub input: Consumer,
     pub output: Producer,
     pub handler: Box<dyn ByteHandler>,
@@ -139,7 +133,6 @@ impl Actor {
                             self.downstream = relink.downstream;
                         }
                         self.policy = read_policy(&self.shared.control);
-                        self.bell = self.shared.bell.lock().clone();
                         self.shared.control.acknowledged.store(ack::RUNNING, Ordering::Release);
                     }
                     if self.process_one() {
@@ -301,8 +294,6 @@ impl Actor {
         shared.control.messages_processed.store(processed + 1, Ordering::Release);
         if let Some(next) = &self.downstream {
             next.wake();
-        } else if let Some(bell) = &self.bell {
-            bell.ring();
         }
         true
     }

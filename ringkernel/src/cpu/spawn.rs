@@ -41,10 +41,6 @@ impl ActorLink for CpuLink {
         self.shared.latency.quantile(quantile)
     }
 
-    fn attach_bell(&self, bell: &Arc<crate::handle::Bell>) {
-        *self.shared.bell.lock() = Some(bell.clone());
-    }
-
     fn state_at_boundary(&self) -> Result<Vec<u8>, String> {
         // The actor thread owns the handler: it answers while it sits quiesced.
         *self.shared.snapshot.lock() = None;
@@ -100,7 +96,6 @@ pub(crate) fn start_actor(
         senders,
         policy: None,
         downstream,
-        bell: None,
         input,
         output,
         handler,

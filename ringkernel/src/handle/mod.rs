@@ -47,10 +47,6 @@ pub(crate) trait ActorLink: Send + Sync {
         self.control().requested.store(state, Ordering::Release);
         self.wake();
     }
-    /// Hands the actor the bell to ring after each response it writes to the host (actors
-    /// that cannot ring ignore it).
-    fn attach_bell(&self, _bell: &Arc<Bell>) {}
-
     /// The stages of a pipeline that report apart from their ends (`actor`, counters), for
     /// the metrics text; none for a single actor.
     fn stage_metrics(&self) -> Vec<(String, KernelMetrics)> {
@@ -86,8 +82,6 @@ pub(crate) struct HandleCore {
     pub input_gauge: Mutex<Option<crate::ring::RingGauge>>,
     /// Progress as last observed (see `timeout`).
     pub progress: Mutex<Option<timeout::Progress>>,
-    /// Rung by the actor after each response (see [`Bell`]).
-    pub bell: Arc<Bell>,
     pub message: (u64, usize),
     pub response: (u64, usize),
 }
@@ -117,8 +111,6 @@ impl HandleCore {
         senders: Arc<access::Senders>,
     ) -> Self {
         let (message_type, response_type) = (input.type_id(), output.type_id());
-        let bell = Arc::new(Bell::default());
-        link.attach_bell(&bell);
         HandleCore {
             id: id.to_owned(),
             link,
@@ -132,7 +124,6 @@ impl HandleCore {
             identity: Default::default(),
             input_gauge: Mutex::new(None),
             progress: Mutex::new(None),
-            bell,
             message: (message_type, message_size),
             response: (response_type, response_size),
         }
@@ -416,42 +407,6 @@ impl KernelMetrics {
     }
 }
 
-/// Wakes callers blocked on an actor's responses. A host-thread actor that writes the output
-/// ring rings it after each response; a blocked caller that has spun and yielded parks on it
-/// instead of sleeping, for at most the sleep it would otherwise take. The actor's check is
-/// a relaxed load (no fence on the message path), so a caller that registers just as the
-/// response lands can miss the ring: it then wakes at the end of that bounded park, as it
-/// would have from the sleep. Persistent kernels cannot ring: their callers sleep as before.
-#[derive(Default)]
-pub(crate) struct Bell {
-    waiting: std::sync::atomic::AtomicUsize,
-    threads: Mutex<Vec<std::thread::Thread>>,
-}
-
-impl Bell {
-    /// Wakes every caller parked on the bell (cheap when none is).
-    pub fn ring(&self) {
-        if self.waiting.load(Ordering::Relaxed) != 0 {
-            for thread in self.threads.lock().iter() {
-                thread.unpark();
-            }
-        }
-    }
-
-    /// Parks this thread until the bell rings or `limit` passes.
-    fn park(&self, limit: Duration) {
-        let me = std::thread::current();
-        self.threads.lock().push(me.clone());
-        self.waiting.fetch_add(1, Ordering::SeqCst);
-        std::thread::park_timeout(limit);
-        self.waiting.fetch_sub(1, Ordering::SeqCst);
-        let mut threads = self.threads.lock();
-        if let Some(i) = threads.iter().position(|t| t.id() == me.id()) {
-            threads.swap_remove(i);
-        }
-    }
-}
-
 /// How a waiting caller passes time: spin, then yield, then sleep briefly.
 struct Backoff(u32);
 
@@ -480,15 +435,6 @@ impl Backoff {
         match wait {
             Wait::Block => self.snooze(),
             Wait::Yield => self.snooze_async().await,
-        }
-    }
-
-    /// [`Backoff::pause`] for a caller waiting on a response: blocked, it parks on `bell`
-    /// where it would sleep, so the actor's next response wakes it at once.
-    async fn pause_for_response(&mut self, wait: Wait, bell: &Bell) {
-        match wait {
-            Wait::Block if self.0 >= 400 => bell.park(Duration::from_micros(50)),
-            _ => self.pause(wait).await,
         }
     }
 }
@@ -690,7 +636,7 @@ impl<M: RingMessage, R: RingMessage> KernelHandle<M, R> {
             if let Some(stop) = self.give_up(limit) {
                 return Err(stop);
             }
-            backoff.pause_for_response(wait, &self.core.bell).await;
+            backoff.pause(wait).await;
         }
     }
 
@@ -835,7 +781,7 @@ impl<M: RingMessage, R: RingMessage> KernelHandle<M, R> {
                 self.abandon_call(correlation);
                 return Err(stop);
             }
-            backoff.pause_for_response(wait, &self.core.bell).await;
+            backoff.pause(wait).await;
         }
     }
 
