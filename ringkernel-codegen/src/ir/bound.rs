@@ -61,7 +61,8 @@ impl Bound<'_> {
             }
             Stmt::For { start, end, inclusive, body, .. } => {
                 let (start_range, end_range) = (self.ranges.expr(*start)?, self.ranges.expr(*end)?);
-                let trips = trip_count(start_range.lo, end_range.hi, *inclusive);
+                let trips = trip_count(start_range.lo, end_range.hi, *inclusive)
+                    .min(self.window(*start, *end, *inclusive).unwrap_or(u64::MAX));
                 let per_trip = 1u64.saturating_add(self.block(body)?);
                 let bounds = self.expr(*start)?.saturating_add(self.expr(*end)?);
                 Some(trips.saturating_mul(per_trip).saturating_add(bounds))
@@ -113,6 +114,23 @@ impl Bound<'_> {
             }
             ExprKind::Block(block) => self.block(block),
         }
+    }
+
+    /// The most trips of `for _ in x..x + c` (`..=`), or `x - c..x`: both ends are
+    /// evaluated once, at the same time, so they are `c` apart; when the `+` or `-` wraps,
+    /// the range is empty. `None` for other ranges.
+    fn window(&self, start: ExprId, end: ExprId, inclusive: bool) -> Option<u64> {
+        let same = |a: ExprId, b: ExprId| match (&self.f.expr(a).kind, &self.f.expr(b).kind) {
+            (ExprKind::Local(x), ExprKind::Local(y)) => x == y,
+            _ => false,
+        };
+        let width = match (&self.f.expr(start).kind, &self.f.expr(end).kind) {
+            (_, ExprKind::Binary(BinaryOp::Add, base, width)) if same(*base, start) => *width,
+            (ExprKind::Binary(BinaryOp::Sub, base, width), _) if same(*base, end) => *width,
+            _ => return None,
+        };
+        let most = self.ranges.expr(width)?.hi + i128::from(inclusive);
+        Some(u64::try_from(most.max(0)).unwrap_or(u64::MAX))
     }
 
     /// The most trips of `while cond { body }` when it is a counted loop (see the module
@@ -290,6 +308,20 @@ mod tests {
         // A division by a value that may be 0, or a sum that may wrap, tells nothing.
         assert_eq!(handler("for i in 0..x % t { t += i; }"), ALL);
         assert_eq!(handler("for i in 0..(x % 8).wrapping_add(x) { t += i; }"), ALL);
+    }
+
+    #[test]
+    fn windows_of_a_value_are_bounded_by_their_width() {
+        assert_eq!(handler("for i in x..=x + 2 { t += i; }"), Some(3));
+        assert_eq!(handler("for i in x..x + 4 { t += i; }"), Some(4));
+        assert_eq!(handler("for i in x - 5..x { t += i; }"), Some(5));
+        assert_eq!(handler("for i in x..x + (x % 3) { t += i; }"), Some(2));
+        // Not the same value at both ends: bounded only by the type.
+        assert_eq!(
+            handler("let y = x / 2; for i in x..y + 2 { t += i; }"),
+            Some(u32::MAX as u64 / 2 + 2)
+        );
+        assert_eq!(handler("for i in t..x + 2 { t += i; }"), Some(u32::MAX as u64));
     }
 
     #[test]
