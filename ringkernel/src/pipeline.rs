@@ -93,6 +93,21 @@ impl Stage {
         }
     }
 
+    fn info(&self) -> StageInfo {
+        match self {
+            Stage::Kernel(kernel) => StageInfo {
+                id: kernel.id().to_owned(),
+                identity: Arc::new(parking_lot::Mutex::new(
+                    kernel.ptx_artifact().and_then(crate::checkpoint::Identity::of_text),
+                )),
+                rule: false,
+            },
+            Stage::Rule { id, identity, .. } => {
+                StageInfo { id: id.clone(), identity: identity.clone(), rule: true }
+            }
+        }
+    }
+
     /// The layouts of its message and response types, as its artifact records them.
     fn layouts(&self, runtime: &Runtime) -> Option<(LayoutRecord, LayoutRecord)> {
         let text = match self {
@@ -216,19 +231,9 @@ impl<'rt, M: RingMessage, R: RingMessage> PipelineBuilder<'rt, M, R> {
 
     /// Launches every stage, linked, and returns the pipeline once all of them run.
     pub fn launch(self) -> Result<Pipeline<M, R>, RuntimeError> {
-        let ids: Vec<String> = self.stages.iter().map(|k| k.id().to_owned()).collect();
-        let identities: Vec<crate::checkpoint::SharedIdentity> = self
-            .stages
-            .iter()
-            .map(|stage| match stage {
-                Stage::Kernel(kernel) => std::sync::Arc::new(parking_lot::Mutex::new(
-                    kernel.ptx_artifact().and_then(crate::checkpoint::Identity::of_text),
-                )),
-                Stage::Rule { identity, .. } => identity.clone(),
-            })
-            .collect();
-        let kinds: Vec<bool> =
-            self.stages.iter().map(|stage| matches!(stage, Stage::Rule { .. })).collect();
+        // What the pipeline keeps of each stage once the stages are moved into their actors.
+        let described: Vec<StageInfo> = self.stages.iter().map(Stage::info).collect();
+        let ids: Vec<&str> = described.iter().map(|d| d.id.as_str()).collect();
         let id = ids.join(" -> ");
         let fail = |reason: String| RuntimeError::Launch { id: id.clone(), reason };
         if let Some(problem) = self.problem {
@@ -258,17 +263,11 @@ impl<'rt, M: RingMessage, R: RingMessage> PipelineBuilder<'rt, M, R> {
             }
         }
         let (message, response) = (first.payload_size(), last.payload_size());
-        let stage_links = ids
+        let stage_links = described
             .into_iter()
             .zip(stages)
             .zip(&rings)
-            .zip(&kinds)
-            .map(|(((id, link), input), &rule)| StageLink {
-                id,
-                link,
-                input: input.gauge.clone(),
-                rule,
-            })
+            .map(|((info, link), input)| StageLink { info, link, input: input.gauge.clone() })
             .collect();
         let link = Arc::new(PipelineLink { stages: stage_links });
         let core = Arc::new(HandleCore::new(
@@ -283,10 +282,8 @@ impl<'rt, M: RingMessage, R: RingMessage> PipelineBuilder<'rt, M, R> {
         core.start(Duration::from_secs(10))?;
         rt.track(&core);
         let handle = typed(core)?;
-        let stages = identities
-            .into_iter()
-            .enumerate()
-            .map(|(index, identity)| StageHandle { pipeline: link.clone(), index, identity })
+        let stages = (0..link.stages.len())
+            .map(|index| StageHandle { pipeline: link.clone(), index })
             .collect();
         Ok(Pipeline { handle, stages, rings })
     }
@@ -297,11 +294,11 @@ impl<'rt, M: RingMessage, R: RingMessage> PipelineBuilder<'rt, M, R> {
 /// their fields. Type ids are not compared: a rule's PTX-only version knows its types only
 /// by layout, and kernels' types already chain at compile time.
 fn check_chain(runtime: &Runtime, stages: &[Stage]) -> Result<(), String> {
-    for pair in stages.windows(2) {
+    let layouts: Vec<_> = stages.iter().map(|stage| stage.layouts(runtime)).collect();
+    for (pair, layouts) in stages.windows(2).zip(layouts.windows(2)) {
         let (out, into) = (pair[0].shapes().1, pair[1].shapes().0);
-        let answers = pair[0].layouts(runtime).map(|(_, response)| response);
-        let takes = pair[1].layouts(runtime).map(|(message, _)| message);
-        let (answers, takes) = (answers.as_ref(), takes.as_ref());
+        let answers = layouts[0].as_ref().map(|(_, response)| response);
+        let takes = layouts[1].as_ref().map(|(message, _)| message);
         let sizes_differ = out.1 != into.1;
         let structures = (answers.and_then(structure), takes.and_then(structure));
         let structure_differs = !sizes_differ && matches!(structures, (Some(a), Some(t)) if a != t);
@@ -560,10 +557,18 @@ fn device_stages(
 
 /// One stage as its pipeline sees it.
 struct StageLink {
-    id: String,
+    info: StageInfo,
     link: Arc<dyn ActorLink>,
     /// Its input ring.
     input: RingGauge,
+}
+
+/// A stage's id, checkpoint identity and kind.
+struct StageInfo {
+    id: String,
+    /// What its checkpoints record of its artifact (a rule stage's: the version running,
+    /// kept current by the swap backend).
+    identity: crate::checkpoint::SharedIdentity,
     /// A rule actor's (reported by its rule id with the rule actors, not as a stage).
     rule: bool,
 }
@@ -618,7 +623,8 @@ impl ActorLink for PipelineLink {
 
     /// Kernel stages by their ids; rule stages report as rule actors.
     fn stage_metrics(&self) -> Vec<(String, KernelMetrics)> {
-        self.stages.iter().filter(|s| !s.rule).map(|s| (s.id.clone(), s.metrics())).collect()
+        let kernels = self.stages.iter().filter(|s| !s.info.rule);
+        kernels.map(|s| (s.info.id.clone(), s.metrics())).collect()
     }
 
     /// A state every stage acknowledged, or `u32::MAX` while they differ.
@@ -704,8 +710,6 @@ impl<M: RingMessage, R: RingMessage> Pipeline<M, R> {
 pub struct StageHandle {
     pipeline: Arc<PipelineLink>,
     index: usize,
-    /// What its checkpoints record of its artifact (a rule stage's: the version running).
-    identity: crate::checkpoint::SharedIdentity,
 }
 
 impl StageHandle {
@@ -715,7 +719,7 @@ impl StageHandle {
 
     /// The stage's kernel id.
     pub fn id(&self) -> &str {
-        &self.stage().id
+        &self.stage().info.id
     }
 
     /// The stage's counters; `queued` is what waits in its input ring (0 when a ring in
@@ -734,7 +738,7 @@ impl StageHandle {
     /// A checkpoint of this stage (see [`KernelHandle::checkpoint`]); the stages around it
     /// wait at their message boundaries for the blackout, nothing is lost.
     pub fn checkpoint(&self) -> Result<crate::Checkpoint, crate::CheckpointError> {
-        let identity = self.identity.lock().clone();
+        let identity = self.stage().info.identity.lock().clone();
         crate::checkpoint::take(self.id(), identity, self.stage().link.as_ref())
     }
 
