@@ -7,12 +7,11 @@
 //! speak the ABI's protocol on it exactly as on a ring in mapped memory; on a GPU the traffic
 //! then stays in device memory instead of crossing the bus to host memory and back.
 
-use std::mem::offset_of;
 use std::sync::Arc;
 
-use ringkernel_codegen::abi::{ABI_VERSION, QueueHeader, RingGeometry, offsets};
+use ringkernel_codegen::abi::{RingGeometry, offsets};
 
-use super::{RingError, RingGauge, check_type_id};
+use super::{RingError, RingGauge, check_type_id, configuration_line};
 use crate::device::Device;
 
 /// A ring in the memory of one device, freed when the last of its holders drops it (each
@@ -76,22 +75,6 @@ impl Drop for DeviceRing {
             tracing::warn!(target: "ringkernel::ring", "a device ring was not freed: {e}");
         }
     }
-}
-
-/// The header's fields from `capacity` to `type_id`, as the host's `Ring::create` writes
-/// them, laid out as [`QueueHeader`] does (little-endian, like every device we run on).
-fn configuration_line(geometry: &RingGeometry, type_id: u64) -> Vec<u8> {
-    let start = offset_of!(QueueHeader, capacity);
-    let mut line = vec![0u8; offset_of!(QueueHeader, type_id) + 8 - start];
-    let mut put = |offset: usize, bytes: &[u8]| {
-        line[offset - start..offset - start + bytes.len()].copy_from_slice(bytes);
-    };
-    put(offset_of!(QueueHeader, capacity), &geometry.capacity.to_le_bytes());
-    put(offset_of!(QueueHeader, slot_size), &geometry.slot_size.to_le_bytes());
-    put(offset_of!(QueueHeader, payload_size), &geometry.payload_size.to_le_bytes());
-    put(offset_of!(QueueHeader, abi_version), &ABI_VERSION.to_le_bytes());
-    put(offset_of!(QueueHeader, type_id), &type_id.to_le_bytes());
-    line
 }
 
 #[cfg(all(test, feature = "emulator"))]

@@ -26,6 +26,7 @@
 //! line of a slot a few positions ahead once the consumer has freed it.
 
 use std::alloc::{Layout, alloc_zeroed, dealloc};
+use std::mem::offset_of;
 use std::ptr::NonNull;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -235,16 +236,14 @@ impl Ring {
         geometry: RingGeometry,
         type_id: u64,
     ) -> (Producer, Consumer) {
+        let config = configuration_line(&geometry, type_id);
         // SAFETY: `base` is zeroed memory (a valid QueueHeader: atomics at 0, integers 0),
         // aligned and sized for the header, owned by `owner`; not shared yet (no kernel has
-        // its address), so plain writes are fine.
+        // its address), so plain writes are fine. The line ends inside the header (it runs
+        // from `capacity` to the end of `type_id`) and is a separate allocation.
         unsafe {
-            let header = base.as_ptr().cast::<QueueHeader>();
-            (*header).capacity = geometry.capacity;
-            (*header).slot_size = geometry.slot_size;
-            (*header).payload_size = geometry.payload_size;
-            (*header).abi_version = ABI_VERSION;
-            (*header).type_id = type_id;
+            let at = base.as_ptr().add(offsets::Q_CAPACITY as usize);
+            std::ptr::copy_nonoverlapping(config.as_ptr(), at, config.len());
         }
         let capacity = geometry.capacity;
         let memory = Arc::new(RingMemory { base, len, owner, geometry });
@@ -253,6 +252,23 @@ impl Ring {
         let consumer = Consumer { memory, head: 0, published_head: 0, publish_every };
         (producer, consumer)
     }
+}
+
+/// The header's fields from `capacity` to `type_id` (geometry, ABI version, type id), laid
+/// out as [`QueueHeader`] does (little-endian, like every device we run on): what every ring
+/// has in its header before anyone uses it, in host memory or device memory alike.
+fn configuration_line(geometry: &RingGeometry, type_id: u64) -> Vec<u8> {
+    let start = offset_of!(QueueHeader, capacity);
+    let mut line = vec![0u8; offset_of!(QueueHeader, type_id) + 8 - start];
+    let mut put = |offset: usize, bytes: &[u8]| {
+        line[offset - start..offset - start + bytes.len()].copy_from_slice(bytes);
+    };
+    put(offset_of!(QueueHeader, capacity), &geometry.capacity.to_le_bytes());
+    put(offset_of!(QueueHeader, slot_size), &geometry.slot_size.to_le_bytes());
+    put(offset_of!(QueueHeader, payload_size), &geometry.payload_size.to_le_bytes());
+    put(offset_of!(QueueHeader, abi_version), &ABI_VERSION.to_le_bytes());
+    put(offset_of!(QueueHeader, type_id), &type_id.to_le_bytes());
+    line
 }
 
 fn check_type_id(type_id: u64) -> Result<(), RingError> {
